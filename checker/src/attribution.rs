@@ -1,0 +1,118 @@
+//! Traces each layer back to the instruction that made it and, when the learner's Dockerfile is
+//! known, to its line there.
+//!
+//! The final stage's instructions (and those of any stage it is built `FROM`) are aligned with the
+//! tail of the image history by keyword, as a longest common subsequence anchored at the end: the
+//! base image's own history comes first and matches nothing, builders may add entries (a build
+//! label) or skip some (BuildKit does not record `ARG`).
+use crate::dockerfile::{Dockerfile, Instruction};
+use crate::image::ImageFacts;
+
+/// Where a layer came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origin {
+    pub layer: usize,
+    /// The instruction as the history records it (`RUN apt-get install -y gcc`).
+    pub instruction: Option<String>,
+    /// Its line in the learner's Dockerfile, when the layer came from it (not from the base image).
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct Origins {
+    /// Per layer, in rootfs order.
+    layers: Vec<Origin>,
+}
+
+impl Origins {
+    pub fn new(image: &ImageFacts, dockerfile: Option<&Dockerfile>) -> Self {
+        let lines = dockerfile.map(|d| history_lines(image, d)).unwrap_or_default();
+        let layers = (0..image.layers.len())
+            .map(|index| {
+                let history = image.layers[index].history;
+                Origin {
+                    layer: index,
+                    instruction: image.layer_instruction(index),
+                    line: history.and_then(|h| lines.get(h).copied().flatten()),
+                }
+            })
+            .collect();
+        Origins { layers }
+    }
+
+    pub fn of_layer(&self, layer: usize) -> Origin {
+        self.layers.get(layer).cloned().unwrap_or(Origin { layer, ..Origin::default() })
+    }
+}
+
+/// The instructions that make the final image: the final stage's, after those of the stages it
+/// is built `FROM` (the builder's `FROM` lines themselves make no history).
+fn final_chain(dockerfile: &Dockerfile) -> Vec<&Instruction> {
+    let mut chain = Vec::new();
+    let mut stage = dockerfile.final_stage().index;
+    loop {
+        let own: Vec<&Instruction> = dockerfile.stage_instructions(stage).filter(|i| i.keyword != "FROM").collect();
+        chain.splice(0..0, own);
+        let base = &dockerfile.stages[stage].base;
+        match dockerfile.stage_named(base, stage) {
+            Some(parent) => stage = parent.index,
+            None => return chain,
+        }
+    }
+}
+
+/// For each history entry, the Dockerfile line that produced it.
+fn history_lines(image: &ImageFacts, dockerfile: &Dockerfile) -> Vec<Option<usize>> {
+    let history: Vec<String> = image.history.iter().map(|h| h.keyword()).collect();
+    let chain = final_chain(dockerfile);
+    let instructions: Vec<&str> = chain.iter().map(|i| i.keyword.as_str()).collect();
+    let mut lines = vec![None; history.len()];
+    for (h, i) in align_from_end(&history, &instructions) {
+        lines[h] = Some(chain[i].line);
+    }
+    lines
+}
+
+/// Longest common subsequence of two keyword sequences, preferring matches nearest the end.
+/// Returns matched index pairs `(a, b)`.
+fn align_from_end<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    // best[i][j]: LCS length of a[..i] and b[..j].
+    let mut best = vec![vec![0u32; m + 1]; n + 1];
+    for i in 1..=n {
+        for j in 1..=m {
+            best[i][j] = if a[i - 1].as_ref() == b[j - 1].as_ref() {
+                best[i - 1][j - 1] + 1
+            } else {
+                best[i - 1][j].max(best[i][j - 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut pairs) = (n, m, Vec::new());
+    while i > 0 && j > 0 {
+        if a[i - 1].as_ref() == b[j - 1].as_ref() {
+            pairs.push((i - 1, j - 1));
+            i -= 1;
+            j -= 1;
+        } else if best[i - 1][j] >= best[i][j - 1] {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_the_tail_and_skips_extras_on_both_sides() {
+        let history = ["ADD", "CMD", "WORKDIR", "COPY", "RUN", "LABEL"];
+        let stage = ["ARG", "WORKDIR", "COPY", "RUN"];
+        let mut pairs = align_from_end(&history, &stage);
+        pairs.sort();
+        assert_eq!(pairs, [(2, 1), (3, 2), (4, 3)]);
+    }
+}

@@ -1,0 +1,285 @@
+//! `no-shell`, `no-package-manager`, `no-build-tools`: executables that do not belong in a final
+//! image, found in the final filesystem by name (in any directory, through symbolic and hard
+//! links) and, for shells, by content: a renamed busybox or bash is still a shell.
+//!
+//! What must hold: only what survives in the final filesystem counts (whiteouts already applied);
+//! a name matches only an executable file or a link that resolves to one, so documentation or a
+//! completion script called `bash` never does.
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use crate::image::filesystem::Node;
+use crate::image::{ContentClass, EntryKind, FileSystem};
+
+/// A group of executables that do one job, allowed or refused together (`allow = ["npm"]`).
+pub struct Family {
+    pub name: &'static str,
+    /// Whether a file name (not a path) belongs to this family.
+    pub matches: fn(&str) -> bool,
+}
+
+pub struct ForbiddenExecutables {
+    meta: CheckMeta,
+    families: &'static [Family],
+    /// Also flag binaries whose content is a shell, whatever their name.
+    by_content: bool,
+    /// What one and several found executables are called, for the summary.
+    noun: (&'static str, &'static str),
+    hint: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// Families this exercise allows, by name.
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+/// Where executables named like a tool are helper scripts (`/etc/cron.daily/dpkg`), not the tool.
+const NOT_PROGRAMS: [&str; 2] = ["etc/", "usr/share/doc/"];
+
+/// A failure lists this many files, then counts the rest.
+const EVIDENCE_SHOWN: usize = 12;
+
+fn one_of(names: &'static [&'static str]) -> impl Fn(&str) -> bool {
+    move |name| names.contains(&name)
+}
+
+/// `x86_64-linux-gnu-gcc-12` → `gcc`: drops a target-triple prefix and a version suffix.
+fn tool_stem(name: &str) -> &str {
+    let name = match name.rfind("-linux-gnu-").or_else(|| name.rfind("-linux-musl-")) {
+        Some(at) => &name[at..].splitn(4, '-').nth(3).unwrap_or(name),
+        None => name,
+    };
+    match name.rsplit_once('-') {
+        Some((stem, version)) if !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.') => stem,
+        _ => name,
+    }
+}
+
+pub static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
+    meta: CheckMeta {
+        id: "no-shell",
+        summary: "No shell in the final image",
+        severity: Severity::Error,
+        needs: Needs::Image,
+        doc: include_str!("../../docs/checks/no-shell.md"),
+    },
+    families: &[Family {
+        name: "shell",
+        matches: |name| {
+            one_of(&["sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh", "ksh93", "busybox", "yash", "tcsh", "csh", "fish"])(name)
+        },
+    }],
+    by_content: true,
+    noun: ("shell", "shells"),
+    hint: "start the final stage from a distroless or scratch base and copy in only your app; use exec-form \
+           CMD/ENTRYPOINT ([\"/app\"]) so nothing needs a shell at runtime",
+};
+
+pub static NO_PACKAGE_MANAGER: ForbiddenExecutables = ForbiddenExecutables {
+    meta: CheckMeta {
+        id: "no-package-manager",
+        summary: "No package manager in the final image",
+        severity: Severity::Error,
+        needs: Needs::Image,
+        doc: include_str!("../../docs/checks/no-package-manager.md"),
+    },
+    families: &[
+        Family { name: "apt", matches: |n| one_of(&["apt", "apt-get", "aptitude"])(n) },
+        Family { name: "dpkg", matches: |n| n == "dpkg" },
+        Family { name: "apk", matches: |n| n == "apk" },
+        Family { name: "yum", matches: |n| n == "yum" },
+        Family { name: "dnf", matches: |n| one_of(&["dnf", "dnf-3", "microdnf"])(n) },
+        Family { name: "rpm", matches: |n| n == "rpm" },
+        Family { name: "zypper", matches: |n| n == "zypper" },
+        Family { name: "pip", matches: |n| n.strip_prefix("pip").is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')) },
+        Family { name: "npm", matches: |n| one_of(&["npm", "npx"])(n) },
+        Family { name: "yarn", matches: |n| one_of(&["yarn", "yarnpkg"])(n) },
+        Family { name: "pnpm", matches: |n| one_of(&["pnpm", "pnpx"])(n) },
+        Family { name: "corepack", matches: |n| n == "corepack" },
+    ],
+    by_content: false,
+    noun: ("package manager", "package managers"),
+    hint: "install packages in a builder stage and copy the result into a final stage whose base has no \
+           package manager (distroless, scratch); on Debian bases, `apt-get` in the final stage means the \
+           tools stay in the image",
+};
+
+pub static NO_BUILD_TOOLS: ForbiddenExecutables = ForbiddenExecutables {
+    meta: CheckMeta {
+        id: "no-build-tools",
+        summary: "No compilers or build tools in the final image",
+        severity: Severity::Error,
+        needs: Needs::Image,
+        doc: include_str!("../../docs/checks/no-build-tools.md"),
+    },
+    families: &[
+        Family { name: "gcc", matches: |n| one_of(&["gcc", "cc", "g++", "c++", "cpp", "c89", "c99"])(tool_stem(n)) },
+        Family { name: "clang", matches: |n| one_of(&["clang", "clang++", "clang-cpp"])(tool_stem(n)) },
+        Family { name: "binutils", matches: |n| one_of(&["ld", "ld.bfd", "ld.gold", "as"])(tool_stem(n)) },
+        Family { name: "make", matches: |n| one_of(&["make", "gmake", "cmake", "ninja"])(n) },
+        Family { name: "go", matches: |n| n == "go" },
+        Family { name: "rust", matches: |n| one_of(&["rustc", "cargo"])(n) },
+        Family { name: "java", matches: |n| one_of(&["javac", "mvn", "gradle"])(n) },
+        Family { name: "typescript", matches: |n| one_of(&["tsc"])(n) },
+        Family { name: "node-gyp", matches: |n| n == "node-gyp" },
+    ],
+    by_content: false,
+    noun: ("build tool", "build tools"),
+    hint: "compile in a builder stage (FROM ... AS build) and COPY --from=build only the output into the \
+           final stage; for Node, prune dev dependencies (npm ci --omit=dev) before copying node_modules",
+};
+
+/// One executable found: where, what it is, and what leads there.
+struct Found {
+    path: String,
+    /// The file it is in the end: itself, a hard link's target, a symbolic link's resolution.
+    file: String,
+    family: &'static str,
+    description: String,
+    layer: usize,
+}
+
+/// The names one file goes by (busybox has hundreds of links).
+struct Group<'a> {
+    first: &'a Found,
+    names: Vec<&'a Found>,
+}
+
+fn group(found: &[Found]) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for hit in found {
+        match groups.iter_mut().find(|g| g.first.file == hit.file) {
+            Some(group) => group.names.push(hit),
+            None => groups.push(Group { first: hit, names: vec![hit] }),
+        }
+    }
+    for group in &mut groups {
+        // Lead with the file itself when it is among the names.
+        if let Some(own) = group.names.iter().find(|f| f.path == f.file) {
+            group.first = own;
+        }
+    }
+    groups
+}
+
+impl ForbiddenExecutables {
+    fn family_of(&self, name: &str) -> Option<&'static str> {
+        self.families.iter().find(|f| (f.matches)(name)).map(|f| f.name)
+    }
+
+    fn find(&self, fs: &FileSystem) -> Vec<Found> {
+        let mut found = Vec::new();
+        for (path, node) in fs.iter().filter(|(path, _)| !NOT_PROGRAMS.iter().any(|p| path.starts_with(p))) {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if let Some(hit) = self.by_name(fs, path, name, node).or_else(|| self.by_content(path, name, node)) {
+                found.push(hit);
+            }
+        }
+        found
+    }
+
+    fn by_name(&self, fs: &FileSystem, path: &str, name: &str, node: &Node) -> Option<Found> {
+        let family = self.family_of(name)?;
+        let (file, description) = match &node.kind {
+            EntryKind::Hardlink(target) if node.is_executable_file() => (target.clone(), format!("/{path}")),
+            _ if node.is_executable_file() => (path.to_string(), format!("/{path}")),
+            EntryKind::Symlink(_) => {
+                let (target, target_node) = fs.resolve(path)?;
+                if !target_node.is_executable_file() {
+                    return None;
+                }
+                let description = format!("/{path} → /{target}");
+                (target, description)
+            }
+            _ => return None,
+        };
+        Some(Found { path: path.to_string(), file, family, description, layer: node.layer })
+    }
+
+    fn by_content(&self, path: &str, name: &str, node: &Node) -> Option<Found> {
+        let ContentClass::Shell(shell) = node.content else { return None };
+        if !self.by_content {
+            return None;
+        }
+        let file = match &node.kind {
+            EntryKind::Hardlink(target) => target.clone(),
+            _ => path.to_string(),
+        };
+        let description = format!("/{path} is {shell} under the name `{name}`");
+        Some(Found { path: path.to_string(), file, family: self.families.first()?.name, description, layer: node.layer })
+    }
+}
+
+fn group_evidence(group: &Group<'_>, input: &Input<'_>) -> Evidence {
+    let others: Vec<String> = group.names.iter().filter(|f| f.path != group.first.path).map(|f| format!("/{}", f.path)).collect();
+    let mut message = format!("{} ({})", group.first.description, group.first.family);
+    if !others.is_empty() {
+        let shown = others.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = if others.len() > 3 { ", …" } else { "" };
+        message.push_str(&format!("; also as {} other name(s): {shown}{more}", others.len()));
+    }
+    Evidence::from_layer(message, Some(&group.first.path), input.origin(group.first.layer))
+}
+
+impl Check for ForbiddenExecutables {
+    fn meta(&self) -> &CheckMeta {
+        &self.meta
+    }
+
+    fn validate(&self, table: &toml::Table) -> Result<(), String> {
+        let settings: Settings = settings(table)?;
+        match settings.allow.iter().find(|name| !self.families.iter().any(|f| &f.name == name)) {
+            Some(unknown) => {
+                let known: Vec<&str> = self.families.iter().map(|f| f.name).collect();
+                Err(format!("cannot allow `{unknown}`: known names are {}", known.join(", ")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
+        let (Some(image), Ok(settings)) = (input.image, settings::<Settings>(table)) else {
+            return Outcome::error("the settings are unreadable");
+        };
+        let found: Vec<Found> = self.find(&image.filesystem).into_iter().filter(|f| !settings.allow.iter().any(|a| a == f.family)).collect();
+        if found.is_empty() {
+            let allowed = if settings.allow.is_empty() { String::new() } else { format!(" (allowed: {})", settings.allow.join(", ")) };
+            return Outcome::pass(format!("no {} found{allowed}", self.noun.1));
+        }
+        let groups = group(&found);
+        let families: BTreeSet<&str> = found.iter().map(|f| f.family).collect();
+        let mut evidence: Vec<Evidence> = groups.iter().take(EVIDENCE_SHOWN).map(|g| group_evidence(g, input)).collect();
+        if groups.len() > EVIDENCE_SHOWN {
+            evidence.push(Evidence::note(format!("… and {} more", groups.len() - EVIDENCE_SHOWN)));
+        }
+        let names: Vec<String> = groups.iter().take(4).map(|g| format!("/{}", g.first.path)).collect();
+        let more = if groups.len() > 4 { ", …" } else { "" };
+        let families = families.into_iter().collect::<Vec<_>>().join(", ");
+        let noun = if groups.len() == 1 { self.noun.0 } else { self.noun.1 };
+        Outcome::fail(format!("{} {noun} found ({families}): {}{more}", groups.len(), names.join(", ")), evidence, self.hint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names_match_through_triples_and_versions() {
+        assert_eq!(tool_stem("x86_64-linux-gnu-gcc-12"), "gcc");
+        assert_eq!(tool_stem("gcc-12"), "gcc");
+        assert_eq!(tool_stem("c++"), "c++");
+        assert_eq!(tool_stem("x86_64-linux-gnu-ld.bfd"), "ld.bfd");
+        assert_eq!(NO_BUILD_TOOLS.family_of("x86_64-linux-gnu-g++-12"), Some("gcc"));
+        assert_eq!(NO_BUILD_TOOLS.family_of("gcc-ar-12"), None);
+        assert_eq!(NO_PACKAGE_MANAGER.family_of("pip3.11"), Some("pip"));
+        assert_eq!(NO_PACKAGE_MANAGER.family_of("pipx"), None);
+        assert_eq!(NO_SHELL.family_of("dash"), Some("shell"));
+        assert_eq!(NO_SHELL.family_of("bashbug"), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
+use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+
+pub struct NonRoot;
+
+static META: CheckMeta = CheckMeta {
+    id: "non-root",
+    summary: "The container runs as a user other than root",
+    severity: Severity::Error,
+    needs: Needs::Image,
+    doc: include_str!("../../docs/checks/non-root.md"),
+};
+
+const HINT: &str = "add `USER 65532` (or another numeric uid) at the end of the final stage; a numeric uid \
+                    also satisfies Kubernetes' runAsNonRoot";
+
+/// The uid a user name has in an /etc/passwd text.
+fn uid_in_passwd(passwd: &[u8], name: &str) -> Option<u64> {
+    String::from_utf8_lossy(passwd).lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next() == Some(name)).then(|| fields.nth(1)?.parse().ok()).flatten()
+    })
+}
+
+impl Check for NonRoot {
+    fn meta(&self) -> &CheckMeta {
+        &META
+    }
+
+    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
+        no_settings(settings)
+    }
+
+    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+        let Some(image) = input.image else { return Outcome::skipped("no image") };
+        let user = image.config.user.trim();
+        let evidence = user_instruction(input).into_iter().collect::<Vec<_>>();
+        let name = user.split(':').next().unwrap_or_default();
+        if name.is_empty() {
+            return Outcome::fail("no USER is set, so the container runs as root", evidence, HINT);
+        }
+        let uid = match name.parse::<u64>() {
+            Ok(uid) => uid,
+            Err(_) => match image.filesystem.content("etc/passwd").and_then(|p| uid_in_passwd(p, name)) {
+                Some(uid) => uid,
+                None if name == "root" => 0,
+                None => {
+                    return Outcome::fail(
+                        format!("USER {name} is not in the image's /etc/passwd, so the container cannot start as it"),
+                        evidence,
+                        "use a numeric uid (USER 65532), which needs no passwd entry",
+                    )
+                }
+            },
+        };
+        if uid == 0 {
+            return Outcome::fail(format!("USER {user} is root (uid 0)"), evidence, HINT);
+        }
+        Outcome::pass(format!("runs as {user} (uid {uid})")).with_evidence(evidence)
+    }
+}
+
+/// The last USER instruction of the final stage, when the Dockerfile is known.
+fn user_instruction(input: &Input<'_>) -> Option<Evidence> {
+    let dockerfile = input.dockerfile?;
+    let last = dockerfile.stage_instructions(dockerfile.final_stage().index).filter(|i| i.keyword == "USER").last()?;
+    Some(Evidence::at_line("the final stage's USER", last.line, &last.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_uids_from_passwd() {
+        let passwd = b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+        assert_eq!(uid_in_passwd(passwd, "toor"), Some(0));
+        assert_eq!(uid_in_passwd(passwd, "app"), Some(1000));
+        assert_eq!(uid_in_passwd(passwd, "ghost"), None);
+    }
+}

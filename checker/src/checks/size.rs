@@ -1,0 +1,61 @@
+//! `size`: the image is at most the spec's limit; the biggest layers and what made them.
+use serde::Deserialize;
+
+use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use crate::units::{deserialize_size, format_size};
+
+pub struct Size;
+
+static META: CheckMeta = CheckMeta {
+    id: "size",
+    summary: "The image is no bigger than the limit",
+    severity: Severity::Error,
+    needs: Needs::Image,
+    doc: include_str!("../../docs/checks/size.md"),
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// The limit, as "150 MB" or a number of bytes.
+    #[serde(deserialize_with = "deserialize_size")]
+    max: u64,
+}
+
+/// How many of the biggest layers a failure lists.
+const LAYERS_SHOWN: usize = 3;
+
+impl Check for Size {
+    fn meta(&self) -> &CheckMeta {
+        &META
+    }
+
+    fn validate(&self, table: &toml::Table) -> Result<(), String> {
+        settings::<Settings>(table).map(drop)
+    }
+
+    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
+        let (Some(image), Ok(limit)) = (input.image, settings::<Settings>(table)) else {
+            return Outcome::error("the size limit is unreadable");
+        };
+        let size = image.size();
+        let summary = format!("{} (limit {})", format_size(size), format_size(limit.max));
+        let mut layers: Vec<usize> = (0..image.layers.len()).collect();
+        layers.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].facts.size));
+        let evidence: Vec<Evidence> = layers
+            .iter()
+            .take(LAYERS_SHOWN)
+            .filter(|&&i| image.layers[i].facts.size > 0)
+            .map(|&i| Evidence::from_layer(format!("layer {i} adds {}", format_size(image.layers[i].facts.size)), None, input.origin(i)))
+            .collect();
+        if size <= limit.max {
+            return Outcome::pass(summary);
+        }
+        Outcome::fail(
+            format!("the image is {summary}"),
+            evidence,
+            "start the final stage from a smaller base (slim, distroless or scratch) and copy in only what \
+             the app needs from a builder stage; files deleted in a later layer still ship",
+        )
+    }
+}

@@ -1,0 +1,132 @@
+//! Builds a context through the Engine API (classic builder, network `none`, resource limits) and
+//! records the outcome as a [`BuildRecord`]: the image, or the failing step, its line and the log.
+//!
+//! What must hold: a failing or timed-out build is a verdict (the `builds` check fails), not an
+//! error; only a daemon that cannot be talked to is an error. Every image id the builder reports,
+//! intermediate ones included, goes to the janitor.
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bollard::models::BuildInfo;
+use bollard::query_parameters::BuildImageOptionsBuilder;
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::cleanup::Janitor;
+use super::context::DOCKERFILE_NAME;
+use crate::dockerfile::Dockerfile;
+use crate::error::Result;
+use crate::record::BuildRecord;
+
+/// Limits a build runs under (a submission is untrusted code).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub memory_bytes: i32,
+    /// CPU quota in microseconds per 100 ms period (100_000 = one core).
+    pub cpu_quota: i32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000 }
+    }
+}
+
+/// Lines of build log kept for a failure's evidence.
+const LOG_TAIL: usize = 12;
+
+pub async fn build(docker: &Docker, janitor: &Janitor, context: Vec<u8>, dockerfile: &Dockerfile, limits: &Limits) -> Result<BuildRecord> {
+    let options = BuildImageOptionsBuilder::default()
+        .dockerfile(DOCKERFILE_NAME)
+        .networkmode("none")
+        .rm(true)
+        .forcerm(true)
+        .memory(limits.memory_bytes)
+        .memswap(limits.memory_bytes)
+        .cpuperiod(100_000)
+        .cpuquota(limits.cpu_quota)
+        .labels(&janitor.labels())
+        .build();
+    let started = Instant::now();
+    let mut progress = Progress::default();
+    let stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress)).await;
+    let mut record = match outcome {
+        Ok(Ok(())) => progress.record(dockerfile),
+        Ok(Err(bollard::errors::Error::DockerStreamError { error })) => progress.failed(error, dockerfile),
+        Ok(Err(e)) => return Err(super::failure("the build stopped: the daemon connection failed", e)),
+        Err(_) => progress.failed(format!("the build took longer than {} s and was stopped", limits.timeout.as_secs()), dockerfile),
+    };
+    record.seconds = started.elapsed().as_secs_f64();
+    Ok(record)
+}
+
+async fn consume(
+    mut stream: impl futures_util::Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+    janitor: &Janitor,
+    progress: &mut Progress,
+) -> Result<(), bollard::errors::Error> {
+    while let Some(item) = stream.next().await {
+        let info = item?;
+        if let Some(text) = &info.stream {
+            for line in text.lines() {
+                progress.line(line, janitor);
+            }
+        }
+        if let Some(id) = info.aux.and_then(|aux| aux.id) {
+            janitor.image(&id);
+            progress.image_id = Some(id);
+        }
+    }
+    Ok(())
+}
+
+/// What the build stream has said so far.
+#[derive(Default)]
+struct Progress {
+    /// The classic builder's current `Step N/M`.
+    step: Option<usize>,
+    image_id: Option<String>,
+    log: VecDeque<String>,
+}
+
+impl Progress {
+    fn line(&mut self, line: &str, janitor: &Janitor) {
+        let line = line.trim_end();
+        if let Some(rest) = line.strip_prefix("Step ") {
+            self.step = rest.split('/').next().and_then(|n| n.trim().parse().ok());
+        }
+        // ` ---> 3f2a1b0c9d8e`: an intermediate image (the cache of one step).
+        if let Some(id) = line.strip_prefix(" ---> ") {
+            if id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                janitor.image(id);
+            }
+        }
+        if !line.trim().is_empty() {
+            if self.log.len() == LOG_TAIL {
+                self.log.pop_front();
+            }
+            self.log.push_back(line.to_string());
+        }
+    }
+
+    fn record(self, dockerfile: &Dockerfile) -> BuildRecord {
+        match self.image_id.clone() {
+            Some(id) => BuildRecord { image_id: Some(id), log_tail: self.log.into(), ..BuildRecord::default() },
+            None => self.failed("the builder finished without reporting an image".into(), dockerfile),
+        }
+    }
+
+    fn failed(self, error: String, dockerfile: &Dockerfile) -> BuildRecord {
+        let instruction = self.step.and_then(|n| dockerfile.step(n));
+        BuildRecord {
+            image_id: None,
+            error: Some(error.trim().to_string()),
+            failed_instruction: instruction.map(|i| i.text.clone()),
+            failed_line: instruction.map(|i| i.line),
+            log_tail: self.log.into(),
+            seconds: 0.0,
+        }
+    }
+}

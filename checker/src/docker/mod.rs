@@ -1,0 +1,53 @@
+//! The async edge: the only code that talks to the Docker Engine (through bollard).
+//!
+//! What must hold: every container and image created here carries the label [`LABEL`] and the
+//! run's [`RUN_LABEL`], and is registered with the [`cleanup::Janitor`] the moment its id is known,
+//! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds use network
+//! `none`; containers get no network, or the host's for a probe on 127.0.0.1 only.
+pub mod build;
+pub mod cleanup;
+pub mod context;
+pub mod probe;
+pub mod save;
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+use crate::error::{Error, Result};
+
+/// Every container and image Shipshape creates carries this label.
+pub const LABEL: &str = "shipshape";
+/// ...and this one, whose value identifies the run that created it.
+pub const RUN_LABEL: &str = "shipshape.run";
+
+/// Connects as the docker CLI would (DOCKER_HOST or the default socket) and agrees on an API
+/// version the daemon speaks.
+pub async fn connect() -> Result<Docker> {
+    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&host, e))?;
+    // Streams (builds, saves) are bounded by Shipshape's own timeouts, not the client's.
+    let docker = docker.with_timeout(Duration::from_secs(24 * 3600));
+    let docker = docker.negotiate_version().await.map_err(|e| unreachable(&host, e))?;
+    docker.ping().await.map_err(|e| unreachable(&host, e))?;
+    Ok(docker)
+}
+
+fn unreachable(host: &str, cause: impl std::fmt::Display) -> Error {
+    Error::new(format!("cannot reach the Docker daemon at {host}"))
+        .because(cause)
+        .action(
+            "start the daemon (`sudo systemctl start docker`, or `sudo dockerd --bridge=none --iptables=false \
+             --ip-masq=false &`) or point DOCKER_HOST at a running one, then try again",
+        )
+}
+
+/// Turns a bollard error met mid-way into Shipshape's error with the given context.
+pub fn failure(context: impl Into<String>, cause: bollard::errors::Error) -> Error {
+    Error::new(context).because(cause).action("check that the Docker daemon is still running (`docker info`), then try again")
+}
+
+/// True when the daemon answered 404 (no such image or container).
+pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+    matches!(error, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}

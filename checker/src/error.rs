@@ -1,0 +1,70 @@
+//! Errors that stop a command: what went wrong, the causes underneath, and one line saying what to
+//! do. Every such error exits with [`EXIT_ERROR`]; a failed check is a verdict, not an error.
+use std::fmt;
+
+/// Every required check passed.
+pub const EXIT_PASSED: u8 = 0;
+/// At least one required check failed (a failing build counts as a failed `builds` check).
+pub const EXIT_FAILED: u8 = 1;
+/// Usage, spec or infrastructure error: nothing was judged.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    causes: Vec<String>,
+    action: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error { message: message.into(), causes: Vec::new(), action: None }
+    }
+
+    /// Adds an underlying cause (printed after the message, outermost first).
+    pub fn because(mut self, cause: impl fmt::Display) -> Self {
+        self.causes.push(cause.to_string());
+        self
+    }
+
+    /// The one line that tells the user what to do about it.
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+
+    /// Wraps this error under a higher-level message; the old message becomes the first cause.
+    pub fn within(self, message: impl Into<String>) -> Self {
+        let mut causes = vec![self.message];
+        causes.extend(self.causes);
+        Error { message: message.into(), causes, action: self.action }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        for cause in &self.causes {
+            write!(f, "\n  caused by: {cause}")?;
+        }
+        if let Some(action) = &self.action {
+            write!(f, "\n{action}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Attaches a message (and optionally an action) to any displayable error.
+pub trait Context<T> {
+    fn context(self, message: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, message: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|cause| Error::new(message()).because(cause))
+    }
+}

@@ -1,0 +1,229 @@
+//! Reads an image from one pass over an archive stream: `docker save` output (legacy or OCI) as the
+//! daemon streams it, a saved file (optionally gzipped), or an OCI-layout archive (`skopeo copy
+//! ... oci-archive:`) with gzip layers.
+//!
+//! What must hold: the stream is read once, front to back, and no layer is held in memory or
+//! written to disk. Layers arrive in whatever order the archive lists them; each is reduced to its
+//! [`LayerFacts`] on the spot and put in rootfs order once the manifest (which may come last) is read.
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::layer::{self, normalize, LayerFacts};
+use super::ImageFacts;
+
+/// Metadata blobs (manifests, configs) are small; anything bigger that is not a layer is skipped.
+const METADATA_LIMIT: u64 = 64 << 20;
+
+/// Reads the image from an archive stream. `wanted` picks one image by tag when the archive holds
+/// several (`docker save a b`); otherwise the first is read.
+pub fn read_archive(stream: impl Read, wanted: Option<&str>) -> Result<ImageFacts, String> {
+    let mut buffered = BufReader::with_capacity(1 << 16, stream);
+    let head = buffered.fill_buf().map_err(|e| format!("cannot read the archive: {e}"))?;
+    if head.is_empty() {
+        return Err("the archive is empty".into());
+    }
+    let contents = if head.starts_with(&[0x1f, 0x8b]) {
+        scan(flate2::bufread::MultiGzDecoder::new(buffered))?
+    } else {
+        scan(buffered)?
+    };
+    contents.assemble(wanted)
+}
+
+/// What one pass over the outer tar leaves: layer facts and metadata blobs by archive path.
+#[derive(Default)]
+struct Contents {
+    layers: HashMap<String, LayerFacts>,
+    blobs: HashMap<String, Vec<u8>>,
+    /// Archive paths that are links to other archive paths (docker save deduplicates layers so).
+    aliases: HashMap<String, String>,
+}
+
+fn scan(stream: impl Read) -> Result<Contents, String> {
+    let mut archive = tar::Archive::new(stream);
+    let mut contents = Contents::default();
+    let not_an_archive = |e: std::io::Error| format!("not a readable image archive ({e})");
+    for entry in archive.entries().map_err(not_an_archive)? {
+        let entry = entry.map_err(not_an_archive)?;
+        let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
+        let size = entry.size();
+        match entry.header().entry_type() {
+            tar::EntryType::Symlink | tar::EntryType::Link => {
+                let target = entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
+                let target = if entry.header().entry_type() == tar::EntryType::Symlink { join_relative(&path, &target) } else { normalize(&target) };
+                contents.aliases.insert(path, target);
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut reader = BufReader::with_capacity(1 << 16, entry);
+                let head = reader.fill_buf().map_err(not_an_archive)?;
+                if looks_like_layer(head) {
+                    let facts = layer::read_layer(reader).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
+                    contents.layers.insert(path, facts);
+                } else if size <= METADATA_LIMIT {
+                    let mut bytes = Vec::with_capacity(size as usize);
+                    reader.read_to_end(&mut bytes).map_err(not_an_archive)?;
+                    contents.blobs.insert(path, bytes);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(contents)
+}
+
+/// A layer is a tar (ustar magic at 257, or an empty tar's zero block) or compressed.
+fn looks_like_layer(head: &[u8]) -> bool {
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    let tar = head.len() >= 512 && (&head[257..262] == b"ustar" || head[..512].iter().all(|b| *b == 0));
+    gzip || zstd || tar
+}
+
+/// `abc/layer.tar` linking to `../def/layer.tar` → `def/layer.tar`.
+fn join_relative(from: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        return normalize(target);
+    }
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DockerManifest {
+    config: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    layers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OciIndex {
+    manifests: Vec<OciDescriptor>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OciDescriptor {
+    #[serde(default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    platform: Option<OciPlatform>,
+}
+
+#[derive(Deserialize)]
+struct OciPlatform {
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    os: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OciManifest {
+    config: OciDescriptor,
+    layers: Vec<OciDescriptor>,
+}
+
+impl Contents {
+    fn assemble(mut self, wanted: Option<&str>) -> Result<ImageFacts, String> {
+        let (config_path, layer_paths) = if self.blobs.contains_key("manifest.json") {
+            self.docker_manifest(wanted)?
+        } else if self.blobs.contains_key("index.json") {
+            self.oci_manifest()?
+        } else {
+            return Err("the archive has neither manifest.json (docker save) nor index.json (OCI layout)".into());
+        };
+        let config = self.blob(&config_path)?.to_vec();
+        let layers = self.take_layers(&layer_paths)?;
+        let id = format!("sha256:{:x}", Sha256::digest(&config));
+        ImageFacts::assemble(id, &config, layers)
+    }
+
+    fn docker_manifest(&self, wanted: Option<&str>) -> Result<(String, Vec<String>), String> {
+        let manifests: Vec<DockerManifest> =
+            serde_json::from_slice(self.blob("manifest.json")?).map_err(|e| format!("manifest.json is malformed: {e}"))?;
+        let chosen = match wanted {
+            Some(tag) => manifests.iter().find(|m| m.repo_tags.iter().flatten().any(|t| t == tag)).or(manifests.first()),
+            None => manifests.first(),
+        };
+        let manifest = chosen.ok_or("manifest.json lists no image")?;
+        Ok((normalize(&manifest.config), manifest.layers.iter().map(|l| normalize(l)).collect()))
+    }
+
+    fn oci_manifest(&self) -> Result<(String, Vec<String>), String> {
+        let mut index: OciIndex = parse_json(self.blob("index.json")?, "index.json")?;
+        loop {
+            let descriptor = pick_platform(&index.manifests).ok_or("index.json lists no manifest")?;
+            let path = blob_path(&descriptor.digest)?;
+            let bytes = self.blob(&path)?;
+            if descriptor.media_type.contains("index") || descriptor.media_type.contains("manifest.list") {
+                index = parse_json(bytes, &path)?;
+                continue;
+            }
+            let manifest: OciManifest = parse_json(bytes, &path)?;
+            let layers = manifest.layers.iter().map(|l| blob_path(&l.digest)).collect::<Result<_, _>>()?;
+            return Ok((blob_path(&manifest.config.digest)?, layers));
+        }
+    }
+
+    fn resolve(&self, path: &str) -> String {
+        let mut path = path.to_string();
+        for _ in 0..8 {
+            match self.aliases.get(&path) {
+                Some(target) => path = target.clone(),
+                None => break,
+            }
+        }
+        path
+    }
+
+    fn blob(&self, path: &str) -> Result<&[u8], String> {
+        self.blobs.get(&self.resolve(path)).map(Vec::as_slice).ok_or_else(|| format!("the archive is incomplete: {path} is missing"))
+    }
+
+    /// Takes the layers in order; a layer listed twice (identical layers) is copied for its
+    /// earlier uses and moved for its last.
+    fn take_layers(&mut self, paths: &[String]) -> Result<Vec<LayerFacts>, String> {
+        let resolved: Vec<String> = paths.iter().map(|p| self.resolve(p)).collect();
+        let mut layers = Vec::with_capacity(resolved.len());
+        for (index, path) in resolved.iter().enumerate() {
+            let used_again = resolved[index + 1..].contains(path);
+            let facts = if used_again { self.layers.get(path).cloned() } else { self.layers.remove(path) };
+            layers.push(facts.ok_or_else(|| format!("the archive is incomplete: layer {} is missing", paths[index]))?);
+        }
+        Ok(layers)
+    }
+}
+
+fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8], name: &str) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{name} is malformed: {e}"))
+}
+
+/// `sha256:abc` → `blobs/sha256/abc`.
+fn blob_path(digest: &str) -> Result<String, String> {
+    let (algorithm, hex) = digest.split_once(':').ok_or_else(|| format!("`{digest}` is not a digest"))?;
+    Ok(format!("blobs/{algorithm}/{hex}"))
+}
+
+/// The linux/amd64 entry of an index when there is one, else the first.
+fn pick_platform(manifests: &[OciDescriptor]) -> Option<&OciDescriptor> {
+    let native = |d: &&OciDescriptor| d.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64");
+    manifests.iter().find(native).or(manifests.first())
+}

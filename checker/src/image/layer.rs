@@ -1,0 +1,183 @@
+//! One layer read from its tar stream: what it adds, changes and deletes, never its content.
+//!
+//! What must hold: the reader consumes the stream once, front to back; only the files named by
+//! [`is_captured`] keep their bytes (they are small and the checks parse them); every other file
+//! keeps its metadata and, for ELF binaries, its [`ContentClass`].
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read};
+
+use super::sniff::{self, ContentClass};
+
+/// Files whose bytes the checks and the scan inventory read, kept up to [`CAPTURE_LIMIT`].
+pub fn is_captured(path: &str) -> bool {
+    matches!(
+        path,
+        "etc/passwd" | "etc/group" | "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed"
+    ) || path.starts_with("var/lib/dpkg/status.d/")
+}
+
+pub const CAPTURE_LIMIT: u64 = 32 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    /// A symbolic link and its target as written.
+    Symlink(String),
+    /// A hard link to another path of the same layer (normalized).
+    Hardlink(String),
+    /// `.wh.NAME`: deletes NAME (and everything under it) from the layers below.
+    Whiteout,
+    /// `.wh..wh..opq`: hides everything the layers below put in this directory.
+    OpaqueDir,
+    /// Devices, FIFOs and the like.
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    /// Normalized path: no leading `/` or `./`, no trailing `/`.
+    pub path: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub content: ContentClass,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct LayerFacts {
+    pub entries: Vec<LayerEntry>,
+    /// Bytes of regular files in this layer.
+    pub size: u64,
+    /// Contents of the captured files this layer writes.
+    pub captured: Vec<(String, Vec<u8>)>,
+}
+
+/// Normalizes a tar path: `./usr/bin/` → `usr/bin`, `/` → ``.
+pub fn normalize(path: &str) -> String {
+    let trimmed = path.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
+    if trimmed == "." { String::new() } else { trimmed.to_string() }
+}
+
+/// Reads a layer stream, plain or gzip-compressed.
+pub fn read_layer(stream: impl Read) -> io::Result<LayerFacts> {
+    let mut buffered = BufReader::with_capacity(1 << 16, stream);
+    let head = buffered.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        read_tar(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "zstd-compressed layers are not supported yet"))
+    } else {
+        read_tar(buffered)
+    }
+}
+
+fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
+    let mut archive = tar::Archive::new(stream);
+    let mut facts = LayerFacts::default();
+    // Content of this layer's binaries, so that hard links to them inherit it.
+    let mut binaries: HashMap<String, ContentClass> = HashMap::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let header = entry.header();
+        let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
+        let size = header.entry_size()?;
+        let mode = header.mode()?;
+        let uid = header.uid()?;
+        let link = entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned());
+        let kind = match header.entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
+            tar::EntryType::Directory => EntryKind::Dir,
+            tar::EntryType::Symlink => EntryKind::Symlink(link.unwrap_or_default()),
+            tar::EntryType::Link => EntryKind::Hardlink(normalize(&link.unwrap_or_default())),
+            _ => EntryKind::Other,
+        };
+        let (path, kind) = whiteout(path, kind);
+        let mut content = ContentClass::Data;
+        if kind == EntryKind::File {
+            facts.size += size;
+            if is_captured(&path) && size <= CAPTURE_LIMIT {
+                let mut bytes = Vec::with_capacity(size as usize);
+                entry.read_to_end(&mut bytes)?;
+                content = sniff::classify(&mut &bytes[..], size)?;
+                facts.captured.push((path.clone(), bytes));
+            } else {
+                content = sniff::classify(&mut entry, size)?;
+            }
+            if content != ContentClass::Data {
+                binaries.insert(path.clone(), content);
+            }
+        } else if let EntryKind::Hardlink(target) = &kind {
+            content = binaries.get(target).copied().unwrap_or_default();
+        }
+        facts.entries.push(LayerEntry { path, kind, size, mode, uid, content });
+    }
+    Ok(facts)
+}
+
+/// Turns `dir/.wh.name` into a whiteout of `dir/name` and `dir/.wh..wh..opq` into an opaque `dir`.
+fn whiteout(path: String, kind: EntryKind) -> (String, EntryKind) {
+    let (parent, name) = match path.rsplit_once('/') {
+        Some((parent, name)) => (parent, name),
+        None => ("", path.as_str()),
+    };
+    let join = |name: &str| if parent.is_empty() { name.to_string() } else { format!("{parent}/{name}") };
+    if name == ".wh..wh..opq" {
+        (parent.to_string(), EntryKind::OpaqueDir)
+    } else if let Some(hidden) = name.strip_prefix(".wh.") {
+        (join(hidden), EntryKind::Whiteout)
+    } else {
+        (path, kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (path, bytes) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o755);
+            header.set_uid(0);
+            header.set_gid(0);
+            builder.append_data(&mut header, path, *bytes).unwrap();
+        }
+        for (path, target) in links {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Link);
+            header.set_size(0);
+            header.set_mode(0o755);
+            header.set_uid(0);
+            header.set_gid(0);
+            builder.append_link(&mut header, path, target).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn reads_entries_whiteouts_and_hardlinked_shells() {
+        let bytes = tar_of(
+            &[("bin/box", b"\x7fELF BusyBox v1.36"), ("etc/passwd", b"root:x:0:0::/root:/bin/sh\n"), ("old/.wh.gone", b""), ("var/.wh..wh..opq", b"")],
+            &[("usr/bin/ls", "bin/box")],
+        );
+        let facts = read_layer(&bytes[..]).unwrap();
+        let kinds: Vec<(&str, &EntryKind, ContentClass)> =
+            facts.entries.iter().map(|e| (e.path.as_str(), &e.kind, e.content)).collect();
+        assert_eq!(kinds[0], ("bin/box", &EntryKind::File, ContentClass::Shell("busybox")));
+        assert_eq!(kinds[2], ("old/gone", &EntryKind::Whiteout, ContentClass::Data));
+        assert_eq!(kinds[3], ("var", &EntryKind::OpaqueDir, ContentClass::Data));
+        assert_eq!(kinds[4], ("usr/bin/ls", &EntryKind::Hardlink("bin/box".into()), ContentClass::Shell("busybox")));
+        assert_eq!(facts.captured, vec![("etc/passwd".to_string(), b"root:x:0:0::/root:/bin/sh\n".to_vec())]);
+        assert_eq!(facts.size, 18 + 26);
+    }
+
+    #[test]
+    fn a_truncated_layer_is_an_error_not_a_panic() {
+        let bytes = tar_of(&[("a", &[7u8; 3000])], &[]);
+        assert!(read_layer(&bytes[..1000]).is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! The facts about one image, collected once and judged many times: its config, its history, and
+//! per layer the entries it adds or deletes, merged into the final filesystem.
+//!
+//! What must hold: layers are in rootfs order (base first); `layers[i].history` indexes the
+//! history entry that created layer `i` when the history accounts for every layer.
+pub mod archive;
+pub mod config;
+pub mod filesystem;
+pub mod layer;
+pub mod sniff;
+
+pub use config::{HistoryEntry, ImageConfig};
+pub use filesystem::FileSystem;
+pub use layer::{EntryKind, LayerEntry, LayerFacts};
+pub use sniff::ContentClass;
+
+/// Everything the checks may know about an image.
+#[derive(Debug)]
+pub struct ImageFacts {
+    /// The image ID: the sha256 digest of its config.
+    pub id: String,
+    pub config: ImageConfig,
+    pub history: Vec<HistoryEntry>,
+    pub layers: Vec<Layer>,
+    pub filesystem: FileSystem,
+}
+
+/// One layer in rootfs order, with the history entry that created it.
+#[derive(Debug)]
+pub struct Layer {
+    pub facts: LayerFacts,
+    /// Index into [`ImageFacts::history`], when the history accounts for every layer.
+    pub history: Option<usize>,
+}
+
+impl ImageFacts {
+    /// Builds the facts from the config and the layers in rootfs order.
+    pub fn assemble(id: String, config_json: &[u8], layers: Vec<LayerFacts>) -> Result<Self, String> {
+        let (config, history) = config::parse(config_json)?;
+        let history_of_layer = config::layer_history(&history, layers.len());
+        let filesystem = FileSystem::merge(&layers);
+        let layers = layers
+            .into_iter()
+            .enumerate()
+            .map(|(index, facts)| Layer { facts, history: history_of_layer.as_ref().map(|h| h[index]) })
+            .collect();
+        Ok(ImageFacts { id, config, history, layers, filesystem })
+    }
+
+    /// Total size: the bytes of every regular file of every layer, as `docker image inspect` and
+    /// dive count them (a file deleted by a later layer still counts: it still ships).
+    pub fn size(&self) -> u64 {
+        self.layers.iter().map(|layer| layer.facts.size).sum()
+    }
+
+    /// The `created_by` of the history entry that made layer `index`, when known.
+    pub fn layer_instruction(&self, index: usize) -> Option<String> {
+        Some(self.history[self.layers.get(index)?.history?].instruction())
+    }
+}

@@ -1,0 +1,43 @@
+//! What the async edge observed while building and running an image, as plain data the checks
+//! can judge without Docker: the build's outcome and the probe's.
+
+/// The outcome of building a Dockerfile.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRecord {
+    /// The image built, when the build succeeded.
+    pub image_id: Option<String>,
+    /// Why it failed, in the builder's words.
+    pub error: Option<String>,
+    /// The instruction that failed and its line in the learner's Dockerfile.
+    pub failed_instruction: Option<String>,
+    pub failed_line: Option<usize>,
+    /// The last lines of the build log.
+    pub log_tail: Vec<String>,
+    pub seconds: f64,
+}
+
+/// How to try the image, from the `runs` check's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbePlan {
+    /// Start the container with PORT and HOST set, then GET `path` on 127.0.0.1.
+    Http { path: String, status: u16, body: Option<String>, timeout_seconds: u64 },
+    /// Run the container with `args` as its command and wait for it to exit.
+    Command { args: Option<Vec<String>>, exit_code: i64, output: Option<String>, timeout_seconds: u64 },
+}
+
+/// What happened when the image was tried.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeRecord {
+    /// The user the container ran as (the image's own).
+    pub user: String,
+    /// The HTTP status received, if any response came.
+    pub status: Option<u16>,
+    /// The response body (first 64 kB).
+    pub body: Option<String>,
+    /// The exit code of a command probe, or of a server that died.
+    pub exit_code: Option<i64>,
+    /// Combined output (last 64 kB) of the container.
+    pub output: String,
+    /// Why the probe could not complete (timeout, start failure), in plain words.
+    pub failure: Option<String>,
+}

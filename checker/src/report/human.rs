@@ -1,0 +1,66 @@
+//! The terminal rendering: one line per check, evidence and hint under failures, a verdict line.
+//! Colour only on a terminal and never with NO_COLOR (the caller decides; `colored` obeys).
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use super::Report;
+use crate::checks::{Evidence, Status};
+use crate::units::format_size;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(image) = &report.image {
+        let user = if image.user.is_empty() { "root (no USER)" } else { &image.user };
+        let _ = writeln!(out, "image {} · {} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
+    }
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for check in &report.checks {
+        let mark = match check.status {
+            Status::Pass => "✔ pass".green(),
+            Status::Fail => "✘ FAIL".red().bold(),
+            Status::Error => "! ERROR".red(),
+            Status::Skipped => "- skip".dimmed(),
+        };
+        let _ = writeln!(out, "{mark} {:width$}  {}", check.id.bold(), check.summary);
+        if matches!(check.status, Status::Fail | Status::Error) {
+            for evidence in &check.evidence {
+                let _ = writeln!(out, "         {}", evidence_line(evidence));
+            }
+            if let Some(hint) = &check.hint {
+                let _ = writeln!(out, "         {} {hint}", "hint:".yellow());
+            }
+            let _ = writeln!(out, "         {} shipshape explain {}", "more:".dimmed(), check.id);
+        }
+    }
+    let points = report.points;
+    let verdict = if report.passed { "PASSED".green().bold() } else { "FAILED".red().bold() };
+    let name = report.exercise.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+    let _ = writeln!(out, "{verdict}{name}: {}/{} points", points.earned, points.possible);
+    out
+}
+
+fn evidence_line(evidence: &Evidence) -> String {
+    let mut line = evidence.message.clone();
+    let mut origin = Vec::new();
+    if let Some(layer) = evidence.layer {
+        origin.push(format!("layer {layer}"));
+    }
+    if let Some(dockerfile_line) = evidence.dockerfile_line {
+        origin.push(format!("Dockerfile:{dockerfile_line}"));
+    }
+    if let Some(instruction) = &evidence.instruction {
+        let shown: String = instruction.chars().take(80).collect();
+        let ellipsis = if instruction.chars().count() > 80 { "…" } else { "" };
+        origin.push(format!("{shown}{ellipsis}"));
+    }
+    if !origin.is_empty() {
+        let _ = write!(line, "  [{}]", origin.join(" · "));
+    }
+    line
+}
+
+fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}

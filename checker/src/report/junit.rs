@@ -1,0 +1,40 @@
+//! JUnit XML: one test suite per run, one test case per check, so CI systems show each check.
+use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use super::Report;
+use crate::checks::Status;
+
+pub fn render(report: &Report) -> String {
+    let name = report.exercise.clone().unwrap_or_else(|| "image".into());
+    let mut junit = JunitReport::new("shipshape");
+    let mut suite = TestSuite::new(name.clone());
+    for check in &report.checks {
+        let status = match check.status {
+            Status::Pass => TestCaseStatus::success(),
+            Status::Skipped => TestCaseStatus::skipped(),
+            Status::Fail => non_success(NonSuccessKind::Failure, &check.summary),
+            Status::Error => non_success(NonSuccessKind::Error, &check.summary),
+        };
+        let mut case = TestCase::new(check.id.clone(), status);
+        case.set_classname(format!("shipshape.{name}"));
+        let mut details: Vec<String> = check.evidence.iter().map(|e| {
+            let place = e.dockerfile_line.map(|l| format!(" (Dockerfile:{l})")).unwrap_or_default();
+            format!("{}{place}", e.message)
+        }).collect();
+        if let Some(hint) = &check.hint {
+            details.push(format!("hint: {hint}"));
+        }
+        if !details.is_empty() {
+            case.set_system_out(details.join("\n"));
+        }
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit.to_string().unwrap_or_else(|e| format!("<!-- cannot render JUnit: {e} -->"))
+}
+
+fn non_success(kind: NonSuccessKind, message: &str) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(kind);
+    status.set_message(message.to_string());
+    status
+}

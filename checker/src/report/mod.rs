@@ -1,0 +1,92 @@
+//! One report model for every output: the verdicts of a run with the image's summary, rendered as
+//! human text, JSON (schema in docs/report-schema.md) or JUnit XML.
+//!
+//! What must hold: `passed` is true exactly when no check of severity `error` failed or errored;
+//! the JSON field names are a published contract (bump [`SCHEMA_VERSION`] to change them).
+mod human;
+mod junit;
+
+use serde::Serialize;
+
+use crate::checks::{Evidence, Severity, Status, Verdict};
+use crate::image::ImageFacts;
+
+pub use human::render as human;
+pub use junit::render as junit;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// The exercise folder's name, when an exercise was checked.
+    pub exercise: Option<String>,
+    pub image: Option<ImageSummary>,
+    pub checks: Vec<CheckReport>,
+    pub passed: bool,
+    pub points: Points,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImageSummary {
+    pub id: String,
+    pub size: u64,
+    pub user: String,
+    pub layers: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub hint: Option<String>,
+    /// The check's page, relative to the course book's root.
+    pub doc: String,
+}
+
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct Points {
+    pub earned: u32,
+    pub possible: u32,
+}
+
+impl Report {
+    pub fn new(exercise: Option<String>, image: Option<&ImageFacts>, verdicts: &[Verdict]) -> Report {
+        let checks: Vec<CheckReport> = verdicts.iter().map(check_report).collect();
+        let passed = verdicts.iter().all(|v| v.severity == Severity::Warning || !matches!(v.outcome.status, Status::Fail | Status::Error));
+        let earned = verdicts.iter().filter(|v| v.outcome.status == Status::Pass).map(|v| v.weight).sum();
+        let possible = verdicts.iter().map(|v| v.weight).sum();
+        Report {
+            schema_version: SCHEMA_VERSION,
+            exercise,
+            image: image.map(|i| ImageSummary { id: i.id.clone(), size: i.size(), user: i.config.user.clone(), layers: i.layers.len() }),
+            checks,
+            passed,
+            points: Points { earned, possible },
+        }
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes")
+    }
+
+    /// The ids of the checks that failed or errored (whatever their severity).
+    pub fn failed_ids(&self) -> Vec<&str> {
+        self.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)).map(|c| c.id.as_str()).collect()
+    }
+}
+
+fn check_report(verdict: &Verdict) -> CheckReport {
+    CheckReport {
+        id: verdict.id.to_string(),
+        status: verdict.outcome.status,
+        severity: verdict.severity,
+        summary: verdict.outcome.summary.clone(),
+        evidence: verdict.outcome.evidence.clone(),
+        hint: verdict.outcome.hint.clone(),
+        doc: format!("checks/{}.html", verdict.id),
+    }
+}

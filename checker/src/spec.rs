@@ -1,0 +1,191 @@
+//! The spec: what an image must satisfy, read strictly from TOML (`exercise.toml`, or any file
+//! given with `--spec`). Every `[checks.ID]` table makes check ID required; its keys are the
+//! check's settings plus `severity`, `weight` and `why`, which every check accepts.
+//!
+//! What must hold: a spec that loads is valid: no unknown keys, no unknown check ids, and every
+//! check's settings parse. Requirements come out in registry order.
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::checks::{self, Check, Severity};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExerciseMeta {
+    #[serde(default)]
+    pub title: String,
+    /// The book chapter (file stem) the exercise belongs to.
+    #[serde(default)]
+    pub chapter: Option<String>,
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    /// The learner's Dockerfile, relative to the exercise folder.
+    #[serde(default = "default_dockerfile")]
+    pub dockerfile: String,
+    /// The reference solution's Dockerfile.
+    #[serde(default = "default_solution")]
+    pub solution: String,
+    /// The build context, relative to the exercise folder.
+    #[serde(default = "default_context")]
+    pub context: String,
+    /// Files a learner may change (grading lays only these over a clean copy).
+    #[serde(default = "default_learner_files")]
+    pub learner_files: Vec<String>,
+    /// The checks the starter must fail, exactly (the course tests hold the starter to it).
+    #[serde(default)]
+    pub starter_fails: Vec<String>,
+}
+
+fn default_dockerfile() -> String {
+    "Dockerfile".into()
+}
+fn default_solution() -> String {
+    "solution/Dockerfile".into()
+}
+fn default_context() -> String {
+    ".".into()
+}
+fn default_learner_files() -> Vec<String> {
+    vec!["Dockerfile".into()]
+}
+
+impl Default for ExerciseMeta {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+/// One required check and how this spec configures it.
+#[derive(Clone)]
+pub struct Requirement {
+    pub check: &'static dyn Check,
+    pub severity: Severity,
+    /// Points for grading (default 1).
+    pub weight: u32,
+    /// Why the exercise asks for it (shown in the book's requirements table).
+    pub why: Option<String>,
+    /// The check's own settings, validated by the check when the spec loaded.
+    pub settings: toml::Table,
+}
+
+impl std::fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Requirement").field("check", &self.check.meta().id).field("settings", &self.settings).finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub exercise: ExerciseMeta,
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    #[serde(default)]
+    exercise: Option<ExerciseMeta>,
+    #[serde(default)]
+    checks: toml::Table,
+}
+
+impl Spec {
+    pub fn load(path: &Path) -> Result<Spec> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(format!("cannot read the spec {}", path.display()))
+                .because(e)
+                .action("pass --spec an exercise.toml, or run `shipshape check` on an exercise folder that has one")
+        })?;
+        Spec::parse(&text).map_err(|e| e.within(format!("the spec {} is not valid", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Spec> {
+        let raw: RawSpec = toml::from_str(text).map_err(|e| {
+            Error::new(e.message().to_string())
+                .because(e.to_string().trim())
+                .action("fix the spec; its format is documented in docs/spec.md")
+        })?;
+        let mut requirements = Vec::new();
+        for check in checks::registry() {
+            let id = check.meta().id;
+            if let Some(value) = raw.checks.get(id) {
+                requirements.push(requirement(*check, value)?);
+            }
+        }
+        if let Some(unknown) = raw.checks.keys().find(|id| checks::find(id).is_none()) {
+            return Err(unknown_check(unknown, &format!("[checks.{unknown}]")));
+        }
+        let exercise = raw.exercise.unwrap_or_default();
+        if let Some(unknown) = exercise.starter_fails.iter().find(|id| checks::find(id).is_none()) {
+            return Err(unknown_check(unknown, "exercise.starter-fails"));
+        }
+        Ok(Spec { exercise, requirements })
+    }
+
+    pub fn requirement(&self, id: &str) -> Option<&Requirement> {
+        self.requirements.iter().find(|r| r.check.meta().id == id)
+    }
+}
+
+fn unknown_check(id: &str, place: &str) -> Error {
+    let known: Vec<&str> = checks::registry().iter().map(|c| c.meta().id).collect();
+    Error::new(format!("unknown check `{id}` in {place}")).action(format!("use one of: {}", known.join(", ")))
+}
+
+fn requirement(check: &'static dyn Check, value: &toml::Value) -> Result<Requirement> {
+    let id = check.meta().id;
+    let bad = |message: String| {
+        Error::new(format!("[checks.{id}]: {message}")).action(format!("see `shipshape explain {id}` for its settings"))
+    };
+    let mut settings = match value {
+        toml::Value::Table(table) => table.clone(),
+        _ => return Err(bad("must be a table, like [checks.size] with max = \"150 MB\"".into())),
+    };
+    let severity = match settings.remove("severity") {
+        None => check.meta().severity,
+        Some(toml::Value::String(s)) if s == "error" => Severity::Error,
+        Some(toml::Value::String(s)) if s == "warning" => Severity::Warning,
+        Some(other) => return Err(bad(format!("severity must be \"error\" or \"warning\", not {other}"))),
+    };
+    let weight = match settings.remove("weight") {
+        None => 1,
+        Some(toml::Value::Integer(w)) if (0..=1000).contains(&w) => w as u32,
+        Some(other) => return Err(bad(format!("weight must be a whole number from 0 to 1000, not {other}"))),
+    };
+    let why = match settings.remove("why") {
+        None => None,
+        Some(toml::Value::String(text)) => Some(text),
+        Some(other) => return Err(bad(format!("why must be a string, not {other}"))),
+    };
+    check.validate(&settings).map_err(bad)?;
+    Ok(Requirement { check, severity, weight, why, settings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_spec_loads_in_registry_order() {
+        let spec = Spec::parse(
+            "[exercise]\ntitle = \"t\"\nstarter-fails = [\"size\"]\n[checks.non-root]\n[checks.size]\nmax = \"150 MB\"\nweight = 2\n",
+        )
+        .unwrap();
+        let ids: Vec<&str> = spec.requirements.iter().map(|r| r.check.meta().id).collect();
+        assert_eq!(ids, ["size", "non-root"]);
+        assert_eq!(spec.requirement("size").unwrap().weight, 2);
+    }
+
+    #[test]
+    fn unknown_keys_and_checks_are_errors() {
+        let message = |text: &str| Spec::parse(text).unwrap_err().to_string();
+        assert!(message("[checks.no-shel]\n").contains("unknown check `no-shel`"));
+        assert!(message("[checks.size]\nmax = \"1 MB\"\nmaxx = 3\n").contains("maxx"));
+        assert!(message("[checks.size]\nmax = \"big\"\n").contains("big"));
+        assert!(message("[exercise]\ntitel = \"x\"\n").contains("titel"));
+        assert!(message("[checks.size]\nmax = \"1 MB\"\nweight = -1\n").contains("weight"));
+        assert!(message("checks = 3").contains("checks"));
+    }
+}

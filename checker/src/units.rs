@@ -1,0 +1,73 @@
+//! Byte sizes as people write them in specs ("150 MB", "2GiB") and as reports print them.
+use serde::{Deserialize, Deserializer};
+
+/// Parses "150MB", "150 MB", "1.5 GiB", "2048" (bytes). Decimal units are powers of 1000.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("`{text}` is not a size like \"150 MB\""))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "k" => 1000,
+        "mb" | "m" => 1000_000,
+        "gb" | "g" => 1000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` in `{text}` (use B, kB, MB, GB, KiB, MiB or GiB)")),
+    };
+    Ok((number * factor as f64).round() as u64)
+}
+
+/// Formats bytes the way `docker images` does: decimal units, three significant digits.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.3} {}", UNITS[unit]).replace(".000 ", " ")
+    }
+}
+
+/// Deserializes a size written either as a string ("150 MB") or as a plain number of bytes.
+pub fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bytes(u64),
+        Text(String),
+    }
+    match Raw::deserialize(deserializer)? {
+        Raw::Bytes(bytes) => Ok(bytes),
+        Raw::Text(text) => parse_size(&text).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_units_people_write() {
+        assert_eq!(parse_size("150 MB"), Ok(150_000_000));
+        assert_eq!(parse_size("150MB"), Ok(150_000_000));
+        assert_eq!(parse_size("1.5GiB"), Ok(1_610_612_736));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert!(parse_size("big").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn formats_like_docker_images() {
+        assert_eq!(format_size(999), "999 B");
+        assert_eq!(format_size(1_220_598), "1.221 MB");
+        assert_eq!(format_size(150_000_000), "150 MB");
+    }
+}
