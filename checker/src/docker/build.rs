@@ -87,6 +87,8 @@ async fn consume(
 struct Progress {
     /// The classic builder's current `Step N/M`.
     step: Option<usize>,
+    /// The current step is a FROM: the id it prints is the base image, not ours.
+    at_from: bool,
     image_id: Option<String>,
     log: VecDeque<String>,
 }
@@ -96,14 +98,17 @@ impl Progress {
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("Step ") {
             self.step = rest.split('/').next().and_then(|n| n.trim().parse().ok());
+            let instruction = rest.split_once(" : ").map_or("", |(_, text)| text);
+            self.at_from = instruction.get(..5).is_some_and(|k| k.eq_ignore_ascii_case("FROM "));
         }
-        // ` ---> 3f2a1b0c9d8e`: an intermediate image (the cache of one step).
+        // ` ---> 3f2a1b0c9d8e`: the image a step made (after FROM: the base image, never ours).
         if let Some(id) = line.strip_prefix(" ---> ") {
-            if id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !self.at_from {
                 janitor.image(id);
             }
         }
-        if !line.trim().is_empty() {
+        let bookkeeping = line.starts_with(" ---> ") || line.starts_with("Removing intermediate container");
+        if !line.trim().is_empty() && !bookkeeping {
             if self.log.len() == LOG_TAIL {
                 self.log.pop_front();
             }

@@ -49,6 +49,9 @@ impl Janitor {
         let mut images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
         images.extend(self.labelled_images().await);
         for id in images.iter().rev() {
+            if self.is_protected(id).await {
+                continue;
+            }
             let options = RemoveImageOptionsBuilder::default().force(true).build();
             if let Err(e) = self.docker.remove_image(id, Some(options), None).await {
                 // 404: already gone with its child; 409: still used by another run's image.
@@ -59,6 +62,15 @@ impl Janitor {
                 }
             }
         }
+    }
+
+    /// A tagged image that this run did not label belongs to someone else (a base image, say):
+    /// never removed, whatever the build log suggested.
+    async fn is_protected(&self, id: &str) -> bool {
+        let Ok(image) = self.docker.inspect_image(id).await else { return false };
+        let tagged = image.repo_tags.is_some_and(|tags| !tags.is_empty());
+        let ours = image.config.and_then(|c| c.labels).and_then(|l| l.get(RUN_LABEL).cloned()) == Some(self.run_id.clone());
+        tagged && !ours
     }
 
     async fn labelled_images(&self) -> Vec<String> {

@@ -6,12 +6,12 @@
 //! written to disk. Layers arrive in whatever order the archive lists them; each is reduced to its
 //! [`LayerFacts`] on the spot and put in rootfs order once the manifest (which may come last) is read.
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::layer::{self, normalize, LayerFacts};
+use super::layer::{self, normalize, peek, LayerFacts};
 use super::ImageFacts;
 
 /// Metadata blobs (manifests, configs) are small; anything bigger that is not a layer is skipped.
@@ -20,8 +20,8 @@ const METADATA_LIMIT: u64 = 64 << 20;
 /// Reads the image from an archive stream. `wanted` picks one image by tag when the archive holds
 /// several (`docker save a b`); otherwise the first is read.
 pub fn read_archive(stream: impl Read, wanted: Option<&str>) -> Result<ImageFacts, String> {
-    let mut buffered = BufReader::with_capacity(1 << 16, stream);
-    let head = buffered.fill_buf().map_err(|e| format!("cannot read the archive: {e}"))?;
+    let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
+    let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.is_empty() {
         return Err("the archive is empty".into());
     }
@@ -57,9 +57,8 @@ fn scan(stream: impl Read) -> Result<Contents, String> {
                 contents.aliases.insert(path, target);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut reader = BufReader::with_capacity(1 << 16, entry);
-                let head = reader.fill_buf().map_err(not_an_archive)?;
-                if looks_like_layer(head) {
+                let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
+                if looks_like_layer(&head) {
                     let facts = layer::read_layer(reader).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
                 } else if size <= METADATA_LIMIT {

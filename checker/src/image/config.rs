@@ -31,6 +31,9 @@ impl HistoryEntry {
     pub fn instruction(&self) -> String {
         let text = self.created_by.trim();
         let text = text.strip_suffix("# buildkit").unwrap_or(text).trim_end();
+        if text.is_empty() {
+            return String::new();
+        }
         if let Some((_, rest)) = text.split_once("#(nop) ") {
             return rest.trim().to_string();
         }

@@ -4,7 +4,7 @@
 //! [`is_captured`] keep their bytes (they are small and the checks parse them); every other file
 //! keeps its metadata and, for ELF binaries, its [`ContentClass`].
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 use super::sniff::{self, ContentClass};
 
@@ -48,7 +48,8 @@ pub struct LayerEntry {
 #[derive(Debug, Default, Clone)]
 pub struct LayerFacts {
     pub entries: Vec<LayerEntry>,
-    /// Bytes of regular files in this layer.
+    /// This layer's size as the daemon counts it: bytes of regular files plus the length of each
+    /// symbolic link's target (what `lstat` reports), hard links once.
     pub size: u64,
     /// Contents of the captured files this layer writes.
     pub captured: Vec<(String, Vec<u8>)>,
@@ -60,10 +61,19 @@ pub fn normalize(path: &str) -> String {
     if trimmed == "." { String::new() } else { trimmed.to_string() }
 }
 
+/// Reads the first `n` bytes (fewer only at the end of the stream) and gives them back together
+/// with a reader that yields the whole stream again. A stream's first read may be short, so one
+/// `fill_buf` is not enough to sniff a format.
+pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut stream).take(n as u64).read_to_end(&mut head)?;
+    Ok((head.clone(), io::Cursor::new(head).chain(stream)))
+}
+
 /// Reads a layer stream, plain or gzip-compressed.
 pub fn read_layer(stream: impl Read) -> io::Result<LayerFacts> {
-    let mut buffered = BufReader::with_capacity(1 << 16, stream);
-    let head = buffered.fill_buf()?;
+    let (head, stream) = peek(stream, 4)?;
+    let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.starts_with(&[0x1f, 0x8b]) {
         read_tar(flate2::bufread::MultiGzDecoder::new(buffered))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -94,6 +104,9 @@ fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
             _ => EntryKind::Other,
         };
         let (path, kind) = whiteout(path, kind);
+        if let EntryKind::Symlink(target) = &kind {
+            facts.size += target.len() as u64;
+        }
         let mut content = ContentClass::Data;
         if kind == EntryKind::File {
             facts.size += size;

@@ -47,14 +47,15 @@ impl ImageFacts {
         Ok(ImageFacts { id, config, history, layers, filesystem })
     }
 
-    /// Total size: the bytes of every regular file of every layer, as `docker image inspect` and
-    /// dive count them (a file deleted by a later layer still counts: it still ships).
+    /// Total size as `docker image inspect` reports it (and dive, for images without symbolic
+    /// links): every layer's size; a file deleted by a later layer still counts, it still ships.
     pub fn size(&self) -> u64 {
         self.layers.iter().map(|layer| layer.facts.size).sum()
     }
 
     /// The `created_by` of the history entry that made layer `index`, when known.
     pub fn layer_instruction(&self, index: usize) -> Option<String> {
-        Some(self.history[self.layers.get(index)?.history?].instruction())
+        let instruction = self.history[self.layers.get(index)?.history?].instruction();
+        (!instruction.is_empty()).then_some(instruction)
     }
 }

@@ -1,0 +1,178 @@
+//! Shared support for the course's end-to-end tests: the real `shipshape` binary, the real Docker
+//! daemon, the stand-in images and the exercises.
+//!
+//! What must hold: a test that needs the daemon skips only when SHIPSHAPE_REQUIRE_DOCKER is unset;
+//! with it set (CI), a missing daemon or stand-in image fails the test. Docker tests run one at a
+//! time (see [`docker_lock`]) so that "nothing left behind" can be asserted after each.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+/// `../shared/fixtures/...` beside the checkout.
+pub fn fixture(relative: &str) -> PathBuf {
+    let path = root().join("../shared/fixtures").join(relative);
+    assert!(path.exists(), "fixture {} is missing (../shared/fixtures comes with the machine)", path.display());
+    path
+}
+
+pub fn image_map() -> PathBuf {
+    root().join("tests/images/image-map.toml")
+}
+
+/// Every exercise folder, in order.
+pub fn exercises() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("exercises"))
+        .expect("exercises/ exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.join("exercise.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The `shipshape` binary of this workspace, built once per test process with the same profile.
+pub fn shipshape_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(path) = std::env::var("SHIPSHAPE_BIN") {
+            return PathBuf::from(path);
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let release = !cfg!(debug_assertions);
+        let mut build = Command::new(cargo);
+        build.current_dir(root()).args(["build", "--quiet", "-p", "shipshape", "--bin", "shipshape"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building shipshape failed");
+        root().join("target").join(if release { "release" } else { "debug" }).join("shipshape")
+    })
+    .clone()
+}
+
+/// Runs `shipshape` with the arguments, from the workspace root.
+pub fn shipshape(args: &[&str]) -> Output {
+    shipshape_with_env(args, &[])
+}
+
+pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(shipshape_bin());
+    command.current_dir(root()).args(args).env("NO_COLOR", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("shipshape runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON report a run printed.
+pub fn report(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{}\n{}", stdout(output), stderr(output)))
+}
+
+/// `(id, status)` of every check in a JSON report.
+pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["checks"]
+        .as_array()
+        .expect("checks is a list")
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+pub fn ids_with_status(report: &serde_json::Value, status: &str) -> Vec<String> {
+    statuses(report).into_iter().filter(|(_, s)| s == status).map(|(id, _)| id).collect()
+}
+
+pub fn docker(args: &[&str]) -> Output {
+    Command::new("docker").args(args).output().expect("the docker CLI runs")
+}
+
+fn daemon_answers() -> bool {
+    Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output().is_ok_and(|o| o.status.success())
+}
+
+/// The stand-in images every exercise needs (tests/images/build-images makes them).
+const STAND_INS: [&str; 6] = [
+    "shipshape.test/debian:bookworm",
+    "shipshape.test/node:bookworm",
+    "shipshape.test/golang:bookworm",
+    "shipshape.test/busybox:latest",
+    "shipshape.test/distroless/static-debian12:nonroot",
+    "shipshape.test/distroless/nodejs-debian12:nonroot",
+];
+
+/// Holds the Docker lock for one test; `None` means skip (no daemon and not required).
+/// On drop, asserts that nothing labelled `shipshape` was left behind.
+pub struct DockerTest {
+    _lock: MutexGuard<'static, ()>,
+}
+
+pub fn docker_lock() -> Option<DockerTest> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
+    if !daemon_answers() {
+        assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but no Docker daemon answers (docker info fails)");
+        eprintln!("skipping: no Docker daemon (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
+        return None;
+    }
+    for image in STAND_INS {
+        let present = docker(&["image", "inspect", "--format", "{{.Id}}", image]).status.success();
+        assert!(present, "stand-in image {image} is missing: run `sudo tests/images/build-images`");
+    }
+    let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some(DockerTest { _lock: lock })
+}
+
+impl Drop for DockerTest {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let containers = stdout(&docker(&["ps", "-aq", "--filter", "label=shipshape"]));
+        let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape"]));
+        assert!(containers.trim().is_empty(), "containers left behind: {containers}");
+        assert!(images.trim().is_empty(), "images left behind: {images}");
+    }
+}
+
+/// A scratch exercise folder with the given files, removed on drop.
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("shipshape-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (path, content) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        Scratch { dir }
+    }
+
+    pub fn path(&self, relative: &str) -> String {
+        self.dir.join(relative).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,142 @@
+//! The CLI contract other tools rely on: exit codes, `explain`, and a clear one-paragraph error
+//! (exit 2, no panic) for every kind of bad input.
+use shipshape_course_tests::*;
+
+const SPEC: &str = "[checks.size]\nmax = \"50 MB\"\n[checks.non-root]\n[checks.no-shell]\n";
+
+fn assert_clear_error(output: &std::process::Output, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "exit code; stderr:\n{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected `{needle}` in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn explain_prints_the_documentation_and_lists_checks() {
+    let output = shipshape(&["explain", "no-shell"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("# `no-shell`"), "{text}");
+    for section in ["## What it checks", "## Why it matters", "## Failing example", "## Use instead"] {
+        assert!(text.contains(section), "{section}");
+    }
+    let list = stdout(&shipshape(&["explain"]));
+    for id in ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs"] {
+        assert!(list.lines().any(|l| l.starts_with(id)), "{id} missing from:\n{list}");
+    }
+}
+
+#[test]
+fn unknown_check_id_is_a_usage_error() {
+    assert_clear_error(&shipshape(&["explain", "no-shel"]), "no-shell");
+}
+
+#[test]
+fn missing_exercise_and_missing_spec_are_errors() {
+    assert_clear_error(&shipshape(&["check", "exercises/does-not-exist"]), "there is no exercise folder");
+    let empty = Scratch::new("no-spec", &[("Dockerfile", "FROM scratch\n")]);
+    assert_clear_error(&shipshape(&["check", &empty.path("")]), "exercise.toml");
+}
+
+#[test]
+fn malformed_specs_name_the_problem() {
+    let cases = [
+        ("[checks.no-shel]\n", "unknown check `no-shel`"),
+        ("[checks.size]\nmaxx = \"1 MB\"\n", "maxx"),
+        ("[checks.size]\nmax = \"huge\"\n", "huge"),
+        ("[exercise]\ntitel = \"x\"\n", "titel"),
+        ("[checks.runs]\n", "exactly one of"),
+        ("[checks\n", "exercise.toml"),
+    ];
+    for (spec, needle) in cases {
+        let dir = Scratch::new("bad-spec", &[("exercise.toml", spec), ("Dockerfile", "FROM scratch\n")]);
+        assert_clear_error(&shipshape(&["check", &dir.path("")]), needle);
+    }
+}
+
+#[test]
+fn a_missing_dockerfile_is_an_error() {
+    let dir = Scratch::new("no-dockerfile", &[("exercise.toml", SPEC)]);
+    assert_clear_error(&shipshape(&["check", &dir.path("")]), "cannot read the Dockerfile");
+}
+
+#[test]
+fn an_unreachable_daemon_says_how_to_start_one() {
+    let dir = Scratch::new("no-daemon", &[("exercise.toml", SPEC), ("Dockerfile", "FROM scratch\n")]);
+    let output = shipshape_with_env(&["check", &dir.path("")], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    assert_clear_error(&output, "cannot reach the Docker daemon at unix:///nonexistent/docker.sock");
+    assert!(stderr(&output).contains("dockerd"), "{}", stderr(&output));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(shipshape(&["check"]).status.code(), Some(2));
+    assert_eq!(shipshape(&["check", "--image", "x"]).status.code(), Some(2), "--image needs --spec");
+    assert_eq!(shipshape(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn corrupt_and_missing_archives_are_errors() {
+    let spec = Scratch::new("archive-spec", &[("spec.toml", SPEC), ("corrupt.tar", "this is not a tar archive at all"), ("empty.tar", "")]);
+    assert_clear_error(&shipshape(&["check", "--archive", &spec.path("missing.tar"), "--spec", &spec.path("spec.toml")]), "cannot open the archive");
+    assert_clear_error(&shipshape(&["check", "--archive", &spec.path("corrupt.tar"), "--spec", &spec.path("spec.toml")]), "cannot read the archive");
+    assert_clear_error(&shipshape(&["check", "--archive", &spec.path("empty.tar"), "--spec", &spec.path("spec.toml")]), "empty");
+    // A real archive cut in half.
+    let bytes = std::fs::read(fixture("dive/test-docker-image.tar")).unwrap();
+    std::fs::write(spec.dir.join("truncated.tar"), &bytes[..bytes.len() / 2]).unwrap();
+    assert_clear_error(&shipshape(&["check", "--archive", &spec.path("truncated.tar"), "--spec", &spec.path("spec.toml")]), "cannot read the archive");
+}
+
+#[test]
+fn an_image_that_is_not_there_is_an_error() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = Scratch::new("no-image", &[("spec.toml", SPEC)]);
+    assert_clear_error(&shipshape(&["check", "--image", "shipshape.test/nothing:here", "--spec", &spec.path("spec.toml")]), "is not in the daemon");
+}
+
+#[test]
+fn a_failing_build_is_a_failed_check_with_its_line_and_leaves_nothing() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM debian:bookworm-slim\n\nRUN echo compiling\nRUN echo 'fatal: missing header foo.h' >&2 && exit 3\nUSER 1000\n";
+    let spec = "[checks.builds]\n[checks.non-root]\n[checks.multi-stage]\n";
+    let dir = Scratch::new("failing-build", &[("exercise.toml", spec), ("Dockerfile", dockerfile)]);
+    let output = shipshape(&["check", &dir.path(""), "--image-map", &image_map().display().to_string(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = report(&output);
+    let builds = &report["checks"][0];
+    assert_eq!(builds["status"], "fail");
+    assert_eq!(builds["evidence"][0]["dockerfile_line"], 4, "{builds:#}");
+    assert!(builds["summary"].as_str().unwrap().contains("line 4"), "{builds:#}");
+    let log: String = builds["evidence"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
+    assert!(log.contains("missing header foo.h"), "{log}");
+    assert_eq!(report["checks"][1]["status"], "skipped", "no image, nothing to judge");
+    assert_eq!(report["checks"][2]["status"], "fail", "the Dockerfile is still judged");
+}
+
+#[test]
+fn a_dockerfile_that_does_not_parse_fails_builds() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = Scratch::new("unparsable", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "RUN echo no FROM here\n")]);
+    let output = shipshape(&["check", &dir.path(""), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = report(&output);
+    assert!(report["checks"][0]["summary"].as_str().unwrap().contains("failed"), "{report:#}");
+    assert!(report["checks"][0]["evidence"][0]["message"].as_str().unwrap().contains("does not parse"), "{report:#}");
+}
+
+#[test]
+fn judging_an_existing_image_by_reference() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = Scratch::new("by-ref", &[("spec.toml", "[checks.non-root]\n[checks.no-shell]\n[checks.builds]\n[checks.multi-stage]\n[checks.runs]\ncommand = { args = [\"/nope\"], exit-code = 0 }\n")]);
+    let output = shipshape(&["check", "--image", "shipshape.test/distroless/static-debian12:nonroot", "--spec", &spec.path("spec.toml"), "--format", "json"]);
+    let report = report(&output);
+    let statuses = statuses(&report);
+    assert_eq!(
+        statuses,
+        [("builds", "skipped"), ("non-root", "pass"), ("no-shell", "pass"), ("multi-stage", "skipped"), ("runs", "fail")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(report["image"]["user"], "65532");
+    assert_eq!(output.status.code(), Some(1));
+}

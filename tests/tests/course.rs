@@ -1,0 +1,62 @@
+//! Every exercise holds its promise: the starter builds and runs but fails exactly the checks its
+//! spec lists in `starter-fails`; the reference solution passes every check.
+use shipshape_course_tests::*;
+
+fn starter_fails(exercise: &std::path::Path) -> Vec<String> {
+    let spec: toml::Table = toml::from_str(&std::fs::read_to_string(exercise.join("exercise.toml")).unwrap()).unwrap();
+    let mut ids: Vec<String> =
+        spec["exercise"]["starter-fails"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+fn check(exercise: &std::path::Path, solution: bool) -> (i32, serde_json::Value) {
+    let dir = exercise.display().to_string();
+    let map = image_map().display().to_string();
+    let mut args = vec!["check", dir.as_str(), "--image-map", map.as_str(), "--format", "json"];
+    if solution {
+        args.push("--solution");
+    }
+    let output = shipshape(&args);
+    (output.status.code().unwrap_or(-1), report(&output))
+}
+
+#[test]
+fn every_starter_fails_exactly_what_it_should() {
+    let Some(_docker) = docker_lock() else { return };
+    for exercise in exercises() {
+        let (code, report) = check(&exercise, false);
+        let mut failed = ids_with_status(&report, "fail");
+        failed.sort();
+        assert_eq!(failed, starter_fails(&exercise), "{}: {report:#}", exercise.display());
+        assert!(ids_with_status(&report, "error").is_empty(), "{}: {report:#}", exercise.display());
+        assert!(ids_with_status(&report, "pass").contains(&"builds".to_string()), "{}: the starter must build", exercise.display());
+        assert_eq!(code, 1, "{}: a failing starter exits 1", exercise.display());
+    }
+}
+
+#[test]
+fn every_solution_passes_every_check() {
+    let Some(_docker) = docker_lock() else { return };
+    for exercise in exercises() {
+        let (code, report) = check(&exercise, true);
+        let not_passing: Vec<_> = statuses(&report).into_iter().filter(|(_, s)| s != "pass").collect();
+        assert!(not_passing.is_empty(), "{}: {not_passing:?}\n{report:#}", exercise.display());
+        assert_eq!(code, 0);
+        assert_eq!(report["passed"], true);
+    }
+}
+
+#[test]
+fn the_course_has_the_exercises_the_issue_names() {
+    let names: Vec<String> = exercises().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.len() >= 2, "{names:?}");
+    for exercise in exercises() {
+        for file in ["exercise.toml", "Dockerfile", "hints.md", "solution/Dockerfile", "README.md"] {
+            assert!(exercise.join(file).is_file(), "{} lacks {file}", exercise.display());
+        }
+        let hints = std::fs::read_to_string(exercise.join("hints.md")).unwrap();
+        let sections: Vec<&str> = hints.lines().filter(|l| l.starts_with("## ")).collect();
+        assert_eq!(sections, ["## What is wrong", "## Where", "## How"], "{}", exercise.display());
+    }
+}

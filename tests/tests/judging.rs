@@ -1,0 +1,98 @@
+//! The checks judged against real images built on the real daemon: the cases that are easy to
+//! get wrong (renamed shells, deleted files, users mapped to root, USER in a builder stage).
+use shipshape_course_tests::*;
+
+/// Builds `dockerfile` as an exercise with `spec` and returns the JSON report.
+fn judge(name: &str, dockerfile: &str, spec: &str) -> serde_json::Value {
+    let dir = Scratch::new(name, &[("exercise.toml", spec), ("Dockerfile", dockerfile)]);
+    let output = shipshape(&["check", &dir.path(""), "--image-map", &image_map().display().to_string(), "--format", "json"]);
+    let report = report(&output);
+    assert_eq!(report["checks"][0]["id"], "builds");
+    assert_eq!(report["checks"][0]["status"], "pass", "{report:#}");
+    report
+}
+
+fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+#[test]
+fn a_renamed_busybox_is_still_a_shell_and_is_traced_to_its_line() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM busybox:1.36 AS tools\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /usr/local/bin/healthcheck\n";
+    let report = judge("renamed", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.multi-stage]\n[checks.non-root]\n");
+    let no_shell = check(&report, "no-shell");
+    assert_eq!(no_shell["status"], "fail");
+    let evidence = &no_shell["evidence"][0];
+    assert_eq!(evidence["path"], "usr/local/bin/healthcheck");
+    assert!(evidence["message"].as_str().unwrap().contains("busybox under the name `healthcheck`"), "{evidence:#}");
+    assert_eq!(evidence["dockerfile_line"], 4, "{evidence:#}");
+    assert!(evidence["instruction"].as_str().unwrap().starts_with("COPY"), "{evidence:#}");
+    assert_eq!(check(&report, "multi-stage")["status"], "pass");
+    assert_eq!(check(&report, "non-root")["status"], "pass");
+}
+
+#[test]
+fn a_file_deleted_by_a_later_layer_is_gone_but_still_weighs() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM busybox:1.36 AS tools\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /tmp/busybox\nUSER 0\nRUN [\"/tmp/busybox\", \"rm\", \"/tmp/busybox\"]\nUSER 65532\n";
+    let report = judge("whiteout", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.size]\nmax = \"3 MB\"\n");
+    assert_eq!(check(&report, "no-shell")["status"], "pass", "{report:#}");
+    let size = check(&report, "size");
+    assert_eq!(size["status"], "fail", "the deleted busybox still ships in its layer: {size:#}");
+    assert_eq!(size["evidence"][0]["dockerfile_line"], 3, "{size:#}");
+}
+
+#[test]
+fn a_user_name_that_passwd_maps_to_uid_0_is_root() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM busybox:1.36\nRUN echo 'toor:x:0:0:toor:/root:/bin/sh' >> /etc/passwd\nUSER toor\n";
+    let report = judge("toor", dockerfile, "[checks.builds]\n[checks.non-root]\n[checks.runs]\ncommand = { args = [\"id\", \"-u\"], output = \"0\" }\n");
+    let non_root = check(&report, "non-root");
+    assert_eq!(non_root["status"], "fail");
+    assert!(non_root["summary"].as_str().unwrap().contains("uid 0"), "{non_root:#}");
+    assert_eq!(non_root["evidence"][0]["dockerfile_line"], 3);
+    assert_eq!(check(&report, "runs")["status"], "pass", "the command probe ran as toor: {report:#}");
+}
+
+#[test]
+fn a_user_set_only_in_a_builder_stage_does_not_count() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM busybox:1.36 AS build\nUSER 1000\nFROM busybox:1.36\nCOPY --from=build /bin/busybox /opt/tool\n";
+    let report = judge("builder-user", dockerfile, "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check(&report, "non-root")["status"], "fail");
+    assert!(check(&report, "non-root")["summary"].as_str().unwrap().contains("no USER"));
+}
+
+#[test]
+fn a_numeric_uid_passes_without_a_passwd_entry_and_a_missing_name_fails() {
+    let Some(_docker) = docker_lock() else { return };
+    let numeric = judge("numeric", "FROM gcr.io/distroless/static-debian12\nUSER 4242:4242\n", "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check(&numeric, "non-root")["status"], "pass");
+    assert!(check(&numeric, "non-root")["summary"].as_str().unwrap().contains("uid 4242"));
+    let ghost = judge("ghost", "FROM gcr.io/distroless/static-debian12\nUSER ghost\n", "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check(&ghost, "non-root")["status"], "fail");
+    assert!(check(&ghost, "non-root")["summary"].as_str().unwrap().contains("not in the image's /etc/passwd"));
+}
+
+#[test]
+fn a_command_probe_runs_read_only_without_capabilities() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = "[checks.builds]\n[checks.runs]\ncommand = { args = [\"touch\", \"/etc/written\"], exit-code = 0 }\n";
+    let report = judge("read-only", "FROM busybox:1.36\n", spec);
+    let runs = check(&report, "runs");
+    assert_eq!(runs["status"], "fail", "the root filesystem is read-only: {runs:#}");
+    assert!(runs["summary"].as_str().unwrap().contains("exited 1"), "{runs:#}");
+    let tmp = judge("tmp-writable", "FROM busybox:1.36\n", &spec.replace("/etc/written", "/tmp/written"));
+    assert_eq!(check(&tmp, "runs")["status"], "pass", "/tmp is writable: {tmp:#}");
+}
+
+#[test]
+fn a_final_stage_built_from_the_builder_is_not_multi_stage() {
+    let Some(_docker) = docker_lock() else { return };
+    let dockerfile = "FROM busybox:1.36 AS build\nRUN echo built > /artifact\nFROM build\nCOPY --from=build /artifact /artifact2\n";
+    let report = judge("from-builder", dockerfile, "[checks.builds]\n[checks.multi-stage]\n");
+    let multi = check(&report, "multi-stage");
+    assert_eq!(multi["status"], "fail");
+    assert!(multi["summary"].as_str().unwrap().contains("built FROM the stage `build`"), "{multi:#}");
+}
