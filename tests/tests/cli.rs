@@ -140,3 +140,35 @@ fn judging_an_existing_image_by_reference() {
     assert_eq!(report["image"]["user"], "65532");
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn ctrl_c_during_a_build_stops_it_and_leaves_nothing() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = Scratch::new("interrupted", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "FROM debian:bookworm-slim\nRUN sleep 120\n")]);
+    let map = image_map().display().to_string();
+    let child = std::process::Command::new(shipshape_bin())
+        .args(["check", &dir.path(""), "--image-map", &map])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the RUN step's container exists, then press Ctrl-C.
+    let started = std::time::Instant::now();
+    while stdout(&docker(&["ps", "-q"])).trim().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "the build never started");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("interrupted"), "{}", stderr(&output));
+    assert!(started.elapsed().as_secs() < 60, "the build was stopped, not waited for");
+    // The daemon removes the cancelled step's container itself; give it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !stdout(&docker(&["ps", "-aq"])).trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "containers left: {}", stdout(&docker(&["ps", "-a"])));
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let dangling = stdout(&docker(&["images", "-q", "--filter", "dangling=true"]));
+    assert!(dangling.trim().is_empty(), "images left: {dangling}");
+}
