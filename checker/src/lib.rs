@@ -17,5 +17,6 @@ pub mod image;
 pub mod pipeline;
 pub mod record;
 pub mod report;
+pub mod scan;
 pub mod spec;
 pub mod units;

@@ -5,7 +5,8 @@
 //! topmost layer that wrote it; captured contents are those of the version that survives.
 use std::collections::{BTreeMap, VecDeque};
 
-use super::layer::{EntryKind, LayerFacts};
+use super::gobuild::GoBuild;
+use super::layer::{Captured, EntryKind, LayerFacts};
 use super::sniff::ContentClass;
 
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ impl Node {
 #[derive(Debug, Default)]
 pub struct FileSystem {
     nodes: BTreeMap<String, Node>,
-    contents: BTreeMap<String, Vec<u8>>,
+    captured: BTreeMap<String, (usize, Captured)>,
 }
 
 /// Symbolic links followed before a path is declared a loop.
@@ -55,7 +56,7 @@ impl FileSystem {
                 if replaces_dir && entry.kind != EntryKind::Dir {
                     fs.remove_tree(&entry.path, false);
                 }
-                fs.contents.remove(&entry.path);
+                fs.captured.remove(&entry.path);
                 let node = Node {
                     kind: entry.kind.clone(),
                     size: entry.size,
@@ -66,8 +67,8 @@ impl FileSystem {
                 };
                 fs.nodes.insert(entry.path.clone(), node);
             }
-            for (path, bytes) in &layer.captured {
-                fs.contents.insert(path.clone(), bytes.clone());
+            for (path, captured) in &layer.captured {
+                fs.captured.insert(path.clone(), (index, captured.clone()));
             }
         }
         fs
@@ -79,11 +80,11 @@ impl FileSystem {
         let doomed: Vec<String> = self.nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
         for key in doomed {
             self.nodes.remove(&key);
-            self.contents.remove(&key);
+            self.captured.remove(&key);
         }
         if itself {
             self.nodes.remove(path);
-            self.contents.remove(path);
+            self.captured.remove(path);
         }
     }
 
@@ -103,14 +104,28 @@ impl FileSystem {
         self.nodes.is_empty()
     }
 
-    /// The bytes of a captured file (see `layer::is_captured`) as the final image has it.
+    /// The bytes of a captured file (see `layer::capture_limit`) as the final image has it.
     pub fn content(&self, path: &str) -> Option<&[u8]> {
-        self.contents.get(path).map(Vec::as_slice)
+        match self.captured.get(path) {
+            Some((_, Captured::Bytes(bytes))) => Some(bytes),
+            _ => None,
+        }
     }
 
-    /// Captured files whose path starts with `prefix`.
-    pub fn contents_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        self.contents.range(prefix.to_string()..).take_while(move |(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.as_str(), v.as_slice()))
+    /// Every captured file's bytes with the index of the layer that wrote it.
+    pub fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
+        self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
+            Captured::Bytes(bytes) => Some((path.as_str(), *layer, bytes.as_slice())),
+            Captured::Go(_) => None,
+        })
+    }
+
+    /// Every Go binary's build information with the index of the layer that wrote it.
+    pub fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
+        self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
+            Captured::Go(build) => Some((path.as_str(), *layer, build)),
+            Captured::Bytes(_) => None,
+        })
     }
 
     /// Follows symbolic links (in the leaf and in parent directories) from `path`, relative to the

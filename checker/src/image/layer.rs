@@ -1,22 +1,49 @@
 //! One layer read from its tar stream: what it adds, changes and deletes, never its content.
 //!
 //! What must hold: the reader consumes the stream once, front to back; only the files named by
-//! [`is_captured`] keep their bytes (they are small and the checks parse them); every other file
-//! keeps its metadata and, for ELF binaries, its [`ContentClass`].
+//! [`capture_limit`] keep (a prefix of) their bytes, for the checks and the scan inventory to
+//! parse; every other file keeps its metadata and, for ELF binaries, its [`ContentClass`] and Go
+//! build information.
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
-use super::sniff::{self, ContentClass};
+use super::gobuild::GoBuild;
+use super::sniff::{self, ContentClass, Sniffed};
 
-/// Files whose bytes the checks and the scan inventory read, kept up to [`CAPTURE_LIMIT`].
-pub fn is_captured(path: &str) -> bool {
-    matches!(
-        path,
-        "etc/passwd" | "etc/group" | "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed"
-    ) || path.starts_with("var/lib/dpkg/status.d/")
+/// How many bytes of a file the checks and the scan inventory read, for the files they read.
+pub fn capture_limit(path: &str) -> Option<u64> {
+    const WHOLE: u64 = 32 << 20;
+    const MANIFEST: u64 = 1 << 20;
+    match path {
+        "etc/passwd" | "etc/group" | "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed" => Some(WHOLE),
+        _ if path.starts_with("var/lib/dpkg/status.d/") => Some(MANIFEST),
+        _ if is_node_module_manifest(path) => Some(MANIFEST),
+        _ if path.ends_with("package-lock.json") && !path.contains("node_modules/") => Some(WHOLE),
+        // A distribution's headers come first; its long description is not needed.
+        _ if path.ends_with(".dist-info/METADATA") => Some(16 << 10),
+        _ => None,
+    }
 }
 
-pub const CAPTURE_LIMIT: u64 = 32 << 20;
+/// `…/node_modules/name/package.json` or `…/node_modules/@scope/name/package.json`.
+fn is_node_module_manifest(path: &str) -> bool {
+    let Some(dir) = path.strip_suffix("/package.json") else { return false };
+    let mut parts = dir.rsplit('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), Some("node_modules"), _) => !name.starts_with('@'),
+        (Some(_), Some(scope), Some("node_modules")) => scope.starts_with('@'),
+        _ => false,
+    }
+}
+
+/// What a layer keeps of a file beyond its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Captured {
+    /// The file's bytes (a prefix, for big files).
+    Bytes(Vec<u8>),
+    /// A Go binary's build information.
+    Go(GoBuild),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -51,8 +78,8 @@ pub struct LayerFacts {
     /// This layer's size as the daemon counts it: bytes of regular files plus the length of each
     /// symbolic link's target (what `lstat` reports), hard links once.
     pub size: u64,
-    /// Contents of the captured files this layer writes.
-    pub captured: Vec<(String, Vec<u8>)>,
+    /// What this layer's files hold that the checks and the scan read, by path.
+    pub captured: Vec<(String, Captured)>,
 }
 
 /// Normalizes a tar path: `./usr/bin/` → `usr/bin`, `/` → ``.
@@ -110,13 +137,18 @@ fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
         let mut content = ContentClass::Data;
         if kind == EntryKind::File {
             facts.size += size;
-            if is_captured(&path) && size <= CAPTURE_LIMIT {
-                let mut bytes = Vec::with_capacity(size as usize);
-                entry.read_to_end(&mut bytes)?;
-                content = sniff::classify(&mut &bytes[..], size)?;
-                facts.captured.push((path.clone(), bytes));
-            } else {
-                content = sniff::classify(&mut entry, size)?;
+            let sniffed = match capture_limit(&path) {
+                Some(limit) => {
+                    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
+                    (&mut entry).take(limit).read_to_end(&mut bytes)?;
+                    facts.captured.push((path.clone(), Captured::Bytes(bytes)));
+                    Sniffed::default()
+                }
+                None => sniff::sniff(&mut entry, size)?,
+            };
+            content = sniffed.class;
+            if let Some(go) = sniffed.go {
+                facts.captured.push((path.clone(), Captured::Go(go)));
             }
             if content != ContentClass::Data {
                 binaries.insert(path.clone(), content);
@@ -184,8 +216,18 @@ mod tests {
         assert_eq!(kinds[2], ("old/gone", &EntryKind::Whiteout, ContentClass::Data));
         assert_eq!(kinds[3], ("var", &EntryKind::OpaqueDir, ContentClass::Data));
         assert_eq!(kinds[4], ("usr/bin/ls", &EntryKind::Hardlink("bin/box".into()), ContentClass::Shell("busybox")));
-        assert_eq!(facts.captured, vec![("etc/passwd".to_string(), b"root:x:0:0::/root:/bin/sh\n".to_vec())]);
+        assert_eq!(facts.captured, vec![("etc/passwd".to_string(), Captured::Bytes(b"root:x:0:0::/root:/bin/sh\n".to_vec()))]);
         assert_eq!(facts.size, 18 + 26);
+    }
+
+    #[test]
+    fn node_module_manifests_are_captured_app_manifests_are_not() {
+        assert!(is_node_module_manifest("app/node_modules/minimist/package.json"));
+        assert!(is_node_module_manifest("app/node_modules/@types/node/package.json"));
+        assert!(is_node_module_manifest("app/node_modules/a/node_modules/b/package.json"));
+        assert!(!is_node_module_manifest("app/package.json"));
+        assert!(!is_node_module_manifest("app/node_modules/@types/package.json"));
+        assert!(!is_node_module_manifest("app/node_modules/a/lib/package.json"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod config;
 pub mod filesystem;
+pub mod gobuild;
 pub mod layer;
 pub mod sniff;
 

@@ -1,12 +1,17 @@
-//! Content sniffing: is this file an ELF binary, and is that binary a shell whatever its name?
+//! Content sniffing: is this file an ELF binary, is that binary a shell whatever its name, and
+//! which Go modules does a Go binary embed?
 //!
-//! Reads only what it needs: four bytes decide whether a file is ELF; only ELF files up to
-//! [`SHELL_SCAN_LIMIT`] bytes are scanned further, in one streaming pass, for the strings every
-//! build of a shell carries.
+//! Reads only what it needs: four bytes decide whether a file is ELF. ELF files up to
+//! [`SHELL_SCAN_LIMIT`] bytes are scanned in one streaming pass for the strings every build of a
+//! shell carries; while that pass goes by, the bytes where Go keeps its build information (the
+//! start of the first writable segment, found from the program headers) are kept. Bigger ELF
+//! files are skipped up to that offset and read no further.
 use std::io::{self, Read};
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
+
+use super::gobuild::{self, GoBuild};
 
 /// What a regular file's bytes say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,7 +25,15 @@ pub enum ContentClass {
     Shell(&'static str),
 }
 
-/// Statically linked shells are about 2 MB; nothing bigger is scanned.
+/// What sniffing a file found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sniffed {
+    pub class: ContentClass,
+    /// The build information of a Go binary.
+    pub go: Option<GoBuild>,
+}
+
+/// Statically linked shells are about 2 MB; nothing bigger is scanned for shell strings.
 pub const SHELL_SCAN_LIMIT: u64 = 16 << 20;
 
 /// Strings that each shell's binary carries, whatever it is called on disk.
@@ -33,29 +46,87 @@ const SIGNATURES: [(&str, &str); 6] = [
     ("ZSH_VERSION", "zsh"),
 ];
 
+/// The ELF file header plus room for the program headers of ordinary binaries.
+const HEADER_BYTES: usize = 4096;
+
 fn matcher() -> &'static AhoCorasick {
     static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
     MATCHER.get_or_init(|| AhoCorasick::new(SIGNATURES.iter().map(|(pattern, _)| pattern)).expect("fixed patterns"))
 }
 
-/// Classifies a regular file of `size` bytes from its content stream.
-pub fn classify(content: &mut impl Read, size: u64) -> io::Result<ContentClass> {
-    let mut magic = [0u8; 4];
-    if size < 4 {
-        return Ok(ContentClass::Data);
+/// Sniffs a regular file of `size` bytes from its content stream.
+pub fn sniff(content: &mut impl Read, size: u64) -> io::Result<Sniffed> {
+    let mut head = Vec::with_capacity(HEADER_BYTES.min(size as usize));
+    content.take(HEADER_BYTES as u64).read_to_end(&mut head)?;
+    if !head.starts_with(b"\x7fELF") {
+        return Ok(Sniffed::default());
     }
-    content.read_exact(&mut magic)?;
-    if &magic != b"\x7fELF" {
-        return Ok(ContentClass::Data);
+    let window = gobuild::window_offset(&head);
+    let mut tap = Tap { inner: content, position: head.len() as u64, window, kept: Vec::new() };
+    tap.keep(&head, 0);
+    let class = if size <= SHELL_SCAN_LIMIT {
+        shell_in(io::Cursor::new(&head).chain(&mut tap))?
+    } else {
+        tap.skip_to_window()?;
+        ContentClass::Elf
+    };
+    Ok(Sniffed { class, go: gobuild::parse(&tap.kept) })
+}
+
+/// Classifies by the first shell signature in the stream (reading it to its end).
+fn shell_in(stream: impl Read) -> io::Result<ContentClass> {
+    let mut class = ContentClass::Elf;
+    for found in matcher().stream_find_iter(stream) {
+        let shell = SIGNATURES[found?.pattern().as_usize()].1;
+        if class == ContentClass::Elf {
+            class = ContentClass::Shell(shell);
+        }
     }
-    if size > SHELL_SCAN_LIMIT {
-        return Ok(ContentClass::Elf);
+    Ok(class)
+}
+
+/// Passes a stream through while keeping the bytes of one window (Go's build information).
+struct Tap<'a, R> {
+    inner: &'a mut R,
+    position: u64,
+    window: Option<u64>,
+    kept: Vec<u8>,
+}
+
+impl<R: Read> Tap<'_, R> {
+    fn keep(&mut self, bytes: &[u8], at: u64) {
+        let Some(start) = self.window else { return };
+        let end = start + gobuild::WINDOW as u64;
+        let from = start.max(at);
+        let to = end.min(at + bytes.len() as u64);
+        if from < to {
+            self.kept.extend_from_slice(&bytes[(from - at) as usize..(to - at) as usize]);
+        }
     }
-    for found in matcher().stream_find_iter(content.take(size - 4)) {
-        let found = found?;
-        return Ok(ContentClass::Shell(SIGNATURES[found.pattern().as_usize()].1));
+
+    /// Skips to the window and reads it, for files too big to scan whole.
+    fn skip_to_window(&mut self) -> io::Result<()> {
+        let Some(start) = self.window else { return Ok(()) };
+        if start > self.position {
+            let skipped = io::copy(&mut (&mut *self.inner).take(start - self.position), &mut io::sink())?;
+            self.position += skipped;
+        }
+        let mut window = Vec::with_capacity(gobuild::WINDOW);
+        (&mut *self.inner).take(gobuild::WINDOW as u64).read_to_end(&mut window)?;
+        self.keep(&window, self.position);
+        self.position += window.len() as u64;
+        Ok(())
     }
-    Ok(ContentClass::Elf)
+}
+
+impl<R: Read> Read for Tap<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let at = self.position;
+        self.keep(&buf[..n], at);
+        self.position += n as u64;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -63,7 +134,7 @@ mod tests {
     use super::*;
 
     fn class(bytes: &[u8]) -> ContentClass {
-        classify(&mut &bytes[..], bytes.len() as u64).unwrap()
+        sniff(&mut &bytes[..], bytes.len() as u64).unwrap().class
     }
 
     #[test]
@@ -73,6 +144,10 @@ mod tests {
         assert_eq!(class(b"\x7fELF just a program"), ContentClass::Elf);
         assert_eq!(class(b"#!/bin/sh\necho BusyBox v1"), ContentClass::Data);
         assert_eq!(class(b"ab"), ContentClass::Data);
+        let mut long = b"\x7fELF".to_vec();
+        long.resize(10_000, b'x');
+        long.extend_from_slice(b"GNU bash, version");
+        assert_eq!(class(&long), ContentClass::Shell("bash"), "a signature past the header");
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! The inventory: which packages an image ships, read from the final filesystem's captured files
+//! (the same single pass as every other check): Debian packages from the dpkg status file and
+//! distroless' `status.d/`, Alpine's apk database, npm packages from `node_modules` manifests and
+//! lockfiles, Python distributions from `*.dist-info/METADATA`, Go modules from Go binaries. Each
+//! package remembers the file it was read from and the layer that wrote that file.
+//!
+//! What must hold: only what is installed counts (dpkg entries not in state `installed`, npm
+//! lockfile entries marked `dev`, files deleted by a later layer are left out); a file that does
+//! not parse is reported in `problems`, never silently dropped.
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ecosystem::Ecosystem;
+use crate::image::gobuild::GoBuild;
+use crate::image::FileSystem;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    /// Debian: the source package and its version, which advisories name.
+    pub source: Option<(String, String)>,
+    /// The file the package was read from (no leading `/`).
+    pub location: String,
+    /// The layer that wrote that file.
+    pub layer: usize,
+}
+
+impl Package {
+    /// The name and version advisories are written against (the source, for Debian).
+    pub fn advisory_name(&self) -> (&str, &str) {
+        match &self.source {
+            Some((name, version)) => (name, version),
+            None => (&self.name, &self.version),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsRelease {
+    /// `debian`, `alpine`, ...
+    pub id: String,
+    pub version_id: String,
+    pub pretty_name: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub os: Option<OsRelease>,
+    pub packages: Vec<Package>,
+    /// Files that should have listed packages but did not parse.
+    pub problems: Vec<String>,
+}
+
+pub fn inventory(fs: &FileSystem) -> Inventory {
+    let os = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| fs.content(p)).map(parse_os_release);
+    let mut inventory = Inventory { os, ..Inventory::default() };
+    let os_ecosystem = inventory.os.as_ref().and_then(os_ecosystem);
+    for (path, layer, bytes) in fs.captured_files() {
+        let text = String::from_utf8_lossy(bytes);
+        let found = if path == "var/lib/dpkg/status" || path.starts_with("var/lib/dpkg/status.d/") {
+            debian_packages(&text, os_ecosystem.clone().unwrap_or(Ecosystem::Debian(String::new())))
+        } else if path == "lib/apk/db/installed" {
+            alpine_packages(&text, os_ecosystem.clone().unwrap_or(Ecosystem::Alpine(String::new())))
+        } else if path.ends_with("/package.json") {
+            node_manifest(&text).map(|p| vec![p])
+        } else if path.ends_with("package-lock.json") {
+            npm_lockfile(&text)
+        } else if path.ends_with(".dist-info/METADATA") {
+            python_metadata(&text).map(|p| vec![p])
+        } else {
+            Ok(Vec::new())
+        };
+        match found {
+            Ok(packages) => inventory.packages.extend(packages.into_iter().map(|mut p| {
+                p.location = path.to_string();
+                p.layer = layer;
+                p
+            })),
+            Err(problem) => inventory.problems.push(format!("/{path}: {problem}")),
+        }
+    }
+    for (path, layer, build) in fs.go_binaries() {
+        inventory.packages.extend(go_modules(build).into_iter().map(|mut p| {
+            p.location = path.to_string();
+            p.layer = layer;
+            p
+        }));
+    }
+    dedupe_npm(&mut inventory.packages);
+    inventory
+}
+
+fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
+    Package { ecosystem, name: name.to_string(), version: version.to_string(), source: None, location: String::new(), layer: 0 }
+}
+
+fn parse_os_release(bytes: &[u8]) -> OsRelease {
+    let text = String::from_utf8_lossy(bytes);
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
+            .unwrap_or_default()
+    };
+    OsRelease { id: field("ID"), version_id: field("VERSION_ID"), pretty_name: field("PRETTY_NAME") }
+}
+
+/// The OSV ecosystem of the OS: `Debian:12`, `Alpine:v3.18`.
+fn os_ecosystem(os: &OsRelease) -> Option<Ecosystem> {
+    match os.id.as_str() {
+        "debian" => Some(Ecosystem::Debian(os.version_id.split('.').next()?.to_string())),
+        "alpine" => {
+            let mut parts = os.version_id.split('.');
+            Some(Ecosystem::Alpine(format!("v{}.{}", parts.next()?, parts.next()?)))
+        }
+        _ => None,
+    }
+}
+
+/// RFC 822-style paragraphs (dpkg status, control files); continuation lines are dropped.
+fn paragraphs(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut all = Vec::new();
+    let mut current = BTreeMap::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                all.push(std::mem::take(&mut current));
+            }
+        } else if !line.starts_with([' ', '\t']) {
+            if let Some((key, value)) = line.split_once(':') {
+                current.insert(key.trim().to_ascii_lowercase(), value.trim().to_string());
+            }
+        }
+    }
+    if !current.is_empty() {
+        all.push(current);
+    }
+    all
+}
+
+fn debian_packages(text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, String> {
+    let mut packages = Vec::new();
+    for fields in paragraphs(text) {
+        // Status is "want flag state"; distroless' status.d entries have none and are installed.
+        let installed = fields.get("status").is_none_or(|s| s.split_whitespace().nth(2) == Some("installed"));
+        let (Some(name), Some(version)) = (fields.get("package"), fields.get("version")) else { continue };
+        if !installed {
+            continue;
+        }
+        let mut found = package(ecosystem.clone(), name, version);
+        // "Source: util-linux (2.38.1-5)" or "Source: acl"; absent means the same as the binary.
+        let (source, source_version) = match fields.get("source") {
+            Some(source) => match source.split_once(' ') {
+                Some((name, version)) => (name.to_string(), version.trim().trim_matches(['(', ')']).to_string()),
+                None => (source.clone(), version.clone()),
+            },
+            None => (name.clone(), version.clone()),
+        };
+        found.source = Some((source, source_version));
+        packages.push(found);
+    }
+    if packages.is_empty() && !text.trim().is_empty() && !text.contains("Package:") {
+        return Err("not a dpkg status file".into());
+    }
+    Ok(packages)
+}
+
+fn alpine_packages(text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, String> {
+    let mut packages = Vec::new();
+    for block in text.split("\n\n") {
+        let field = |key: &str| block.lines().find_map(|l| l.strip_prefix(key)).map(str::to_string);
+        if let (Some(name), Some(version)) = (field("P:"), field("V:")) {
+            let mut found = package(ecosystem.clone(), &name, &version);
+            found.source = Some((field("o:").unwrap_or(name), version));
+            packages.push(found);
+        }
+    }
+    Ok(packages)
+}
+
+fn node_manifest(text: &str) -> Result<Package, String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+    match (json["name"].as_str(), json["version"].as_str()) {
+        (Some(name), Some(version)) => Ok(package(Ecosystem::Npm, name, version)),
+        _ => Err("a package.json without a name and version".into()),
+    }
+}
+
+/// npm lockfiles v2/v3 (`packages`) and v1 (`dependencies`), without dev dependencies.
+fn npm_lockfile(text: &str) -> Result<Vec<Package>, String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+    let mut packages = Vec::new();
+    if let Some(entries) = json["packages"].as_object() {
+        for (key, entry) in entries {
+            let Some(name) = key.rsplit_once("node_modules/").map(|(_, name)| name) else { continue };
+            if let (Some(version), false) = (entry["version"].as_str(), entry["dev"].as_bool().unwrap_or(false)) {
+                packages.push(package(Ecosystem::Npm, entry["name"].as_str().unwrap_or(name), version));
+            }
+        }
+    } else if let Some(dependencies) = json["dependencies"].as_object() {
+        lockfile_v1(dependencies, &mut packages);
+    }
+    Ok(packages)
+}
+
+fn lockfile_v1(dependencies: &serde_json::Map<String, serde_json::Value>, packages: &mut Vec<Package>) {
+    for (name, entry) in dependencies {
+        if let (Some(version), false) = (entry["version"].as_str(), entry["dev"].as_bool().unwrap_or(false)) {
+            packages.push(package(Ecosystem::Npm, name, version));
+        }
+        if let Some(nested) = entry["dependencies"].as_object() {
+            lockfile_v1(nested, packages);
+        }
+    }
+}
+
+fn python_metadata(text: &str) -> Result<Package, String> {
+    let headers = text.split("\n\n").next().unwrap_or_default();
+    let field = |key: &str| headers.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
+    match (field("Name:"), field("Version:")) {
+        (Some(name), Some(version)) => Ok(package(Ecosystem::PyPI, name, version)),
+        _ => Err("METADATA without Name and Version".into()),
+    }
+}
+
+/// The Go standard library (as OSV's `stdlib`) and every dependency module.
+fn go_modules(build: &GoBuild) -> Vec<Package> {
+    let stdlib = build.go_version.strip_prefix("go").map(|v| package(Ecosystem::Go, "stdlib", v));
+    let deps = build.deps.iter().map(|m| package(Ecosystem::Go, &m.path, m.version.trim_start_matches('v')));
+    stdlib.into_iter().chain(deps).collect()
+}
+
+/// A package in `node_modules` and the lockfile that lists it is one package: the installed
+/// manifest speaks for it, the lockfile only for what `node_modules` does not show.
+fn dedupe_npm(packages: &mut Vec<Package>) {
+    let is_locked = |p: &Package| p.ecosystem == Ecosystem::Npm && p.location.ends_with("package-lock.json");
+    let installed: BTreeSet<(String, String)> =
+        packages.iter().filter(|p| p.ecosystem == Ecosystem::Npm && !is_locked(p)).map(|p| (p.name.clone(), p.version.clone())).collect();
+    let mut locked = BTreeSet::new();
+    packages.retain(|p| !is_locked(p) || (!installed.contains(&(p.name.clone(), p.version.clone())) && locked.insert((p.name.clone(), p.version.clone()))));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/../../shared/fixtures/dpkg/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+    }
+
+    fn names(packages: &[Package]) -> Vec<&str> {
+        packages.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn reads_dpkg_status_files_like_osv_scalibr() {
+        let debian = || Ecosystem::Debian("12".into());
+        let valid = debian_packages(&fixture("valid"), debian()).unwrap();
+        assert_eq!(valid.len(), 7);
+        let util = valid.iter().find(|p| p.name == "util-linux-extra").unwrap();
+        assert_eq!(util.version, "2.38.1-5+b1");
+        assert_eq!(util.source, Some(("util-linux".into(), "2.38.1-5".into())));
+        assert_eq!(valid.iter().find(|p| p.name == "libacl1").unwrap().source, Some(("acl".into(), "2.3.1-3".into())));
+        assert_eq!(names(&debian_packages(&fixture("single"), debian()).unwrap()), ["acl"]);
+        assert_eq!(names(&debian_packages(&fixture("trailingnewlines"), debian()).unwrap()), ["acl"]);
+        assert_eq!(names(&debian_packages(&fixture("nopackage"), debian()).unwrap()), ["foo", "bar"]);
+        assert_eq!(names(&debian_packages(&fixture("noversion"), debian()).unwrap()), ["foo", "bar"]);
+        assert_eq!(
+            names(&debian_packages(&fixture("statusfield"), debian()).unwrap()),
+            ["wantinstall_installed", "wantdeinstall_installed", "wantpurge_installed", "wantnostatus"]
+        );
+        assert!(debian_packages(&fixture("empty"), debian()).unwrap().is_empty());
+        assert!(debian_packages(&fixture("invalid"), debian()).is_err());
+        assert_eq!(names(&debian_packages(&fixture("status.d/foo"), debian()).unwrap()), ["foo"]);
+    }
+
+    #[test]
+    fn reads_npm_python_and_alpine() {
+        assert_eq!(node_manifest(r#"{"name": "minimist", "version": "1.2.5"}"#).unwrap().version, "1.2.5");
+        assert!(node_manifest("{").is_err());
+        let lock = r#"{"lockfileVersion": 3, "packages": {"": {"name": "app"}, "node_modules/a": {"version": "1.0.0"}, "node_modules/b": {"version": "2.0.0", "dev": true}, "node_modules/a/node_modules/@s/c": {"version": "3.0.0"}}}"#;
+        let locked = npm_lockfile(lock).unwrap();
+        assert_eq!(names(&locked), ["a", "@s/c"]);
+        let metadata = "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n\nlong description Name: nope";
+        assert_eq!(python_metadata(metadata).unwrap().name, "requests");
+        let apk = "P:musl\nV:1.2.4-r2\no:musl\n\nP:busybox-binsh\nV:1.36.1-r5\no:busybox\n";
+        let alpine = alpine_packages(apk, Ecosystem::Alpine("v3.18".into())).unwrap();
+        assert_eq!(alpine[1].source, Some(("busybox".into(), "1.36.1-r5".into())));
+    }
+
+    #[test]
+    fn os_release_names_the_ecosystem() {
+        let debian = parse_os_release(b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
+        assert_eq!(os_ecosystem(&debian), Some(Ecosystem::Debian("12".into())));
+        let alpine = parse_os_release(b"ID=alpine\nVERSION_ID=3.18.4\n");
+        assert_eq!(os_ecosystem(&alpine), Some(Ecosystem::Alpine("v3.18".into())));
+    }
+}
