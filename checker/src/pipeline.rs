@@ -1,20 +1,22 @@
-//! The one-way pipeline: collect facts (build, save, probe) → judge them → a [`Judgement`].
+//! The one-way pipeline: collect facts (build, save, probe, scan) → judge them → a [`Judgement`].
 //!
 //! What must hold: checks see facts only; the Docker work happens here and in [`crate::docker`],
-//! under the caller's janitor, which the caller sweeps on every path out.
-use std::path::Path;
+//! under the caller's janitor, which the caller sweeps on every path out. Facts a spec does not
+//! ask for are not collected (no probe without `runs`, no scan without `scan`).
+use std::path::{Path, PathBuf};
 
 use bollard::Docker;
 
 use crate::attribution::Origins;
-use crate::checks::{self, Input, Verdict};
+use crate::checks::{self, scan::Settings as ScanSettings, Input, Verdict};
 use crate::docker::{self, build::Limits, cleanup::Janitor};
 use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::image::archive::read_archive;
 use crate::image::ImageFacts;
-use crate::record::{BuildRecord, ProbeRecord};
+use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
+use crate::scan::{self, db::Database};
 use crate::spec::Spec;
 
 /// Everything judged in one run.
@@ -22,6 +24,7 @@ use crate::spec::Spec;
 pub struct Judgement {
     pub exercise: Option<String>,
     pub image: Option<ImageFacts>,
+    pub scan: Option<ScanRecord>,
     pub verdicts: Vec<Verdict>,
 }
 
@@ -32,6 +35,21 @@ pub struct BuildOptions {
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
+    pub scan: ScanOptions,
+}
+
+/// Where the scan finds its database (default: the user's cache folder).
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub db_dir: Option<PathBuf>,
+}
+
+/// The image being judged, as the scanner needs to reach it.
+enum Target<'a> {
+    /// An image in the daemon, by id or reference.
+    Daemon(&'a str),
+    /// An archive file.
+    Archive(&'a Path),
 }
 
 /// Builds `dockerfile_path` in the exercise's context and judges the result.
@@ -49,20 +67,22 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
         }
         Err(problem) => (None, BuildRecord { error: Some(format!("the Dockerfile does not parse: {problem}")), ..BuildRecord::default() }),
     };
-    let image = match &build.image_id {
-        Some(id) => Some(docker::save::image_facts(docker, id).await?),
-        None => None,
+    let spec = &exercise.spec;
+    let (image, probe, scan) = match &build.image_id {
+        Some(id) => {
+            let image = docker::save::image_facts(docker, id).await?;
+            let probe = probe_if_required(docker, janitor, spec, id, &image).await?;
+            let scan = scan_if_required(spec, &image, Target::Daemon(id), &options.scan)?;
+            (Some(image), probe, scan)
+        }
+        None => (None, None, None),
     };
-    let probe = match (&image, &build.image_id) {
-        (Some(facts), Some(id)) => probe_if_required(docker, janitor, &exercise.spec, id, facts).await?,
-        _ => None,
-    };
-    let verdicts = judge(&exercise.spec, dockerfile.as_ref(), Some(&build), image.as_ref(), probe.as_ref());
-    Ok(Judgement { exercise: Some(exercise.name.clone()), image, verdicts })
+    let verdicts = judge(spec, dockerfile.as_ref(), Some(&build), image.as_ref(), probe.as_ref(), scan.as_ref());
+    Ok(Judgement { exercise: Some(exercise.name.clone()), image, scan, verdicts })
 }
 
 /// Judges an image the daemon already has.
-pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec) -> Result<Judgement> {
+pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &ScanOptions) -> Result<Judgement> {
     let inspected = docker.inspect_image(reference).await.map_err(|e| {
         if docker::is_not_found(&e) {
             Error::new(format!("image {reference} is not in the daemon")).action("build or load it first, or check the name with `docker images`")
@@ -73,12 +93,13 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
     let id = inspected.id.unwrap_or_else(|| reference.to_string());
     let image = docker::save::image_facts(docker, &id).await?;
     let probe = probe_if_required(docker, janitor, spec, &id, &image).await?;
-    let verdicts = judge(spec, None, None, Some(&image), probe.as_ref());
-    Ok(Judgement { exercise: None, image: Some(image), verdicts })
+    let scan = scan_if_required(spec, &image, Target::Daemon(&id), options)?;
+    let verdicts = judge(spec, None, None, Some(&image), probe.as_ref(), scan.as_ref());
+    Ok(Judgement { exercise: None, image: Some(image), scan, verdicts })
 }
 
 /// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
-pub fn judge_archive(path: &Path, spec: &Spec) -> Result<Judgement> {
+pub fn judge_archive(path: &Path, spec: &Spec, options: &ScanOptions) -> Result<Judgement> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
@@ -87,8 +108,9 @@ pub fn judge_archive(path: &Path, spec: &Spec) -> Result<Judgement> {
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
     })?;
-    let verdicts = judge(spec, None, None, Some(&image), None);
-    Ok(Judgement { exercise: None, image: Some(image), verdicts })
+    let scan = scan_if_required(spec, &image, Target::Archive(path), options)?;
+    let verdicts = judge(spec, None, None, Some(&image), None, scan.as_ref());
+    Ok(Judgement { exercise: None, image: Some(image), scan, verdicts })
 }
 
 async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
@@ -98,8 +120,61 @@ async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: 
     docker::probe::probe(docker, janitor, id, &image.config.user, &plan).await.map(Some)
 }
 
-fn judge(spec: &Spec, dockerfile: Option<&Dockerfile>, build: Option<&BuildRecord>, image: Option<&ImageFacts>, probe: Option<&ProbeRecord>) -> Vec<Verdict> {
+/// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
+/// Trivy. Its findings, the ignore entries and today's date are what the `scan` check judges.
+fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options: &ScanOptions) -> Result<Option<ScanRecord>> {
+    let Some(requirement) = spec.requirement("scan") else { return Ok(None) };
+    let settings: ScanSettings = checks::settings(&requirement.settings).map_err(|e| Error::new(format!("[checks.scan]: {e}")))?;
+    let ignores = match &settings.ignore_file {
+        Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
+        None => Vec::new(),
+    };
+    let inventory = scan::inventory::inventory(&image.filesystem);
+    let os = inventory.os.as_ref().map(|os| os.pretty_name.clone()).filter(|name| !name.is_empty());
+    let mut record = ScanRecord {
+        scanner: settings.scanner().to_string(),
+        database: None,
+        os,
+        packages: inventory.packages.len(),
+        findings: Vec::new(),
+        ignores,
+        today: scan::policy::today(),
+    };
+    if settings.scanner() == "trivy" {
+        let (reference, archive) = match target {
+            Target::Daemon(id) => (id.to_string(), None),
+            Target::Archive(path) => (path.display().to_string(), Some(path)),
+        };
+        record.findings = scan::trivy::scan(&reference, archive, &image.config.diff_ids)?;
+        return Ok(Some(record));
+    }
+    let dir = match &options.db_dir {
+        Some(dir) => dir.clone(),
+        None => scan::db::default_dir()?,
+    };
+    let database = Database::open(&dir)?;
+    let matches = scan::matcher::find(&inventory, &database);
+    if let Some(problem) = matches.problems.first() {
+        return Err(Error::new("the scan cannot compare some versions, so it cannot say whether they are affected")
+            .because(problem)
+            .because(format!("{} such problem(s) in all", matches.problems.len()))
+            .action("check the database records named above (`shipshape db info`), or re-import a correct copy"));
+    }
+    let info = database.info();
+    record.database = Some(DatabaseSummary { hash: info.hash.clone(), records: info.records, written_at: info.written_at_rfc3339(), age_days: info.age_days() });
+    record.findings = matches.findings;
+    Ok(Some(record))
+}
+
+fn judge(
+    spec: &Spec,
+    dockerfile: Option<&Dockerfile>,
+    build: Option<&BuildRecord>,
+    image: Option<&ImageFacts>,
+    probe: Option<&ProbeRecord>,
+    scan: Option<&ScanRecord>,
+) -> Vec<Verdict> {
     let origins = image.map(|i| Origins::new(i, dockerfile));
-    let input = Input { dockerfile, build, image, probe, origins: origins.as_ref() };
+    let input = Input { dockerfile, build, image, probe, scan, origins: origins.as_ref() };
     checks::judge_all(spec, &input)
 }

@@ -41,3 +41,29 @@ pub struct ProbeRecord {
     /// Why the probe could not complete (timeout, start failure), in plain words.
     pub failure: Option<String>,
 }
+
+/// What a scan found: the scanner, the database it used (its hash makes a grade reproducible),
+/// the findings, and the ignore entries and day the policy judges them with.
+#[derive(Debug, Clone)]
+pub struct ScanRecord {
+    /// `shipshape` or `trivy`.
+    pub scanner: String,
+    pub database: Option<DatabaseSummary>,
+    /// `Debian GNU/Linux 12 (bookworm)`, when the image says.
+    pub os: Option<String>,
+    /// Packages in the inventory (Shipshape's scanner only).
+    pub packages: usize,
+    pub findings: Vec<crate::scan::matcher::Finding>,
+    pub ignores: Vec<crate::scan::policy::IgnoreEntry>,
+    pub today: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DatabaseSummary {
+    /// `sha256:…` over the records: the same hash, the same verdicts.
+    pub hash: String,
+    pub records: usize,
+    /// When the database was last imported or updated (RFC 3339).
+    pub written_at: String,
+    pub age_days: i64,
+}

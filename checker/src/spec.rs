@@ -4,7 +4,7 @@
 //!
 //! What must hold: a spec that loads is valid: no unknown keys, no unknown check ids, and every
 //! check's settings parse. Requirements come out in registry order.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -80,6 +80,8 @@ impl std::fmt::Debug for Requirement {
 pub struct Spec {
     pub exercise: ExerciseMeta,
     pub requirements: Vec<Requirement>,
+    /// The folder the spec was read from: paths in it (an ignore file) are relative to it.
+    pub base_dir: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -98,7 +100,9 @@ impl Spec {
                 .because(e)
                 .action("pass --spec an exercise.toml, or run `shipshape check` on an exercise folder that has one")
         })?;
-        Spec::parse(&text).map_err(|e| e.within(format!("the spec {} is not valid", path.display())))
+        let mut spec = Spec::parse(&text).map_err(|e| e.within(format!("the spec {} is not valid", path.display())))?;
+        spec.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(spec)
     }
 
     pub fn parse(text: &str) -> Result<Spec> {
@@ -121,7 +125,7 @@ impl Spec {
         if let Some(unknown) = exercise.starter_fails.iter().find(|id| checks::find(id).is_none()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
-        Ok(Spec { exercise, requirements })
+        Ok(Spec { exercise, requirements, base_dir: PathBuf::from(".") })
     }
 
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {

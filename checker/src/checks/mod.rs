@@ -12,6 +12,7 @@ mod contents;
 mod multi_stage;
 mod non_root;
 mod runs;
+pub mod scan;
 mod size;
 
 use serde::de::DeserializeOwned;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use crate::attribution::{Origin, Origins};
 use crate::dockerfile::Dockerfile;
 use crate::image::ImageFacts;
-use crate::record::{BuildRecord, ProbeRecord};
+use crate::record::{BuildRecord, ProbeRecord, ScanRecord};
 use crate::spec::{Requirement, Spec};
 
 pub use runs::probe_plan;
@@ -56,6 +57,8 @@ pub enum Needs {
     Image,
     /// The outcome of running the image.
     Probe,
+    /// The outcome of scanning the image.
+    Scan,
 }
 
 #[derive(Debug)]
@@ -80,6 +83,9 @@ pub struct Evidence {
     pub instruction: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile_line: Option<usize>,
+    /// A vulnerability finding, for the `scan` check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<Box<scan::FindingReport>>,
 }
 
 impl Evidence {
@@ -95,6 +101,7 @@ impl Evidence {
             layer: Some(origin.layer),
             instruction: origin.instruction,
             dockerfile_line: origin.line,
+            ..Evidence::default()
         }
     }
 
@@ -142,6 +149,7 @@ pub struct Input<'a> {
     pub build: Option<&'a BuildRecord>,
     pub image: Option<&'a ImageFacts>,
     pub probe: Option<&'a ProbeRecord>,
+    pub scan: Option<&'a ScanRecord>,
     pub origins: Option<&'a Origins>,
 }
 
@@ -163,7 +171,7 @@ pub trait Check: Sync {
 
 /// Every check, in the order reports list them.
 pub fn registry() -> &'static [&'static dyn Check] {
-    static REGISTRY: [&dyn Check; 8] = [
+    static REGISTRY: [&dyn Check; 9] = [
         &builds::Builds,
         &size::Size,
         &non_root::NonRoot,
@@ -172,6 +180,7 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &contents::NO_BUILD_TOOLS,
         &multi_stage::MultiStage,
         &runs::Runs,
+        &scan::Scan,
     ];
     &REGISTRY
 }
@@ -220,8 +229,9 @@ fn missing(needs: Needs, input: &Input<'_>) -> Option<&'static str> {
     match needs {
         Needs::Build if input.build.is_none() => Some("nothing was built: an existing image was judged"),
         Needs::Dockerfile if input.dockerfile.is_none() => Some("no Dockerfile to judge: an existing image was judged"),
-        Needs::Image | Needs::Probe if input.image.is_none() => Some("no image: the build failed"),
+        Needs::Image | Needs::Probe | Needs::Scan if input.image.is_none() => Some("no image: the build failed"),
         Needs::Probe if input.probe.is_none() => Some("the image was not run (an archive is judged without a daemon)"),
+        Needs::Scan if input.scan.is_none() => Some("the image was not scanned"),
         _ => None,
     }
 }
@@ -235,7 +245,7 @@ mod tests {
     #[test]
     fn check_ids_are_stable() {
         let ids: Vec<&str> = registry().iter().map(|c| c.meta().id).collect();
-        assert_eq!(ids, ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs"]);
+        assert_eq!(ids, ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan"]);
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! `shipshape check`: resolve what to judge, run the pipeline under a janitor that cleans up on
-//! every path (success, failure, Ctrl-C, a panic inside the pipeline), render, pick the exit code.
+//! `shipshape check` and `shipshape scan`: resolve what to judge, run the pipeline under a
+//! janitor that cleans up on every path (success, failure, Ctrl-C, a panic inside the pipeline),
+//! render, pick the exit code.
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{runtime, CheckArgs, Format};
+use super::{runtime, CheckArgs, Format, ScanArgs, ScanFlags};
 use crate::docker::{self, cleanup::Janitor};
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
-use crate::pipeline::{self, BuildOptions, Judgement};
+use crate::pipeline::{self, BuildOptions, Judgement, ScanOptions};
 use crate::report::{self, Report};
 use crate::spec::Spec;
 
@@ -17,27 +19,77 @@ use crate::spec::Spec;
 const CONTEXT_LIMIT: u64 = 200_000_000;
 
 pub fn run(args: CheckArgs) -> Result<u8> {
+    let options = ScanOptions { db_dir: args.scan.db_dir.clone() };
     let judgement = match (&args.archive, &args.image, &args.exercise) {
-        (Some(archive), _, _) => pipeline::judge_archive(archive, &Spec::load(args.spec.as_deref().expect("clap requires --spec"))?)?,
+        (Some(archive), _, _) => pipeline::judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
         (_, Some(reference), _) => {
-            let spec = Spec::load(args.spec.as_deref().expect("clap requires --spec"))?;
-            let reference = reference.clone();
-            with_daemon(move |docker, janitor| async move { pipeline::judge_image(&docker, &janitor, &reference, &spec).await })?
+            let spec = load_spec(args.spec.as_deref(), &args.scan)?;
+            judge_in_daemon(reference.clone(), spec, options)?
         }
         (_, _, Some(dir)) => {
-            let exercise = Exercise::open(dir)?;
+            let mut exercise = Exercise::open(dir)?;
+            apply_scan_flags(&mut exercise.spec, &args.scan)?;
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
             let options = BuildOptions {
                 image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
                 limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
                 context_limit: CONTEXT_LIMIT,
+                scan: options,
             };
             with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?
         }
         _ => unreachable!("clap requires an exercise, --image or --archive"),
     };
-    let report = Report::new(judgement.exercise.clone(), judgement.image.as_ref(), &judgement.verdicts);
-    print!("{}", render(&report, args.format));
+    finish(&judgement, args.format)
+}
+
+/// `shipshape scan`: a spec of just `[checks.scan]`, with the command line's policy.
+pub fn scan(args: ScanArgs) -> Result<u8> {
+    let mut spec = Spec::parse("[checks.scan]\n")?;
+    apply_scan_flags(&mut spec, &args.scan)?;
+    let options = ScanOptions { db_dir: args.scan.db_dir.clone() };
+    let judgement = match (&args.archive, &args.image) {
+        (Some(archive), _) => pipeline::judge_archive(archive, &spec, &options)?,
+        (_, Some(reference)) => judge_in_daemon(reference.clone(), spec, options)?,
+        _ => unreachable!("clap requires an image or --archive"),
+    };
+    finish(&judgement, args.format)
+}
+
+fn judge_in_daemon(reference: String, spec: Spec, options: ScanOptions) -> Result<Judgement> {
+    with_daemon(move |docker, janitor| async move { pipeline::judge_image(&docker, &janitor, &reference, &spec, &options).await })
+}
+
+fn load_spec(path: Option<&Path>, flags: &ScanFlags) -> Result<Spec> {
+    let mut spec = Spec::load(path.expect("clap requires --spec"))?;
+    apply_scan_flags(&mut spec, flags)?;
+    Ok(spec)
+}
+
+/// The command line's scan policy overrides the spec's `[checks.scan]` settings; an ignore file
+/// given on the command line is relative to where the command runs.
+fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()> {
+    let Some(requirement) = spec.requirements.iter_mut().find(|r| r.check.meta().id == "scan") else { return Ok(()) };
+    let settings = &mut requirement.settings;
+    if let Some(scanner) = &flags.scanner {
+        settings.insert("scanner".into(), scanner.clone().into());
+    }
+    if let Some(fail_on) = &flags.fail_on {
+        settings.insert("fail-on".into(), fail_on.clone().into());
+    }
+    if flags.ignore_unfixed {
+        settings.insert("ignore-unfixed".into(), true.into());
+    }
+    if let Some(file) = &flags.ignore_file {
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        settings.insert("ignore-file".into(), absolute.display().to_string().into());
+    }
+    requirement.check.validate(settings).map_err(|e| Error::new(format!("the scan options are not valid: {e}")).action("see `shipshape explain scan`"))
+}
+
+fn finish(judgement: &Judgement, format: Format) -> Result<u8> {
+    let report = Report::new(judgement);
+    print!("{}", render(&report, format));
     Ok(if report.passed { EXIT_PASSED } else { EXIT_FAILED })
 }
 

@@ -3,6 +3,7 @@
 //! Exit codes (documented in README and docs/report-schema.md): 0 every required check passed;
 //! 1 a check failed; 2 usage, spec or infrastructure error (clap's own usage errors exit 2 too).
 mod check;
+mod db;
 mod explain;
 
 use std::io::IsTerminal;
@@ -29,6 +30,10 @@ enum Command {
         /// A check id such as `no-shell`.
         id: Option<String>,
     },
+    /// Scan an image (in the daemon, or an archive) for known vulnerabilities and grade the result.
+    Scan(ScanArgs),
+    /// Fill and inspect the offline vulnerability database (OSV records) that scans match against.
+    Db(db::DbArgs),
 }
 
 #[derive(clap::Args)]
@@ -60,6 +65,43 @@ pub struct CheckArgs {
     /// Seconds a build may take before it is stopped (and fails).
     #[arg(long, default_value_t = 600)]
     build_timeout: u64,
+    #[command(flatten)]
+    scan: ScanFlags,
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// The image to scan, by reference or id (it must be in the daemon).
+    #[arg(required_unless_present = "archive", conflicts_with = "archive")]
+    image: Option<String>,
+    /// Scan a `docker save` or OCI-layout archive instead, without a daemon.
+    #[arg(long)]
+    archive: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    #[command(flatten)]
+    scan: ScanFlags,
+}
+
+/// The scan policy on the command line; it overrides the spec's `[checks.scan]`.
+#[derive(clap::Args, Default)]
+pub struct ScanFlags {
+    /// Scanner: shipshape (the pinned local database) or trivy (Trivy on PATH).
+    #[arg(long)]
+    scanner: Option<String>,
+    /// The lowest severity that fails the scan: LOW, MEDIUM, HIGH or CRITICAL.
+    #[arg(long)]
+    fail_on: Option<String>,
+    /// Findings without a fixed version do not count.
+    #[arg(long)]
+    ignore_unfixed: bool,
+    /// An ignore file ([[ignore]] id, reason, expires).
+    #[arg(long)]
+    ignore_file: Option<PathBuf>,
+    /// The vulnerability database folder (default: $SHIPSHAPE_DB_DIR or the user cache).
+    #[arg(long, env = "SHIPSHAPE_DB_DIR")]
+    db_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,7 +118,9 @@ pub fn main() -> ExitCode {
     }
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Scan(args) => check::scan(args),
         Command::Explain { id } => explain::run(id.as_deref()),
+        Command::Db(args) => db::run(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

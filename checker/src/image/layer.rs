@@ -17,12 +17,18 @@ pub fn capture_limit(path: &str) -> Option<u64> {
     match path {
         "etc/passwd" | "etc/group" | "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed" => Some(WHOLE),
         _ if path.starts_with("var/lib/dpkg/status.d/") => Some(MANIFEST),
+        // Debian packages JavaScript and Python libraries itself: dpkg's database speaks for them.
+        _ if is_debian_managed(path) => None,
         _ if is_node_module_manifest(path) => Some(MANIFEST),
         _ if path.ends_with("package-lock.json") && !path.contains("node_modules/") => Some(WHOLE),
         // A distribution's headers come first; its long description is not needed.
         _ if path.ends_with(".dist-info/METADATA") => Some(16 << 10),
         _ => None,
     }
+}
+
+fn is_debian_managed(path: &str) -> bool {
+    path.starts_with("usr/share/nodejs/") || path.starts_with("usr/lib/nodejs/") || path.contains("/dist-packages/")
 }
 
 /// `…/node_modules/name/package.json` or `…/node_modules/@scope/name/package.json`.

@@ -9,7 +9,8 @@ mod junit;
 use serde::Serialize;
 
 use crate::checks::{Evidence, Severity, Status, Verdict};
-use crate::image::ImageFacts;
+use crate::pipeline::Judgement;
+use crate::record::{DatabaseSummary, ScanRecord};
 
 pub use human::render as human;
 pub use junit::render as junit;
@@ -22,9 +23,28 @@ pub struct Report {
     /// The exercise folder's name, when an exercise was checked.
     pub exercise: Option<String>,
     pub image: Option<ImageSummary>,
+    /// What scanned the image and with which database, when the spec asked for a scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanSummary>,
     pub checks: Vec<CheckReport>,
     pub passed: bool,
     pub points: Points,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScanSummary {
+    pub scanner: String,
+    /// The database's content hash and age: the same hash, the same grade.
+    pub database: Option<DatabaseSummary>,
+    pub os: Option<String>,
+    pub packages: usize,
+    pub findings: usize,
+}
+
+impl ScanSummary {
+    fn of(scan: &ScanRecord) -> Self {
+        ScanSummary { scanner: scan.scanner.clone(), database: scan.database.clone(), os: scan.os.clone(), packages: scan.packages, findings: scan.findings.len() }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -54,7 +74,8 @@ pub struct Points {
 }
 
 impl Report {
-    pub fn new(exercise: Option<String>, image: Option<&ImageFacts>, verdicts: &[Verdict]) -> Report {
+    pub fn new(judgement: &Judgement) -> Report {
+        let (exercise, image, verdicts) = (judgement.exercise.clone(), judgement.image.as_ref(), &judgement.verdicts);
         let checks: Vec<CheckReport> = verdicts.iter().map(check_report).collect();
         let passed = verdicts.iter().all(|v| v.severity == Severity::Warning || !matches!(v.outcome.status, Status::Fail | Status::Error));
         let earned = verdicts.iter().filter(|v| v.outcome.status == Status::Pass).map(|v| v.weight).sum();
@@ -63,6 +84,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             exercise,
             image: image.map(|i| ImageSummary { id: i.id.clone(), size: i.size(), user: i.config.user.clone(), layers: i.layers.len() }),
+            scan: judgement.scan.as_ref().map(ScanSummary::of),
             checks,
             passed,
             points: Points { earned, possible },

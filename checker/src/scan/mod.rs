@@ -3,3 +3,10 @@
 //! that turns findings into a verdict.
 pub mod ecosystem;
 pub mod inventory;
+pub mod cvss;
+pub mod version;
+pub mod osv;
+pub mod db;
+pub mod matcher;
+pub mod policy;
+pub mod trivy;
