@@ -56,6 +56,20 @@ pub fn shipshape_bin() -> PathBuf {
     .clone()
 }
 
+/// The course's vulnerability database (tests/vulndb: real advisories), imported once per test
+/// process into its own folder; every `shipshape` run of the tests uses it.
+pub fn test_db() -> PathBuf {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("shipshape-test-db-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let output = Command::new(shipshape_bin()).current_dir(root()).args(["db", "import", "tests/vulndb", "--db-dir"]).arg(&dir).output().expect("shipshape runs");
+        assert!(output.status.success(), "importing tests/vulndb failed: {}", String::from_utf8_lossy(&output.stderr));
+        dir
+    })
+    .clone()
+}
+
 /// Runs `shipshape` with the arguments, from the workspace root.
 pub fn shipshape(args: &[&str]) -> Output {
     shipshape_with_env(args, &[])
@@ -63,7 +77,7 @@ pub fn shipshape(args: &[&str]) -> Output {
 
 pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(shipshape_bin());
-    command.current_dir(root()).args(args).env("NO_COLOR", "1");
+    command.current_dir(root()).args(args).env("NO_COLOR", "1").env("SHIPSHAPE_DB_DIR", test_db());
     for (key, value) in env {
         command.env(key, value);
     }

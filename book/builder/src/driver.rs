@@ -1,0 +1,69 @@
+//! Loading, checking and rendering the book through `mdbook-driver`, with the Shipshape
+//! preprocessor registered in-process.
+//!
+//! Must hold: `build` renders only a book that passed every check of `check` (includes in the
+//! sources, directives, a page per documented check, internal links in the expanded chapters), so
+//! a broken book never overwrites a good build with a half-rendered one.
+
+use crate::preprocessor::{Settings, Shipshape};
+use crate::{checks, includes, links};
+use anyhow::{Context, Result};
+use mdbook_driver::MDBook;
+use mdbook_html::HtmlHandlebars;
+use mdbook_markdown::MarkdownOptions;
+use std::path::{Path, PathBuf};
+
+/// The course book: this crate lives in `book/builder`, the book one folder up.
+pub const DEFAULT_BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Runs every check on the book at `root` without writing anything.
+pub fn check(root: &Path) -> Result<()> {
+    let (book, settings) = load(root)?;
+    verify(&book, &settings)
+}
+
+/// Checks the book at `root`, then renders it to HTML in `dest` (or the book's `build-dir`).
+/// Returns the folder the HTML went to.
+pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
+    let (mut book, settings) = load(root)?;
+    if let Some(dest) = dest {
+        book.config.build.build_dir = std::path::absolute(dest)
+            .with_context(|| format!("cannot use `{}` as the destination", dest.display()))?;
+    }
+    verify(&book, &settings)?;
+    book.build().context("mdBook could not render the book")?;
+    let out = book.build_dir_for("html");
+    Ok(out.canonicalize().unwrap_or(out))
+}
+
+/// Loads the book and registers the Shipshape preprocessor, configured from its book.toml.
+fn load(root: &Path) -> Result<(MDBook, Settings)> {
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("there is no book folder `{}`", root.display()))?;
+    let mut book = MDBook::load(&root)
+        .with_context(|| format!("cannot load the book in `{}`", root.display()))?;
+    let settings = Settings::from_config(&root, &book.config)?;
+    book.with_preprocessor(Shipshape::new(settings.clone()));
+    Ok((book, settings))
+}
+
+/// Every check, in the order a reader would fix them: includes in the sources first, then the
+/// expanded book's directives, check pages and links.
+fn verify(book: &MDBook, settings: &Settings) -> Result<()> {
+    let src = book.source_dir();
+    includes::check(&book.book, &src)?;
+    let (expanded, _) = book.preprocess_book(&HtmlHandlebars::new())?;
+    checks::require_pages(&settings.checks, &expanded)?;
+    links::check(&expanded, &src, &markdown_options(book))
+}
+
+/// The Markdown options the HTML renderer uses, so heading ids are computed the same way.
+fn markdown_options(book: &MDBook) -> MarkdownOptions {
+    let html = book.config.html_config().unwrap_or_default();
+    let mut options = MarkdownOptions::default();
+    options.smart_punctuation = html.smart_punctuation;
+    options.definition_lists = html.definition_lists;
+    options.admonitions = html.admonitions;
+    options
+}

@@ -1,0 +1,198 @@
+//! One exercise folder (`exercises/<name>/`) rendered as a section of its chapter, so the book
+//! and the exercise can never disagree: the task (README.md without its title and without the
+//! sections the page generates), the requirements table (from exercise.toml, followed by any
+//! prose of the README's own "Requirements" section, its tables dropped), the minutes, the
+//! starter Dockerfile, the commands that check it, each hint of hints.md collapsed, and the
+//! reference solution collapsed.
+//!
+//! Must hold: exercise.toml is read leniently (the checker validates it strictly), but a missing
+//! file, TOML that does not parse, or an exercise placed in another chapter than its `chapter`
+//! key names is an error naming the file or key.
+
+use crate::markdown::{self, code_span, escape_html, fenced};
+use crate::preprocessor::Settings;
+use crate::requirements;
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use toml::{Table, Value};
+
+/// The exercise's spec and its hints, in its folder.
+const SPEC: &str = "exercise.toml";
+const HINTS: &str = "hints.md";
+/// Where learners run commands from: the repository root, which holds `exercises/`.
+const EXERCISES_FROM_ROOT: &str = "exercises";
+/// The image map for offline classrooms, relative to the repository root.
+const IMAGE_MAP: &str = "tests/images/image-map.toml";
+/// The level of the exercise's heading: under the chapter's `## Exercises`.
+const LEVEL: usize = 3;
+/// Sections the page generates itself, so a README section of the same name is left out.
+const REQUIREMENTS: &str = "Requirements";
+const CHECK_YOUR_WORK: &str = "Check your work";
+
+/// The Markdown for exercise `name`, placed in `chapter` (a path relative to the source root),
+/// given the book's check pages in order.
+pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String]) -> Result<String> {
+    let dir = settings.exercises.join(name);
+    let spec = spec(&dir, name, &settings.exercises)?;
+    let about = table(&spec, "exercise");
+    require_chapter(&about, chapter)?;
+    let folder = format!("{EXERCISES_FROM_ROOT}/{name}");
+    let dockerfile = text(&about, "dockerfile").unwrap_or("Dockerfile");
+    let (_, readme) = markdown::take_title(&read(&dir, "README.md")?);
+    let root = markdown::path_to_root(chapter);
+    let requirements = requirements::table(&table(&spec, "checks"), order, &settings.checks, &root)
+        .with_context(|| format!("`{}`", dir.join(SPEC).display()))?;
+    let hints =
+        hints(&read(&dir, HINTS)?).with_context(|| format!("`{}`", dir.join(HINTS).display()))?;
+    let solution = read(
+        &dir,
+        text(&about, "solution").unwrap_or("solution/Dockerfile"),
+    )?;
+    let parts = [
+        heading(LEVEL, text(&about, "title").unwrap_or(name)),
+        meta(&folder, &about),
+        task(&readme),
+        heading(LEVEL + 1, REQUIREMENTS),
+        requirements,
+        requirement_notes(&readme),
+        heading(LEVEL + 1, "Starter Dockerfile"),
+        format!(
+            "Start from {}:",
+            code_span(&format!("{folder}/{dockerfile}"))
+        ),
+        fenced("dockerfile", &read(&dir, dockerfile)?),
+        heading(LEVEL + 1, CHECK_YOUR_WORK),
+        commands(&folder),
+        heading(LEVEL + 1, "Hints"),
+        hints,
+        details("Reference solution", &fenced("dockerfile", &solution)),
+    ];
+    let parts: Vec<String> = parts.into_iter().filter(|part| !part.is_empty()).collect();
+    Ok(parts.join("\n\n") + "\n")
+}
+
+/// The exercise's exercise.toml, parsed; `exercises` is the folder of all exercises.
+fn spec(dir: &Path, name: &str, exercises: &Path) -> Result<Table> {
+    if !dir.join(SPEC).is_file() {
+        bail!(
+            "there is no exercise `{name}`: no `{name}/{SPEC}` in `{}` (exercises: {})",
+            exercises.display(),
+            listing(exercises).join(", ")
+        );
+    }
+    read(dir, SPEC)?
+        .parse()
+        .with_context(|| format!("`{}` is not valid TOML", dir.join(SPEC).display()))
+}
+
+/// Fails when exercise.toml names another chapter than the one the directive is in.
+fn require_chapter(about: &Table, chapter: &Path) -> Result<()> {
+    let here = chapter
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    match text(about, "chapter") {
+        Some(named) if named != here => bail!(
+            "its {SPEC} says `chapter = \"{named}\"`, but the directive is in `{}`: move the \
+             directive to `{named}.md` or change the key",
+            chapter.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The line under the heading: where the exercise is, and how long it takes.
+fn meta(folder: &str, about: &Table) -> String {
+    let minutes = match about.get("minutes").and_then(Value::as_integer) {
+        Some(minutes) => format!(" About {minutes} minutes."),
+        None => String::new(),
+    };
+    format!("*Exercise folder: {}.{minutes}*", code_span(folder))
+}
+
+/// The README's task (its title already taken): without the sections this page generates,
+/// headings moved under the exercise's.
+fn task(readme: &str) -> String {
+    let kept = markdown::drop_sections(readme, 2, &[REQUIREMENTS, CHECK_YOUR_WORK]);
+    markdown::demote(kept.trim(), LEVEL - 1)
+}
+
+/// The prose of the README's own "Requirements" section, without the table this page generates.
+fn requirement_notes(readme: &str) -> String {
+    let body = markdown::section_body(readme, 2, REQUIREMENTS).unwrap_or_default();
+    markdown::demote(&markdown::drop_tables(body), LEVEL - 1)
+}
+
+fn commands(folder: &str) -> String {
+    let online = format!("shipshape check {folder}");
+    fenced(
+        "sh",
+        &format!(
+            "{online}\n# offline, with the workshop's local stand-in images:\n{online} --image-map {IMAGE_MAP}"
+        ),
+    )
+}
+
+/// Each `## ` section of hints.md as a collapsed "Hint N: title".
+fn hints(md: &str) -> Result<String> {
+    let (preamble, sections) = markdown::sections(md, 2);
+    if sections.is_empty() {
+        bail!("it has no `## ` sections, one per hint (such as `## What is wrong`, `## Where`, `## How`)");
+    }
+    let collapsed = sections
+        .iter()
+        .enumerate()
+        .map(|(n, s)| details(&format!("Hint {}: {}", n + 1, s.heading.title), s.body));
+    Ok(std::iter::once(preamble.to_string())
+        .filter(|p| !p.is_empty())
+        .chain(collapsed)
+        .collect::<Vec<_>>()
+        .join("\n\n"))
+}
+
+/// A collapsed block: `summary` shown, `body` (Markdown) revealed on click.
+fn details(summary: &str, body: &str) -> String {
+    format!(
+        "<details>\n<summary>{}</summary>\n\n{}\n\n</details>",
+        escape_html(summary),
+        body.trim()
+    )
+}
+
+fn heading(level: usize, title: &str) -> String {
+    format!("{} {title}", "#".repeat(level))
+}
+
+/// A table of the spec (`[exercise]`, `[checks]`), empty when absent or not a table.
+fn table(spec: &Table, key: &str) -> Table {
+    spec.get(key)
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A non-empty string key of a table.
+fn text<'a>(table: &'a Table, key: &str) -> Option<&'a str> {
+    table
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|value| !value.is_empty())
+}
+
+fn read(dir: &Path, file: &str) -> Result<String> {
+    let path = dir.join(file);
+    std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// The exercises in `dir`: its folders that hold an exercise.toml, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join(SPEC).is_file())
+        .filter_map(|entry| entry.file_name().to_str().map(String::from))
+        .collect();
+    names.sort();
+    names
+}

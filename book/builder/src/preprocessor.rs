@@ -1,0 +1,208 @@
+//! The `shipshape` mdBook preprocessor, run in-process: it expands the Shipshape directives in
+//! every chapter.
+//!
+//! - `{{#shipshape-exercise NAME}}`: the exercise in `<exercises>/NAME/` (see `exercise`).
+//! - `{{#shipshape-check ID}}`: the documentation of check ID, whole (see `checks`).
+//!
+//! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
+//! folders of the exercises and of the check documentation, relative to the book.
+//!
+//! Must hold: an escaped `\{{#shipshape-...}}` is left alone (mdBook's `links`, which runs next,
+//! drops the backslash); an unknown directive, exercise or check fails the build with the
+//! chapter and the directive named, and every failure in the book is reported at once.
+
+use crate::{checks, exercise};
+use anyhow::{bail, Context, Result};
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::config::Config;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The preprocessor's name, and its table in book.toml.
+const NAME: &str = "shipshape";
+
+/// A directive, optionally escaped: `\`? `{{#shipshape-` KIND ARGUMENTS `}}`.
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\\)?\{\{\s*#shipshape-([^\s}]*)([^}]*)\}\}")
+        .expect("the directive pattern is valid")
+});
+
+/// Where the directives find their sources, as absolute paths.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The exercises folder: one folder per exercise.
+    pub exercises: PathBuf,
+    /// The check documentation folder: one `<id>.md` per check.
+    pub checks: PathBuf,
+}
+
+impl Settings {
+    /// Reads `[preprocessor.shipshape]` from the config of the book in `root`.
+    pub fn from_config(root: &Path, config: &Config) -> Result<Self> {
+        Ok(Settings {
+            exercises: folder(root, config, "exercises", "the exercises")?,
+            checks: folder(root, config, "checks", "the check documentation")?,
+        })
+    }
+}
+
+/// The folder book.toml names in `[preprocessor.shipshape] <key>`, resolved against `root`.
+fn folder(root: &Path, config: &Config, key: &str, what: &str) -> Result<PathBuf> {
+    let name = format!("preprocessor.{NAME}.{key}");
+    let relative: PathBuf = config.get(&name)?.with_context(|| {
+        format!(
+            "book.toml has no `{key}` in `[preprocessor.{NAME}]`: set it to the folder of {what}, \
+             relative to the book"
+        )
+    })?;
+    let path = root.join(&relative);
+    path.canonicalize().with_context(|| {
+        format!(
+            "book.toml sets `{name}` to `{}`, but there is no folder `{}`",
+            relative.display(),
+            path.display()
+        )
+    })
+}
+
+/// The preprocessor, registered with `MDBook::with_preprocessor`.
+pub struct Shipshape {
+    settings: Settings,
+}
+
+impl Shipshape {
+    pub fn new(settings: Settings) -> Self {
+        Shipshape { settings }
+    }
+
+    /// `content` of `chapter` with its directives expanded, or one message per failed directive.
+    fn expand(
+        &self,
+        content: &str,
+        chapter: &Path,
+        order: &[String],
+    ) -> Result<String, Vec<String>> {
+        let mut out = String::with_capacity(content.len());
+        let mut failures = Vec::new();
+        let mut copied = 0;
+        for caps in DIRECTIVE.captures_iter(content) {
+            let (Some(whole), None) = (caps.get(0), caps.get(1)) else {
+                continue; // escaped
+            };
+            out.push_str(&content[copied..whole.start()]);
+            copied = whole.end();
+            match self.directive(&caps[2], &caps[3], chapter, order) {
+                Ok(expansion) => out.push_str(&expansion),
+                Err(error) => failures.push(format!(
+                    "in `{}`, `{}`: {error:#}",
+                    chapter.display(),
+                    whole.as_str()
+                )),
+            }
+        }
+        out.push_str(&content[copied..]);
+        if failures.is_empty() {
+            Ok(out)
+        } else {
+            Err(failures)
+        }
+    }
+
+    fn directive(
+        &self,
+        kind: &str,
+        args: &str,
+        chapter: &Path,
+        order: &[String],
+    ) -> Result<String> {
+        let name = single_name(args)?;
+        match kind {
+            "exercise" => exercise::render(name, chapter, &self.settings, order),
+            "check" => checks::doc(&self.settings.checks, name),
+            _ => bail!("there is no directive `shipshape-{kind}`: use `shipshape-exercise` or `shipshape-check`"),
+        }
+    }
+}
+
+impl Preprocessor for Shipshape {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let order = checks::page_order(&book);
+        let mut failures = Vec::new();
+        book.for_each_chapter_mut(|chapter| {
+            let Some(path) = chapter.path.as_deref() else {
+                return;
+            };
+            match self.expand(&chapter.content, path, &order) {
+                Ok(expanded) => chapter.content = expanded,
+                Err(mut errors) => failures.append(&mut errors),
+            }
+        });
+        if failures.is_empty() {
+            Ok(book)
+        } else {
+            bail!(
+                "{} Shipshape directive(s) could not be expanded:\n- {}",
+                failures.len(),
+                failures.join("\n- ")
+            )
+        }
+    }
+}
+
+/// The one argument of a directive: a plain name (letters, digits, `-`, `_`, `.`), never a path.
+fn single_name(args: &str) -> Result<&str> {
+    match args.split_whitespace().collect::<Vec<_>>()[..] {
+        [name] if is_plain_name(name) => Ok(name),
+        [name] => bail!("`{name}` is not a name: use letters, digits, `-`, `_` and `.` only"),
+        _ => bail!("it takes exactly one name, and got `{}`", args.trim()),
+    }
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipshape() -> Shipshape {
+        let missing = PathBuf::from("/nonexistent");
+        Shipshape::new(Settings {
+            exercises: missing.clone(),
+            checks: missing,
+        })
+    }
+
+    #[test]
+    fn escaped_directives_and_other_text_pass_through() {
+        let text = "a \\{{#shipshape-check size}} b {{#include x.md}}";
+        assert_eq!(
+            shipshape().expand(text, Path::new("c.md"), &[]).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn bad_directives_are_named_with_their_chapter() {
+        let text = "{{#shipshape-chek size}} {{#shipshape-check ../etc}} {{#shipshape-exercise}}";
+        let failures = shipshape()
+            .expand(text, Path::new("c.md"), &[])
+            .unwrap_err();
+        assert_eq!(failures.len(), 3);
+        assert!(
+            failures[0].starts_with("in `c.md`, `{{#shipshape-chek size}}`: there is no directive")
+        );
+        assert!(failures[1].contains("`../etc` is not a name"));
+        assert!(failures[2].contains("exactly one name"));
+    }
+}

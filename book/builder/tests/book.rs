@@ -1,0 +1,190 @@
+//! End-to-end tests of the `shipshape-book` command: the course book builds with its generated
+//! exercise and check pages, and a broken link, a missing include or an unknown directive fails
+//! with exit code 2 and a message naming the chapter and the culprit.
+//!
+//! Must hold: the course book is only read (its HTML goes to a temporary folder); failure cases
+//! run on a temporary copy of `tests/fixtures/tiny-book`, never on the fixture itself.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny-book");
+
+fn shipshape_book(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shipshape-book"))
+        .args(args)
+        .output()
+        .expect("shipshape-book runs")
+}
+
+/// A temporary copy of the tiny fixture book.
+fn tiny_book() -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(Path::new(FIXTURE), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create folder");
+    for entry in fs::read_dir(from).expect("read fixture folder") {
+        let path = entry.expect("fixture entry").path();
+        let target = to.join(path.file_name().expect("file name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            fs::copy(&path, &target).expect("copy fixture file");
+        }
+    }
+}
+
+/// Appends `text` to chapter `chapter` of the book in `book`.
+fn append(book: &Path, chapter: &str, text: &str) {
+    let path = book.join("src").join(chapter);
+    let content = fs::read_to_string(&path).expect("read chapter");
+    fs::write(&path, format!("{content}\n{text}\n")).expect("write chapter");
+}
+
+/// Runs `check` on `book` and returns its stderr, asserting exit code 2.
+fn check_fails(book: &Path) -> String {
+    let out = shipshape_book(&["check", "--book", book.to_str().expect("UTF-8 path")]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "expected a failure, stderr: {stderr}"
+    );
+    stderr
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+#[test]
+fn the_course_book_builds_with_exercise_and_check_pages() {
+    let dest = tempfile::tempdir().expect("temp dir");
+    let out = shipshape_book(&["build", "--dest", dest.path().to_str().expect("UTF-8 path")]);
+    assert!(
+        out.status.success(),
+        "build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let distroless = read(&dest.path().join("05-distroless.html"));
+    let table_start = distroless
+        .find("<table>")
+        .expect("the exercise page has a table");
+    let table = &distroless[table_start..];
+    assert!(table.contains(r#"<a href="checks/no-shell.html"><code>no-shell</code></a>"#));
+    assert!(table.contains("The image is at most 20 MB."));
+    assert!(distroless.contains("<summary>Hint 1: What is wrong</summary>"));
+    assert!(distroless.contains("<summary>Reference solution</summary>"));
+
+    let no_shell = read(&dest.path().join("checks/no-shell.html"));
+    assert!(no_shell.contains("What it checks"));
+    let has_search = fs::read_dir(dest.path()).expect("list the build").any(|e| {
+        e.expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .starts_with("searchindex")
+    });
+    assert!(has_search, "the built book has a search index");
+}
+
+#[test]
+fn the_tiny_book_checks_out_and_builds() {
+    let book = tiny_book();
+    let path = book.path().to_str().expect("UTF-8 path");
+    let out = shipshape_book(&["check", "--book", path]);
+    assert!(
+        out.status.success(),
+        "check failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = shipshape_book(&["build", "--book", path]);
+    assert!(
+        out.status.success(),
+        "build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let task = read(&book.path().join("out/task.html"));
+    assert!(
+        task.contains("The app needs nothing else."),
+        "README prose kept"
+    );
+    assert!(
+        !task.contains("<td>no shell</td>"),
+        "README's own table replaced"
+    );
+}
+
+#[test]
+fn a_broken_link_fails_naming_the_chapter_and_link() {
+    let book = tiny_book();
+    append(
+        book.path(),
+        "intro.md",
+        "[gone](nowhere.md) and [off](task.md#no-such-heading)",
+    );
+    let stderr = check_fails(book.path());
+    assert!(stderr.contains("2 broken link(s)"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "in `intro.md`, link `nowhere.md`: there is no chapter `nowhere.md` in SUMMARY.md"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("link `task.md#no-such-heading`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_broken_link_also_stops_build_before_writing() {
+    let book = tiny_book();
+    append(book.path(), "task.md", "<a href=\"missing.html\">raw</a>");
+    let out = shipshape_book(&["build", "--book", book.path().to_str().expect("UTF-8 path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("link `missing.html`"));
+    assert!(!book.path().join("out").exists(), "nothing rendered");
+}
+
+#[test]
+fn a_missing_include_fails_naming_the_file() {
+    let book = tiny_book();
+    append(book.path(), "task.md", "{{#include parts/missing.md}}");
+    let stderr = check_fails(book.path());
+    assert!(
+        stderr.contains("in `task.md`, `{{#include parts/missing.md}}`: cannot read"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_exercise_fails_naming_chapter_and_directive() {
+    let book = tiny_book();
+    append(book.path(), "intro.md", "{{#shipshape-exercise 99-nope}}");
+    let stderr = check_fails(book.path());
+    assert!(
+        stderr.contains(
+            "in `intro.md`, `{{#shipshape-exercise 99-nope}}`: there is no exercise `99-nope`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(exercises: 01-tiny)"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_check_fails_naming_chapter_and_directive() {
+    let book = tiny_book();
+    append(book.path(), "intro.md", "{{#shipshape-check no-shel}}");
+    let stderr = check_fails(book.path());
+    assert!(
+        stderr
+            .contains("in `intro.md`, `{{#shipshape-check no-shel}}`: there is no check `no-shel`"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,126 @@
+//! The `scan` check and `shipshape scan` on the stand-in images with the course's database of real
+//! advisories (tests/vulndb; its README lists the expected findings per image).
+use shipshape_course_tests::*;
+
+fn scan(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = shipshape(&all);
+    (output.status.code().unwrap_or(-1), report(&output))
+}
+
+fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["checks"][0]["evidence"].as_array().unwrap().iter().filter_map(|e| e.get("finding").cloned()).collect()
+}
+
+fn severities(report: &serde_json::Value) -> String {
+    report["checks"][0]["summary"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_full_node_image_fails_with_the_expected_findings() {
+    let Some(_docker) = docker_lock() else { return };
+    let (code, report) = scan(&["shipshape.test/node:bookworm"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["checks"][0]["status"], "fail");
+    // tests/vulndb/README.md: 5 CRITICAL, 2 HIGH, 4 MEDIUM, 1 LOW.
+    assert!(severities(&report).starts_with("7 at or above HIGH; 5 CRITICAL, 2 HIGH, 4 MEDIUM, 1 LOW"), "{}", severities(&report));
+    let listed = findings(&report);
+    let ids: Vec<&str> = listed.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"DEBIAN-CVE-2023-45853"), "{ids:?}");
+    for fixed_already in ["DEBIAN-CVE-2026-4046", "DEBIAN-CVE-2026-0915", "DEBIAN-CVE-2023-52425", "DEBIAN-CVE-2018-6913"] {
+        assert!(!ids.contains(&fixed_already), "{fixed_already} is fixed at or below the installed version");
+    }
+    let zlib = listed.iter().find(|f| f["id"] == "DEBIAN-CVE-2023-45853").unwrap();
+    assert_eq!(zlib["severity"], "CRITICAL");
+    assert_eq!(zlib["score"], 9.8);
+    assert_eq!(zlib["advisory_package"], "zlib");
+    assert_eq!(zlib["packages"], serde_json::json!(["zlib1g"]));
+    assert_eq!(zlib["fixed"], serde_json::Value::Null);
+    let perl = listed.iter().find(|f| f["id"] == "DEBIAN-CVE-2026-8376").unwrap();
+    assert_eq!(perl["fixed"], "5.36.0-7+deb12u4");
+    // The grade names the database it was made with.
+    let info = shipshape(&["db", "info", "--format", "json"]);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(report["scan"]["database"]["hash"], info["hash"], "{info:#}");
+}
+
+#[test]
+fn distroless_keeps_only_the_unfixed_base_findings() {
+    let Some(_docker) = docker_lock() else { return };
+    let image = "shipshape.test/distroless/nodejs-debian12:nonroot";
+    let (code, report) = scan(&[image]);
+    assert_eq!(code, 1);
+    let ids: Vec<String> = findings(&report).iter().map(|f| f["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["DEBIAN-CVE-2023-45853", "DEBIAN-CVE-2026-5450"]);
+    let (code, report) = scan(&[image, "--ignore-unfixed"]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = scan(&["shipshape.test/distroless/static-debian12:nonroot"]);
+    assert_eq!((code, report["checks"][0]["status"].as_str()), (0, Some("pass")), "{report:#}");
+}
+
+#[test]
+fn ignore_entries_ignore_until_they_expire() {
+    let Some(_docker) = docker_lock() else { return };
+    let image = "shipshape.test/distroless/nodejs-debian12:nonroot";
+    let entries = |expires: &str| {
+        format!(
+            "[[ignore]]\nid = \"CVE-2023-45853\"\nreason = \"minizip is not used\"\nexpires = {expires}\n[[ignore]]\nid = \"DEBIAN-CVE-2026-5450\"\nreason = \"no scanf %mc in the app\"\n"
+        )
+    };
+    let dir = Scratch::new("ignore", &[("current.toml", &entries("2999-12-31")), ("expired.toml", &entries("2020-01-01"))]);
+    let (code, report) = scan(&[image, "--ignore-file", &dir.path("current.toml")]);
+    assert_eq!(code, 0, "{report:#}");
+    let notes: Vec<&str> = report["checks"][0]["evidence"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert!(notes.iter().any(|n| n.contains("ignored: minizip is not used (until 2999-12-31)")), "{notes:?}");
+    let (code, report) = scan(&[image, "--ignore-file", &dir.path("expired.toml")]);
+    assert_eq!(code, 1);
+    let zlib = &report["checks"][0]["evidence"][0];
+    assert!(zlib["message"].as_str().unwrap().contains("expired on 2020-01-01"), "{zlib:#}");
+    assert_eq!(zlib["finding"]["disposition"], "expired-ignore");
+}
+
+#[test]
+fn a_package_added_by_the_dockerfile_is_traced_to_its_line() {
+    let Some(_docker) = docker_lock() else { return };
+    let manifest = r#"{"name": "minimist", "version": "1.2.5", "main": "index.js"}"#;
+    let dockerfile = "FROM gcr.io/distroless/static-debian12:nonroot\nWORKDIR /app\n\nCOPY node_modules/ /app/node_modules/\n";
+    let spec = "[checks.builds]\n[checks.scan]\nfail-on = \"CRITICAL\"\n";
+    let dir = Scratch::new("npm-line", &[("exercise.toml", spec), ("Dockerfile", dockerfile), ("node_modules/minimist/package.json", manifest)]);
+    let output = shipshape(&["check", &dir.path(""), "--image-map", &image_map().display().to_string(), "--format", "json"]);
+    let report = report(&output);
+    let scan = &report["checks"][1];
+    assert_eq!(scan["status"], "fail", "{report:#}");
+    let evidence = &scan["evidence"][0];
+    assert_eq!(evidence["finding"]["id"], "GHSA-xvch-5gv4-984h");
+    assert_eq!(evidence["path"], "app/node_modules/minimist/package.json");
+    assert_eq!(evidence["dockerfile_line"], 4, "{evidence:#}");
+    assert!(evidence["finding"]["advice"].as_str().unwrap().contains("upgrade it to 1.2.6"), "{evidence:#}");
+}
+
+#[test]
+fn scanning_needs_a_real_database_and_a_real_scanner() {
+    let empty = Scratch::new("no-db", &[("spec.toml", "[checks.scan]\n"), ("bad-date.toml", "[[ignore]]\nid = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n")]);
+    let archive = fixture("dive/test-docker-image.tar").display().to_string();
+    let output = shipshape_with_env(&["scan", "--archive", &archive], &[("SHIPSHAPE_DB_DIR", &empty.path("db"))]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no vulnerability database"), "{}", stderr(&output));
+    let output = shipshape(&["scan", "--archive", &archive, "--ignore-file", &empty.path("bad-date.toml")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not a date"), "{}", stderr(&output));
+    let output = shipshape_with_env(&["scan", "--archive", &archive, "--scanner", "trivy"], &[("PATH", "/nonexistent")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot run Trivy"), "{}", stderr(&output));
+    let output = shipshape(&["scan", "--archive", &archive, "--fail-on", "SEVERE"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("SEVERE"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_archive_scans_like_its_image() {
+    // dive's test image is busybox: no package database, so no findings, and still a verdict.
+    let archive = fixture("dive/test-docker-image.tar").display().to_string();
+    let (code, report) = scan(&["--archive", &archive]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["scan"]["packages"], 0);
+}
