@@ -9,12 +9,15 @@
 pub mod attribution;
 pub mod checks;
 pub mod cli;
+pub mod course;
 pub mod docker;
 pub mod dockerfile;
 pub mod error;
 pub mod exercise;
+pub mod grade;
 pub mod image;
 pub mod pipeline;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod scan;

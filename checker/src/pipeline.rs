@@ -14,6 +14,7 @@ use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::image::archive::read_archive;
+use crate::image::cache::LayerCache;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
 use crate::scan::{self, db::Database};
@@ -35,12 +36,14 @@ pub struct BuildOptions {
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
-    pub scan: ScanOptions,
+    pub facts: FactOptions,
 }
 
-/// Where the scan finds its database (default: the user's cache folder).
+/// Where facts come from besides the image: the layer cache, and the scan's database folder
+/// (default: the user's cache folder).
 #[derive(Debug, Clone, Default)]
-pub struct ScanOptions {
+pub struct FactOptions {
+    pub cache: LayerCache,
     pub db_dir: Option<PathBuf>,
 }
 
@@ -70,9 +73,9 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     let spec = &exercise.spec;
     let (image, probe, scan) = match &build.image_id {
         Some(id) => {
-            let image = docker::save::image_facts(docker, id).await?;
+            let image = docker::save::image_facts(docker, id, &options.facts.cache).await?;
             let probe = probe_if_required(docker, janitor, spec, id, &image).await?;
-            let scan = scan_if_required(spec, &image, Target::Daemon(id), &options.scan)?;
+            let scan = scan_if_required(spec, &image, Target::Daemon(id), &options.facts)?;
             (Some(image), probe, scan)
         }
         None => (None, None, None),
@@ -82,7 +85,7 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
 }
 
 /// Judges an image the daemon already has.
-pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &ScanOptions) -> Result<Judgement> {
+pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
     let inspected = docker.inspect_image(reference).await.map_err(|e| {
         if docker::is_not_found(&e) {
             Error::new(format!("image {reference} is not in the daemon")).action("build or load it first, or check the name with `docker images`")
@@ -91,7 +94,7 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
         }
     })?;
     let id = inspected.id.unwrap_or_else(|| reference.to_string());
-    let image = docker::save::image_facts(docker, &id).await?;
+    let image = docker::save::image_facts(docker, &id, &options.cache).await?;
     let probe = probe_if_required(docker, janitor, spec, &id, &image).await?;
     let scan = scan_if_required(spec, &image, Target::Daemon(&id), options)?;
     let verdicts = judge(spec, None, None, Some(&image), probe.as_ref(), scan.as_ref());
@@ -99,11 +102,11 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
 }
 
 /// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
-pub fn judge_archive(path: &Path, spec: &Spec, options: &ScanOptions) -> Result<Judgement> {
+pub fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
-    let image = read_archive(file, None).map_err(|cause| {
+    let image = read_archive(file, None, &options.cache).map_err(|cause| {
         Error::new(format!("cannot read the archive {}", path.display()))
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
@@ -122,7 +125,7 @@ async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: 
 
 /// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
 /// Trivy. Its findings, the ignore entries and today's date are what the `scan` check judges.
-fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options: &ScanOptions) -> Result<Option<ScanRecord>> {
+fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options: &FactOptions) -> Result<Option<ScanRecord>> {
     let Some(requirement) = spec.requirement("scan") else { return Ok(None) };
     let settings: ScanSettings = checks::settings(&requirement.settings).map_err(|e| Error::new(format!("[checks.scan]: {e}")))?;
     let ignores = match &settings.ignore_file {

@@ -77,7 +77,8 @@ pub fn shipshape(args: &[&str]) -> Output {
 
 pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(shipshape_bin());
-    command.current_dir(root()).args(args).env("NO_COLOR", "1").env("SHIPSHAPE_DB_DIR", test_db());
+    let cache = std::env::temp_dir().join(format!("shipshape-test-cache-{}", std::process::id()));
+    command.current_dir(root()).args(args).env("NO_COLOR", "1").env("SHIPSHAPE_DB_DIR", test_db()).env("SHIPSHAPE_CACHE_DIR", cache);
     for (key, value) in env {
         command.env(key, value);
     }

@@ -16,7 +16,7 @@ pub mod scan;
 mod size;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Origin, Origins};
 use crate::dockerfile::Dockerfile;
@@ -26,7 +26,7 @@ use crate::spec::{Requirement, Spec};
 
 pub use runs::probe_plan;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// A failure fails the verdict (exit code 1).
@@ -35,7 +35,7 @@ pub enum Severity {
     Warning,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,

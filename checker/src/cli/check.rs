@@ -11,15 +11,17 @@ use crate::docker::{self, cleanup::Janitor};
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
-use crate::pipeline::{self, BuildOptions, Judgement, ScanOptions};
+use crate::image::cache::LayerCache;
+use crate::pipeline::{self, BuildOptions, Judgement, FactOptions};
 use crate::report::{self, Report};
 use crate::spec::Spec;
 
 /// Build contexts bigger than this are refused.
-const CONTEXT_LIMIT: u64 = 200_000_000;
+pub(super) const CONTEXT_LIMIT: u64 = 200_000_000;
 
 pub fn run(args: CheckArgs) -> Result<u8> {
-    let options = ScanOptions { db_dir: args.scan.db_dir.clone() };
+    let options = fact_options(&args.scan, args.no_cache);
+    let mut judged_dockerfile = None;
     let judgement = match (&args.archive, &args.image, &args.exercise) {
         (Some(archive), _, _) => pipeline::judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
         (_, Some(reference), _) => {
@@ -30,33 +32,43 @@ pub fn run(args: CheckArgs) -> Result<u8> {
             let mut exercise = Exercise::open(dir)?;
             apply_scan_flags(&mut exercise.spec, &args.scan)?;
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
+            judged_dockerfile = Some(dockerfile.clone());
             let options = BuildOptions {
                 image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
                 limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
                 context_limit: CONTEXT_LIMIT,
-                scan: options,
+                facts: options,
             };
-            with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?
+            let judgement = with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?;
+            if !args.solution && args.dockerfile.is_none() {
+                crate::progress::record_check(dir, &judgement);
+            }
+            judgement
         }
         _ => unreachable!("clap requires an exercise, --image or --archive"),
     };
-    finish(&judgement, args.format)
+    finish(&judgement, args.format, judged_dockerfile.as_deref())
 }
 
 /// `shipshape scan`: a spec of just `[checks.scan]`, with the command line's policy.
 pub fn scan(args: ScanArgs) -> Result<u8> {
     let mut spec = Spec::parse("[checks.scan]\n")?;
     apply_scan_flags(&mut spec, &args.scan)?;
-    let options = ScanOptions { db_dir: args.scan.db_dir.clone() };
+    let options = fact_options(&args.scan, args.no_cache);
     let judgement = match (&args.archive, &args.image) {
         (Some(archive), _) => pipeline::judge_archive(archive, &spec, &options)?,
         (_, Some(reference)) => judge_in_daemon(reference.clone(), spec, options)?,
         _ => unreachable!("clap requires an image or --archive"),
     };
-    finish(&judgement, args.format)
+    finish(&judgement, args.format, None)
 }
 
-fn judge_in_daemon(reference: String, spec: Spec, options: ScanOptions) -> Result<Judgement> {
+fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
+    let cache = if no_cache { LayerCache::disabled() } else { LayerCache::open() };
+    FactOptions { cache, db_dir: flags.db_dir.clone() }
+}
+
+fn judge_in_daemon(reference: String, spec: Spec, options: FactOptions) -> Result<Judgement> {
     with_daemon(move |docker, janitor| async move { pipeline::judge_image(&docker, &janitor, &reference, &spec, &options).await })
 }
 
@@ -68,7 +80,7 @@ fn load_spec(path: Option<&Path>, flags: &ScanFlags) -> Result<Spec> {
 
 /// The command line's scan policy overrides the spec's `[checks.scan]` settings; an ignore file
 /// given on the command line is relative to where the command runs.
-fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()> {
+pub(super) fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()> {
     let Some(requirement) = spec.requirements.iter_mut().find(|r| r.check.meta().id == "scan") else { return Ok(()) };
     let settings = &mut requirement.settings;
     if let Some(scanner) = &flags.scanner {
@@ -87,17 +99,19 @@ fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()> {
     requirement.check.validate(settings).map_err(|e| Error::new(format!("the scan options are not valid: {e}")).action("see `shipshape explain scan`"))
 }
 
-fn finish(judgement: &Judgement, format: Format) -> Result<u8> {
+/// Renders the report; `dockerfile` (what was built, if anything) is where annotations point.
+fn finish(judgement: &Judgement, format: Format, dockerfile: Option<&Path>) -> Result<u8> {
     let report = Report::new(judgement);
-    print!("{}", render(&report, format));
+    print!("{}", render(&report, format, dockerfile));
     Ok(if report.passed { EXIT_PASSED } else { EXIT_FAILED })
 }
 
-fn render(report: &Report, format: Format) -> String {
+fn render(report: &Report, format: Format, dockerfile: Option<&Path>) -> String {
     match format {
         Format::Human => report::human(report),
         Format::Json => report.json() + "\n",
         Format::Junit => report::junit(report),
+        Format::Github => report::github(report, dockerfile.map(|p| p.display().to_string()).as_deref()),
     }
 }
 

@@ -4,7 +4,13 @@
 //! 1 a check failed; 2 usage, spec or infrastructure error (clap's own usage errors exit 2 too).
 mod check;
 mod db;
+mod doctor;
 mod explain;
+mod grade;
+mod hint;
+mod images;
+mod list;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -32,6 +38,18 @@ enum Command {
     },
     /// Scan an image (in the daemon, or an archive) for known vulnerabilities and grade the result.
     Scan(ScanArgs),
+    /// Every exercise with its state (not started, failing, done) and the overall progress.
+    List(list::Args),
+    /// The next hint for an exercise: what is wrong, then where, then how.
+    Hint(hint::Args),
+    /// Re-check an exercise on every save (or on Enter), until every check passes.
+    Watch(watch::Args),
+    /// Check the set-up: engine, storage, disk, base images, vulnerability database.
+    Doctor(doctor::Args),
+    /// Fetch, save and load the images a course needs, for rooms without a registry.
+    Images(images::Args),
+    /// Grade a folder of submissions (one subfolder per student) against an exercise.
+    Grade(grade::Args),
     /// Fill and inspect the offline vulnerability database (OSV records) that scans match against.
     Db(db::DbArgs),
 }
@@ -65,6 +83,9 @@ pub struct CheckArgs {
     /// Seconds a build may take before it is stopped (and fails).
     #[arg(long, default_value_t = 600)]
     build_timeout: u64,
+    /// Read every layer again instead of using the layer cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     scan: ScanFlags,
 }
@@ -80,6 +101,9 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Read every layer again instead of using the layer cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     scan: ScanFlags,
 }
@@ -105,10 +129,12 @@ pub struct ScanFlags {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
     Human,
     Json,
     Junit,
+    /// GitHub Actions annotations on the Dockerfile's lines (see docs/github-actions.md).
+    Github,
 }
 
 pub fn main() -> ExitCode {
@@ -121,6 +147,12 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => check::scan(args),
         Command::Explain { id } => explain::run(id.as_deref()),
         Command::Db(args) => db::run(args),
+        Command::List(args) => list::run(args),
+        Command::Hint(args) => hint::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Images(args) => images::run(args),
+        Command::Grade(args) => grade::run(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -134,6 +166,6 @@ fn report_error(error: &Error) -> ExitCode {
 }
 
 /// A multi-threaded runtime for the async edge.
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::new("cannot start the async runtime").because(e))
 }

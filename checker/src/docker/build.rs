@@ -3,14 +3,17 @@
 //!
 //! What must hold: a failing or timed-out build is a verdict (the `builds` check fails), not an
 //! error; only a daemon that cannot be talked to is an error. Every image id the builder reports,
-//! intermediate ones included, goes to the janitor.
+//! intermediate ones included, goes to the janitor. While it runs, a spinner on stderr shows the
+//! builder's `Step N/M : …` (only on a terminal; it has no colour, so NO_COLOR holds).
 use std::collections::VecDeque;
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use bollard::models::BuildInfo;
 use bollard::query_parameters::BuildImageOptionsBuilder;
 use bollard::Docker;
 use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::cleanup::Janitor;
 use super::context::DOCKERFILE_NAME;
@@ -25,11 +28,14 @@ pub struct Limits {
     pub memory_bytes: i32,
     /// CPU quota in microseconds per 100 ms period (100_000 = one core).
     pub cpu_quota: i32,
+    /// Build without the layer cache, so that builds running side by side share no intermediate
+    /// image that one's janitor could remove under the other (grading).
+    pub no_cache: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000 }
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, no_cache: false }
     }
 }
 
@@ -42,6 +48,7 @@ pub async fn build(docker: &Docker, janitor: &Janitor, context: Vec<u8>, dockerf
         .networkmode("none")
         .rm(true)
         .forcerm(true)
+        .nocache(limits.no_cache)
         .memory(limits.memory_bytes)
         .memswap(limits.memory_bytes)
         .cpuperiod(100_000)
@@ -50,8 +57,10 @@ pub async fn build(docker: &Docker, janitor: &Janitor, context: Vec<u8>, dockerf
         .build();
     let started = Instant::now();
     let mut progress = Progress::default();
+    let display = display();
     let stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
-    let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress)).await;
+    let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress, &display)).await;
+    display.finish_and_clear();
     let mut record = match outcome {
         Ok(Ok(())) => progress.record(dockerfile),
         Ok(Err(bollard::errors::Error::DockerStreamError { error })) => progress.failed(error, dockerfile),
@@ -66,12 +75,16 @@ async fn consume(
     mut stream: impl futures_util::Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
     janitor: &Janitor,
     progress: &mut Progress,
+    display: &ProgressBar,
 ) -> Result<(), bollard::errors::Error> {
     while let Some(item) = stream.next().await {
         let info = item?;
         if let Some(text) = &info.stream {
             for line in text.lines() {
                 progress.line(line, janitor);
+                if line.starts_with("Step ") {
+                    display.set_message(line.trim_end().to_string());
+                }
             }
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
@@ -80,6 +93,18 @@ async fn consume(
         }
     }
     Ok(())
+}
+
+/// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
+/// the build ends (a dropped bar too, when Ctrl-C aborts the build).
+fn display() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{spinner} {wide_msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }
 
 /// What the build stream has said so far.

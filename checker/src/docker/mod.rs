@@ -7,6 +7,7 @@
 pub mod build;
 pub mod cleanup;
 pub mod context;
+pub mod images;
 pub mod probe;
 pub mod save;
 

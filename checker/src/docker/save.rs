@@ -1,17 +1,31 @@
 //! Reads an image's facts from the daemon by streaming `docker save` through the archive reader:
 //! one pass, nothing written to disk, no layer held in memory.
+//!
+//! The download runs as its own task a few megabytes ahead of the parser, so the daemon never
+//! waits for the parser and the parser seldom waits for the daemon: the two use a core each.
 use bollard::Docker;
-use futures_util::TryStreamExt;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::error::{Error, Result};
 use crate::image::archive::read_archive;
+use crate::image::cache::LayerCache;
 use crate::image::ImageFacts;
 
-pub async fn image_facts(docker: &Docker, image: &str) -> Result<ImageFacts> {
-    let stream = docker.export_image(image).map_err(std::io::Error::other);
-    let reader = SyncIoBridge::new(StreamReader::new(stream));
-    let facts = tokio::task::spawn_blocking(move || read_archive(reader, None))
+/// Chunks buffered between the download and the parser (the daemon sends ~32 kB chunks).
+const AHEAD: usize = 256;
+
+/// The image's facts: from the layer cache when every layer and the config are there (no stream
+/// at all), else from one pass over `docker save`, which fills the cache.
+pub async fn image_facts(docker: &Docker, image: &str, cache: &LayerCache) -> Result<ImageFacts> {
+    if let Some(facts) = cached(docker, image, cache).await {
+        return Ok(facts);
+    }
+    let reader = SyncIoBridge::new(StreamReader::new(prefetched(docker.clone(), image.to_string())));
+    let cache = cache.clone();
+    let facts = tokio::task::spawn_blocking(move || read_archive(reader, None, &cache))
         .await
         .map_err(|e| Error::new("reading the image stopped unexpectedly").because(e))?;
     facts.map_err(|cause| {
@@ -19,4 +33,28 @@ pub async fn image_facts(docker: &Docker, image: &str) -> Result<ImageFacts> {
             .because(cause)
             .action("check the daemon is healthy (`docker save IMAGE > /dev/null` should work), then try again")
     })
+}
+
+async fn cached(docker: &Docker, image: &str, cache: &LayerCache) -> Option<ImageFacts> {
+    let inspected = docker.inspect_image(image).await.ok()?;
+    let id = inspected.id?;
+    let config = cache.config(&id)?;
+    let layers = inspected.root_fs?.layers?.iter().map(|diff_id| cache.layer(diff_id)).collect::<Option<Vec<_>>>()?;
+    let mut facts = ImageFacts::assemble(id, &config, layers).ok()?;
+    facts.cached_layers = facts.layers.len();
+    Some(facts)
+}
+
+/// The `docker save` stream, downloaded by its own task into a bounded queue.
+fn prefetched(docker: Docker, image: String) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Unpin {
+    let (sender, receiver) = mpsc::channel(AHEAD);
+    tokio::spawn(async move {
+        let mut stream = docker.export_image(&image).map_err(std::io::Error::other);
+        while let Some(chunk) = stream.next().await {
+            if sender.send(chunk).await.is_err() {
+                break; // the parser stopped: nothing more to read
+            }
+        }
+    });
+    Box::pin(futures_util::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) }))
 }

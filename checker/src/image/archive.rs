@@ -11,6 +11,7 @@ use std::io::{BufReader, Read};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::cache::LayerCache;
 use super::layer::{self, normalize, peek, LayerFacts};
 use super::ImageFacts;
 
@@ -19,18 +20,21 @@ const METADATA_LIMIT: u64 = 64 << 20;
 
 /// Reads the image from an archive stream. `wanted` picks one image by tag when the archive holds
 /// several (`docker save a b`); otherwise the first is read.
-pub fn read_archive(stream: impl Read, wanted: Option<&str>) -> Result<ImageFacts, String> {
+///
+/// Layers the cache already holds (OCI archives name layer blobs by digest) are passed over
+/// unparsed; every layer read and the config go into the cache afterwards.
+pub fn read_archive(stream: impl Read, wanted: Option<&str>, cache: &LayerCache) -> Result<ImageFacts, String> {
     let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.is_empty() {
         return Err("the archive is empty".into());
     }
     let contents = if head.starts_with(&[0x1f, 0x8b]) {
-        scan(flate2::bufread::MultiGzDecoder::new(buffered))?
+        scan(flate2::bufread::MultiGzDecoder::new(buffered), cache)?
     } else {
-        scan(buffered)?
+        scan(buffered, cache)?
     };
-    contents.assemble(wanted)
+    contents.assemble(wanted, cache)
 }
 
 /// What one pass over the outer tar leaves: layer facts and metadata blobs by archive path.
@@ -40,9 +44,11 @@ struct Contents {
     blobs: HashMap<String, Vec<u8>>,
     /// Archive paths that are links to other archive paths (docker save deduplicates layers so).
     aliases: HashMap<String, String>,
+    /// Layers taken from the cache instead of being read.
+    cached: usize,
 }
 
-fn scan(stream: impl Read) -> Result<Contents, String> {
+fn scan(stream: impl Read, cache: &LayerCache) -> Result<Contents, String> {
     let mut archive = tar::Archive::new(stream);
     let mut contents = Contents::default();
     let not_an_archive = |e: std::io::Error| format!("not a readable image archive ({e})");
@@ -57,6 +63,11 @@ fn scan(stream: impl Read) -> Result<Contents, String> {
                 contents.aliases.insert(path, target);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
+                if let Some(facts) = blob_digest(&path).and_then(|digest| cache.layer(&digest)) {
+                    contents.layers.insert(path, facts);
+                    contents.cached += 1;
+                    continue; // the tar reader skips the unread bytes
+                }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
                     let facts = layer::read_layer(reader).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
@@ -71,6 +82,13 @@ fn scan(stream: impl Read) -> Result<Contents, String> {
         }
     }
     Ok(contents)
+}
+
+/// `blobs/sha256/abc…` → `sha256:abc…`: an OCI blob is named by its digest (for a layer
+/// stored uncompressed, its diff ID).
+fn blob_digest(path: &str) -> Option<String> {
+    let (algorithm, hex) = path.strip_prefix("blobs/")?.split_once('/')?;
+    Some(format!("{algorithm}:{hex}"))
 }
 
 /// A layer is a tar (ustar magic at 257, or an empty tar's zero block) or compressed.
@@ -141,7 +159,7 @@ struct OciManifest {
 }
 
 impl Contents {
-    fn assemble(mut self, wanted: Option<&str>) -> Result<ImageFacts, String> {
+    fn assemble(mut self, wanted: Option<&str>, cache: &LayerCache) -> Result<ImageFacts, String> {
         let (config_path, layer_paths) = if self.blobs.contains_key("manifest.json") {
             self.docker_manifest(wanted)?
         } else if self.blobs.contains_key("index.json") {
@@ -152,7 +170,10 @@ impl Contents {
         let config = self.blob(&config_path)?.to_vec();
         let layers = self.take_layers(&layer_paths)?;
         let id = format!("sha256:{:x}", Sha256::digest(&config));
-        ImageFacts::assemble(id, &config, layers)
+        let mut facts = ImageFacts::assemble(id, &config, layers)?;
+        facts.cached_layers = self.cached;
+        remember(&facts, &config, cache);
+        Ok(facts)
     }
 
     fn docker_manifest(&self, wanted: Option<&str>) -> Result<(String, Vec<String>), String> {
@@ -208,6 +229,19 @@ impl Contents {
             layers.push(facts.ok_or_else(|| format!("the archive is incomplete: layer {} is missing", paths[index]))?);
         }
         Ok(layers)
+    }
+}
+
+/// Puts the config and every layer (by the diff ID the config gives it) into the cache.
+fn remember(facts: &ImageFacts, config: &[u8], cache: &LayerCache) {
+    if facts.config.diff_ids.len() != facts.layers.len() {
+        return;
+    }
+    cache.store_config(&facts.id, config);
+    for (diff_id, layer) in facts.config.diff_ids.iter().zip(&facts.layers) {
+        if cache.layer(diff_id).is_none() {
+            cache.store_layer(diff_id, &layer.facts);
+        }
     }
 }
 

@@ -9,13 +9,13 @@ pub const WINDOW: usize = 128 * 1024;
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoModule {
     pub path: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GoBuild {
     /// `go1.22.1`.
     pub go_version: String,

@@ -43,7 +43,7 @@ fn is_node_module_manifest(path: &str) -> bool {
 }
 
 /// What a layer keeps of a file beyond its metadata.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Captured {
     /// The file's bytes (a prefix, for big files).
     Bytes(Vec<u8>),
@@ -51,7 +51,7 @@ pub enum Captured {
     Go(GoBuild),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     File,
     Dir,
@@ -67,7 +67,7 @@ pub enum EntryKind {
     Other,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LayerEntry {
     /// Normalized path: no leading `/` or `./`, no trailing `/`.
     pub path: String,
@@ -78,7 +78,7 @@ pub struct LayerEntry {
     pub content: ContentClass,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LayerFacts {
     pub entries: Vec<LayerEntry>,
     /// This layer's size as the daemon counts it: bytes of regular files plus the length of each

@@ -4,6 +4,7 @@
 //! What must hold: layers are in rootfs order (base first); `layers[i].history` indexes the
 //! history entry that created layer `i` when the history accounts for every layer.
 pub mod archive;
+pub mod cache;
 pub mod config;
 pub mod filesystem;
 pub mod gobuild;
@@ -24,6 +25,8 @@ pub struct ImageFacts {
     pub history: Vec<HistoryEntry>,
     pub layers: Vec<Layer>,
     pub filesystem: FileSystem,
+    /// How many layers came from the layer cache instead of being read.
+    pub cached_layers: usize,
 }
 
 /// One layer in rootfs order, with the history entry that created it.
@@ -45,7 +48,7 @@ impl ImageFacts {
             .enumerate()
             .map(|(index, facts)| Layer { facts, history: history_of_layer.as_ref().map(|h| h[index]) })
             .collect();
-        Ok(ImageFacts { id, config, history, layers, filesystem })
+        Ok(ImageFacts { id, config, history, layers, filesystem, cached_layers: 0 })
     }
 
     /// Total size as `docker image inspect` reports it (and dive, for images without symbolic

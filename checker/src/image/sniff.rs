@@ -10,6 +10,7 @@ use std::io::{self, Read};
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
+use serde::{Deserialize, Serialize};
 
 use super::gobuild::{self, GoBuild};
 
@@ -23,6 +24,52 @@ pub enum ContentClass {
     Elf,
     /// An ELF binary that is a shell; the name is the shell it was recognised as.
     Shell(&'static str),
+}
+
+/// How a [`ContentClass`] is stored (the layer cache): the shell by name.
+#[derive(Serialize, Deserialize)]
+enum StoredClass {
+    Data,
+    Elf,
+    Shell(String),
+}
+
+impl From<ContentClass> for StoredClass {
+    fn from(class: ContentClass) -> Self {
+        match class {
+            ContentClass::Data => StoredClass::Data,
+            ContentClass::Elf => StoredClass::Elf,
+            ContentClass::Shell(name) => StoredClass::Shell(name.to_string()),
+        }
+    }
+}
+
+impl serde::Serialize for ContentClass {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StoredClass::from(*self).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentClass {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        StoredClass::deserialize(deserializer)?.try_into().map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredClass> for ContentClass {
+    type Error = String;
+
+    fn try_from(stored: StoredClass) -> Result<Self, String> {
+        match stored {
+            StoredClass::Data => Ok(ContentClass::Data),
+            StoredClass::Elf => Ok(ContentClass::Elf),
+            StoredClass::Shell(name) => SIGNATURES
+                .iter()
+                .find(|(_, shell)| *shell == name)
+                .map(|(_, shell)| ContentClass::Shell(shell))
+                .ok_or_else(|| format!("unknown shell `{name}`")),
+        }
+    }
 }
 
 /// What sniffing a file found.

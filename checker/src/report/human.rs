@@ -40,7 +40,8 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn evidence_line(evidence: &Evidence) -> String {
+/// One piece of evidence on one line: the message, then where it came from in brackets.
+pub fn evidence_line(evidence: &Evidence) -> String {
     let mut line = evidence.message.clone();
     let mut origin = Vec::new();
     if let Some(layer) = evidence.layer {

@@ -1,4 +1,5 @@
-//! JUnit XML: one test suite per run, one test case per check, so CI systems show each check.
+//! JUnit XML: one test suite per report, one test case per check, so CI systems show each check.
+//! Grading puts one suite per student in a single document ([`suite`], [`error_suite`], [`document`]).
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
@@ -6,8 +7,12 @@ use crate::checks::Status;
 
 pub fn render(report: &Report) -> String {
     let name = report.exercise.clone().unwrap_or_else(|| "image".into());
-    let mut junit = JunitReport::new("shipshape");
-    let mut suite = TestSuite::new(name.clone());
+    document([suite(&name, report)])
+}
+
+/// The suite `name`: one test case per check of `report`.
+pub fn suite(name: &str, report: &Report) -> TestSuite {
+    let mut suite = TestSuite::new(name);
     for check in &report.checks {
         let status = match check.status {
             Status::Pass => TestCaseStatus::success(),
@@ -29,7 +34,22 @@ pub fn render(report: &Report) -> String {
         }
         suite.add_test_case(case);
     }
-    junit.add_test_suite(suite);
+    suite
+}
+
+/// The suite `name` with one erroring case `case`: something that could not be judged at all.
+pub fn error_suite(name: &str, case: &str, message: &str) -> TestSuite {
+    let mut suite = TestSuite::new(name);
+    let mut test = TestCase::new(case, non_success(NonSuccessKind::Error, message));
+    test.set_classname(format!("shipshape.{name}"));
+    suite.add_test_case(test);
+    suite
+}
+
+/// The XML document holding `suites`.
+pub fn document(suites: impl IntoIterator<Item = TestSuite>) -> String {
+    let mut junit = JunitReport::new("shipshape");
+    junit.add_test_suites(suites);
     junit.to_string().unwrap_or_else(|e| format!("<!-- cannot render JUnit: {e} -->"))
 }
 

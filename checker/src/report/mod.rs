@@ -1,18 +1,20 @@
 //! One report model for every output: the verdicts of a run with the image's summary, rendered as
-//! human text, JSON (schema in docs/report-schema.md) or JUnit XML.
+//! human text, JSON (schema in docs/report-schema.md), JUnit XML or GitHub Actions annotations.
 //!
 //! What must hold: `passed` is true exactly when no check of severity `error` failed or errored;
 //! the JSON field names are a published contract (bump [`SCHEMA_VERSION`] to change them).
+pub mod github;
 mod human;
-mod junit;
+pub mod junit;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checks::{Evidence, Severity, Status, Verdict};
 use crate::pipeline::Judgement;
 use crate::record::{DatabaseSummary, ScanRecord};
 
-pub use human::render as human;
+pub use github::render as github;
+pub use human::{evidence_line, render as human};
 pub use junit::render as junit;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -47,12 +49,14 @@ impl ScanSummary {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImageSummary {
     pub id: String,
     pub size: u64,
     pub user: String,
     pub layers: usize,
+    /// Layers judged from the layer cache rather than read from the image.
+    pub cached_layers: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,7 +71,7 @@ pub struct CheckReport {
     pub doc: String,
 }
 
-#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
 pub struct Points {
     pub earned: u32,
     pub possible: u32,
@@ -83,7 +87,7 @@ impl Report {
         Report {
             schema_version: SCHEMA_VERSION,
             exercise,
-            image: image.map(|i| ImageSummary { id: i.id.clone(), size: i.size(), user: i.config.user.clone(), layers: i.layers.len() }),
+            image: image.map(|i| ImageSummary { id: i.id.clone(), size: i.size(), user: i.config.user.clone(), layers: i.layers.len(), cached_layers: i.cached_layers }),
             scan: judgement.scan.as_ref().map(ScanSummary::of),
             checks,
             passed,

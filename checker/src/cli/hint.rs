@@ -1,0 +1,141 @@
+//! `shipshape hint EXERCISE`: the next hint from the exercise's `hints.md` (its `## ` sections in
+//! order: What is wrong, Where, How), remembering how many were shown; after the last, it points
+//! to the reference solution. `--reset` starts the hints over.
+//!
+//! What must hold: the count lives in the course's state file ([`crate::progress`]) and only
+//! grows by one per hint actually printed; an exercise without hints is an error that says
+//! where else to look, never an empty hint.
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use crate::course::{shown, Course, CourseArg};
+use crate::error::{Error, Result, EXIT_PASSED};
+use crate::exercise::Exercise;
+use crate::progress::Progress;
+
+const HINTS_FILE: &str = "hints.md";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The exercise: its folder name, a prefix only it has (such as `01`), or its path.
+    exercise: String,
+    /// Start the hints over from the first.
+    #[arg(long)]
+    reset: bool,
+    #[command(flatten)]
+    course: CourseArg,
+}
+
+/// One `## ` section of hints.md.
+#[derive(Debug, PartialEq, Eq)]
+struct Hint {
+    title: String,
+    body: String,
+}
+
+pub fn run(args: Args) -> Result<u8> {
+    let course = Course::find(args.course.dir.as_deref())?;
+    let exercise = course.exercise(&args.exercise)?;
+    let mut progress = Progress::load(&course.root)?;
+    if args.reset {
+        progress.set_hints_shown(&exercise.name, 0);
+        progress.save()?;
+        println!("The hints for {} start over: `shipshape hint {}` shows the first one.", exercise.name, exercise.name);
+        return Ok(EXIT_PASSED);
+    }
+    let hints = hints(exercise)?;
+    let shown_before = progress.hints_shown(&exercise.name);
+    match hints.get(shown_before) {
+        Some(hint) => {
+            print!("{}", render(exercise, hint, shown_before + 1, hints.len()));
+            progress.set_hints_shown(&exercise.name, shown_before + 1);
+            progress.save()?;
+        }
+        None => print!("{}", no_more(exercise, hints.len())),
+    }
+    Ok(EXIT_PASSED)
+}
+
+fn hints(exercise: &Exercise) -> Result<Vec<Hint>> {
+    let path = exercise.dir.join(HINTS_FILE);
+    let no_hints = |problem: String| {
+        Error::new(format!("{} has no hints: {problem}", exercise.name)).action(format!("read its README.md, or compare with the reference solution: {}", solution_command(exercise)))
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| no_hints(format!("cannot read {}: {e}", shown(&path))))?;
+    let hints = parse(&text);
+    if hints.is_empty() {
+        return Err(no_hints(format!("{} has no `## ` sections", shown(&path))));
+    }
+    Ok(hints)
+}
+
+/// The `## ` sections in file order; text before the first one (a title) is not a hint.
+fn parse(text: &str) -> Vec<Hint> {
+    let mut hints: Vec<Hint> = Vec::new();
+    for line in text.lines() {
+        match (line.strip_prefix("## "), hints.last_mut()) {
+            (Some(title), _) => hints.push(Hint { title: title.trim().to_string(), body: String::new() }),
+            (None, Some(hint)) => {
+                hint.body.push_str(line);
+                hint.body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    for hint in &mut hints {
+        hint.body = hint.body.trim().to_string();
+    }
+    hints
+}
+
+fn render(exercise: &Exercise, hint: &Hint, number: usize, total: usize) -> String {
+    let mut out = format!("{} {}\n\n{}\n\n", format!("Hint {number}/{total} for {}:", exercise.name).bold(), hint.title.bold(), hint.body);
+    let _ = match total - number {
+        0 => writeln!(out, "That was the last hint. Still stuck? `shipshape hint {}` once more points to the solution.", exercise.name),
+        left => writeln!(out, "{left} more: run `shipshape hint {}` again when you need the next.", exercise.name),
+    };
+    out
+}
+
+fn no_more(exercise: &Exercise, total: usize) -> String {
+    format!(
+        "There are no more hints for {name}: you have seen all {total}.\n\
+         Compare with the reference solution: {solution}\n\
+         (its Dockerfile is {file}). `shipshape hint {name} --reset` starts the hints over.\n",
+        name = exercise.name,
+        solution = solution_command(exercise),
+        file = shown(&exercise.dockerfile(true)),
+    )
+}
+
+fn solution_command(exercise: &Exercise) -> String {
+    format!("`shipshape check {} --solution`", shown(&exercise.dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn sections_come_in_file_order_without_the_title() {
+        let hints = parse("# Hints\nintro\n## What is wrong\n\nIt is big.\n\n## Where\nLine 1.\n## How\n- Use\n  distroless.\n");
+        let titles: Vec<&str> = hints.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(titles, ["What is wrong", "Where", "How"]);
+        assert_eq!(hints[0].body, "It is big.");
+        assert_eq!(hints[2].body, "- Use\n  distroless.");
+        assert!(parse("no sections\n").is_empty());
+    }
+
+    #[test]
+    fn the_course_exercises_have_the_three_hints() {
+        let exercises = Path::new(env!("CARGO_MANIFEST_DIR")).join("../exercises");
+        for name in ["01-node-multistage", "02-go-distroless"] {
+            let text = std::fs::read_to_string(exercises.join(name).join(HINTS_FILE)).unwrap();
+            let titles: Vec<String> = parse(&text).into_iter().map(|h| h.title).collect();
+            assert_eq!(titles, ["What is wrong", "Where", "How"], "{name}");
+        }
+    }
+}

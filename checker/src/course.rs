@@ -1,0 +1,147 @@
+//! The course a learner works through: the folder that holds `exercises/`, and its exercises in
+//! order. `list`, `hint`, `watch` and `doctor` find it here, and `check` uses it to tell whether
+//! the exercise it judged belongs to a course (so its result counts as progress).
+//!
+//! What must hold: an exercise is a folder directly under `<root>/exercises` that has an
+//! `exercise.toml`; exercises come in their folder names' order; `root` is canonical, so the
+//! course found from the current folder and the one found from an exercise folder are the same.
+use std::path::{Path, PathBuf};
+
+use crate::error::{Context, Error, Result};
+use crate::exercise::{Exercise, SPEC_FILE};
+
+/// The folder, under a course's root, that holds one folder per exercise.
+pub const EXERCISES_DIR: &str = "exercises";
+
+/// `--course DIR`, shared by the learner's commands.
+#[derive(clap::Args)]
+pub struct CourseArg {
+    /// The course folder (the one holding exercises/); default: the nearest one at or above the
+    /// current folder.
+    #[arg(long = "course", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Course {
+    /// The canonical course folder.
+    pub root: PathBuf,
+    pub exercises: Vec<Exercise>,
+}
+
+impl Course {
+    /// The course at `dir`, or else the nearest folder at or above the current one that has an
+    /// `exercises/` folder.
+    pub fn find(dir: Option<&Path>) -> Result<Course> {
+        match dir {
+            Some(dir) => Course::open(dir),
+            None => Course::open(&nearest_root()?),
+        }
+    }
+
+    pub fn open(dir: &Path) -> Result<Course> {
+        let root = dir.canonicalize().map_err(|e| {
+            Error::new(format!("there is no course folder {}", dir.display())).because(e).action("pass --course the folder that holds exercises/")
+        })?;
+        let listing = std::fs::read_dir(root.join(EXERCISES_DIR)).map_err(|e| {
+            Error::new(format!("{} has no readable {EXERCISES_DIR}/ folder", root.display()))
+                .because(e)
+                .action("pass --course the folder that holds exercises/, or run the command inside it")
+        })?;
+        let mut dirs = Vec::new();
+        for entry in listing {
+            let path = entry.context(|| format!("cannot list {}", root.join(EXERCISES_DIR).display()))?.path();
+            if path.join(SPEC_FILE).is_file() {
+                dirs.push(path);
+            }
+        }
+        dirs.sort();
+        let exercises = dirs.iter().map(|dir| Exercise::open(dir)).collect::<Result<_>>()?;
+        Ok(Course { root, exercises })
+    }
+
+    /// The course an exercise folder sits in (`<root>/exercises/<name>`), and the exercise's name.
+    pub fn locate(exercise_dir: &Path) -> Option<(PathBuf, String)> {
+        let dir = exercise_dir.canonicalize().ok()?;
+        let exercises = dir.parent()?;
+        if exercises.file_name()? != EXERCISES_DIR {
+            return None;
+        }
+        Some((exercises.parent()?.to_path_buf(), dir.file_name()?.to_string_lossy().into_owned()))
+    }
+
+    /// An exercise by folder name, by a prefix only it has (`01`), or by its path.
+    pub fn exercise(&self, wanted: &str) -> Result<&Exercise> {
+        let by_path = Path::new(wanted).canonicalize().ok();
+        let by_name = |e: &&Exercise| by_path.as_deref() == e.dir.canonicalize().ok().as_deref() || e.name == wanted;
+        if let Some(exercise) = self.exercises.iter().find(by_name) {
+            return Ok(exercise);
+        }
+        let matches: Vec<&Exercise> = self.exercises.iter().filter(|e| e.name.starts_with(wanted)).collect();
+        match matches.as_slice() {
+            [only] => Ok(only),
+            [] => Err(Error::new(format!("the course in {} has no exercise `{wanted}`", self.root.display()))
+                .action(format!("name one of: {}", self.names().join(", ")))),
+            several => Err(Error::new(format!("`{wanted}` could be {}", several.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(" or ")))
+                .action("give more of the exercise's name")),
+        }
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.exercises.iter().map(|e| e.name.as_str()).collect()
+    }
+}
+
+/// The nearest folder at or above the current one that has an `exercises/` folder.
+fn nearest_root() -> Result<PathBuf> {
+    let here = std::env::current_dir().context(|| "cannot tell the current folder".into())?;
+    here.ancestors().find(|dir| dir.join(EXERCISES_DIR).is_dir()).map(Path::to_path_buf).ok_or_else(|| {
+        Error::new(format!("no course here: neither {} nor a folder above it has an {EXERCISES_DIR}/ folder", here.display()))
+            .action("run the command inside the course (the folder that holds exercises/), or pass --course DIR")
+    })
+}
+
+/// A path as the learner would type it: relative to the current folder when it is inside it.
+pub fn shown(path: &Path) -> String {
+    let here = std::env::current_dir().ok().and_then(|here| here.canonicalize().ok());
+    let relative = here.as_deref().and_then(|here| path.strip_prefix(here).ok()).filter(|p| !p.as_os_str().is_empty());
+    relative.unwrap_or(path).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn course(names: &[&str]) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        for name in names {
+            let dir = root.path().join(EXERCISES_DIR).join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(SPEC_FILE), format!("[exercise]\ntitle = \"{name}\"\n[checks.builds]\n")).unwrap();
+        }
+        std::fs::create_dir_all(root.path().join(EXERCISES_DIR).join("notes")).unwrap();
+        root
+    }
+
+    #[test]
+    fn exercises_come_in_name_order_and_other_folders_do_not_count() {
+        let root = course(&["02-b", "01-a", "10-c"]);
+        let course = Course::open(root.path()).unwrap();
+        assert_eq!(course.names(), ["01-a", "02-b", "10-c"]);
+        assert_eq!(Course::locate(&root.path().join("exercises/02-b")), Some((course.root.clone(), "02-b".to_string())));
+        assert_eq!(Course::locate(root.path()), None);
+    }
+
+    #[test]
+    fn an_exercise_is_found_by_name_prefix_or_path() {
+        let root = course(&["01-a", "02-b", "021-c"]);
+        let course = Course::open(root.path()).unwrap();
+        assert_eq!(course.exercise("01-a").unwrap().name, "01-a");
+        assert_eq!(course.exercise("01").unwrap().name, "01-a");
+        assert_eq!(course.exercise("02-b").unwrap().name, "02-b");
+        let path = root.path().join("exercises/021-c");
+        assert_eq!(course.exercise(&path.display().to_string()).unwrap().name, "021-c");
+        assert!(course.exercise("02").unwrap_err().to_string().contains("could be 02-b or 021-c"));
+        assert!(course.exercise("9").unwrap_err().to_string().contains("01-a, 02-b, 021-c"));
+    }
+}

@@ -1,0 +1,57 @@
+//! CSV: one row per student and check (a submission that could not be judged has one row with an
+//! empty check and the reason), so a spreadsheet can pivot on either. Evidence lines are joined
+//! with newlines inside their quoted cell.
+use super::{word, Class, Grade};
+use crate::report::evidence_line;
+
+const HEADER: [&str; 14] = [
+    "student",
+    "status",
+    "points_earned",
+    "points_possible",
+    "image_size",
+    "endpoint",
+    "message",
+    "check",
+    "check_status",
+    "severity",
+    "weight",
+    "summary",
+    "evidence",
+    "hint",
+];
+
+pub fn render(class: &Class) -> String {
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    rows.extend(class.grades.iter().flat_map(rows_of));
+    for row in rows {
+        writer.write_record(&row).expect("writing to memory does not fail");
+    }
+    let bytes = writer.into_inner().expect("writing to memory does not fail");
+    String::from_utf8(bytes).expect("the cells are text")
+}
+
+fn rows_of(grade: &Grade) -> Vec<Vec<String>> {
+    let student = vec![
+        grade.student.clone(),
+        grade.status.as_str().to_string(),
+        grade.points.earned.to_string(),
+        grade.points.possible.to_string(),
+        grade.image.as_ref().map(|i| i.size.to_string()).unwrap_or_default(),
+        grade.endpoint.clone().unwrap_or_default(),
+        grade.message.clone().unwrap_or_default(),
+    ];
+    if grade.checks.is_empty() {
+        return vec![[student, vec![String::new(); HEADER.len() - 7]].concat()];
+    }
+    grade
+        .checks
+        .iter()
+        .map(|check| {
+            let evidence: Vec<String> = check.evidence.iter().map(|e| evidence_line(&e.evidence())).collect();
+            let cells = [check.id.clone(), word(&check.status), word(&check.severity), check.weight.to_string(), check.summary.clone(), evidence.join("\n"), check.hint.clone().unwrap_or_default()];
+            [student.clone(), cells.to_vec()].concat()
+        })
+        .collect()
+}

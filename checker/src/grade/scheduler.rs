@@ -1,0 +1,197 @@
+//! Grades the submissions: `jobs` at once (a semaphore), each a tokio task that leases an
+//! endpoint and judges under a janitor of its own, swept when the submission ends.
+//!
+//! What must hold: one submission never stops or changes another: its problems, a panic included,
+//! become its own `error` grade, and a submission whose endpoint dies moves to another endpoint;
+//! Ctrl-C (or SIGTERM) stops every task and sweeps every janitor still open before returning.
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::endpoints::{Lease, Pool};
+use super::submission::{Overlay, Submission};
+use super::Grade;
+use crate::docker::cleanup::Janitor;
+use crate::error::{Error, Result};
+use crate::exercise::Exercise;
+use crate::pipeline::{self, BuildOptions};
+use crate::report::Report;
+
+/// How long one janitor's sweep may take before the run moves on.
+const SWEEP_WITHIN: Duration = Duration::from_secs(120);
+
+/// What every submission is graded with.
+pub struct Grader {
+    pub exercise: Exercise,
+    pub learner: Vec<PathBuf>,
+    pub options: BuildOptions,
+    pub pool: Arc<Pool>,
+    pub jobs: Semaphore,
+    janitors: Janitors,
+}
+
+/// The end of a run that was not interrupted.
+pub struct Finished {
+    pub grades: Vec<Grade>,
+    /// Students left ungraded because every endpoint was retired.
+    pub ungraded: Vec<String>,
+}
+
+impl Grader {
+    pub fn new(exercise: Exercise, learner: Vec<PathBuf>, options: BuildOptions, pool: Arc<Pool>, jobs: usize) -> Grader {
+        Grader { exercise, learner, options, pool, jobs: Semaphore::new(jobs), janitors: Janitors::default() }
+    }
+
+    /// Grades every submission, handing each grade to `done` as it comes (on this task, in the
+    /// order they finish). An error from `done`, or a signal, stops the run after the sweep.
+    pub async fn run(self: Arc<Self>, submissions: Vec<Submission>, mut done: impl FnMut(&Grade) -> Result<()>) -> Result<Finished> {
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+        let mut tasks = JoinSet::new();
+        for submission in submissions {
+            tasks.spawn(self.clone().grade_caught(submission));
+        }
+        let mut finished = Finished { grades: Vec::new(), ungraded: Vec::new() };
+        let stopped = loop {
+            let joined = tokio::select! {
+                joined = tasks.join_next() => joined,
+                _ = interrupt.recv() => break Some(interrupted()),
+                _ = terminate.recv() => break Some(interrupted()),
+            };
+            match joined {
+                None => break None,
+                Some(Ok(Ok(grade))) => {
+                    if let Err(error) = done(&grade) {
+                        break Some(error);
+                    }
+                    finished.grades.push(grade);
+                }
+                Some(Ok(Err(student))) => finished.ungraded.push(student),
+                Some(Err(cancelled)) => break Some(Error::new("a grading task stopped unexpectedly").because(cancelled)),
+            }
+        };
+        let Some(error) = stopped else { return Ok(finished) };
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        self.janitors.sweep_all(&self.pool).await;
+        Err(error)
+    }
+
+    /// Grades one submission; a panic becomes its error grade (after its janitor's sweep).
+    /// `Err(student)` when no endpoint was left to grade it.
+    async fn grade_caught(self: Arc<Self>, submission: Submission) -> Result<Grade, String> {
+        let Ok(_permit) = self.jobs.acquire().await else { return Err(submission.student) };
+        let started = Instant::now();
+        let outcome = AssertUnwindSafe(self.grade(&submission)).catch_unwind().await;
+        let mut grade = match outcome {
+            Ok(outcome) => outcome?,
+            Err(panic) => {
+                self.janitors.sweep(&submission.student, &self.pool).await;
+                let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+                let error = Error::new("the grading of this submission crashed").because(what).action("please report this as a bug");
+                Grade::error(&submission, &error, &self.exercise.spec)
+            }
+        };
+        grade.seconds = started.elapsed().as_secs_f64();
+        Ok(grade)
+    }
+
+    async fn grade(&self, submission: &Submission) -> Result<Grade, String> {
+        let overlay = match Overlay::new(&self.exercise, submission, &self.learner, self.options.context_limit) {
+            Ok(overlay) => overlay,
+            Err(error) => return Ok(Grade::error(submission, &error, &self.exercise.spec)),
+        };
+        let mut moved_from = Vec::new();
+        loop {
+            let Some(lease) = self.pool.lease().await else { return Err(submission.student.clone()) };
+            let url = lease.endpoint().url.clone();
+            eprintln!("grading {} on {url}", submission.student);
+            match self.judge(submission, &overlay, &lease).await {
+                Some(mut grade) => {
+                    grade.endpoint = Some(url);
+                    grade.moved_from = moved_from;
+                    return Ok(grade);
+                }
+                None => moved_from.push(url),
+            }
+        }
+    }
+
+    /// One attempt on a leased endpoint, under a janitor swept before it returns. An error with
+    /// the endpoint still answering is the submission's; with it silent, the endpoint's: it is
+    /// retired, and None says to try another.
+    async fn judge(&self, submission: &Submission, overlay: &Overlay, lease: &Lease) -> Option<Grade> {
+        let endpoint = lease.endpoint();
+        let janitor = self.janitors.open(&submission.student, lease);
+        let judged = pipeline::judge_build(&endpoint.docker, &janitor, &overlay.exercise, &overlay.dockerfile(), &self.options).await;
+        let attempt = match judged {
+            Ok(judgement) => Some(Grade::judged(submission, &Report::new(&judgement), &self.exercise.spec)),
+            Err(error) if endpoint.answers().await => Some(Grade::error(submission, &error, &self.exercise.spec)),
+            Err(error) => {
+                lease.retire(&error);
+                None
+            }
+        };
+        self.janitors.sweep(&submission.student, &self.pool).await;
+        attempt
+    }
+}
+
+fn interrupted() -> Error {
+    Error::new("interrupted").action("the containers and images this run made were removed; run the same command again to grade the rest")
+}
+
+fn signal_error(cause: std::io::Error) -> Error {
+    Error::new("cannot listen for Ctrl-C").because(cause)
+}
+
+/// The open janitors, by student, with the endpoint each works on.
+#[derive(Default)]
+struct Janitors {
+    open: Mutex<HashMap<String, (Arc<Janitor>, usize)>>,
+}
+
+impl Janitors {
+    fn open(&self, student: &str, lease: &Lease) -> Arc<Janitor> {
+        let janitor = Arc::new(Janitor::new(lease.endpoint().docker.clone()));
+        self.lock().insert(student.to_string(), (janitor.clone(), lease.index()));
+        janitor
+    }
+
+    /// Sweeps and closes `student`'s janitor, if one is open. It stays listed until its sweep
+    /// ends, so that a Ctrl-C in the middle sweeps it again.
+    async fn sweep(&self, student: &str, pool: &Pool) {
+        let open = self.lock().get(student).cloned();
+        if let Some(open) = open {
+            sweep_one(open, pool).await;
+            self.lock().remove(student);
+        }
+    }
+
+    async fn sweep_all(&self, pool: &Pool) {
+        let open: Vec<_> = self.lock().drain().map(|(_, open)| open).collect();
+        futures_util::future::join_all(open.into_iter().map(|open| sweep_one(open, pool))).await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Janitor>, usize)>> {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A janitor on a retired endpoint cannot reach its daemon: say what it leaves there instead.
+async fn sweep_one((janitor, endpoint): (Arc<Janitor>, usize), pool: &Pool) {
+    if !pool.is_alive(endpoint) {
+        eprintln!("warning: cannot clean up on a Docker endpoint that stopped answering: remove what is labelled shipshape.run={} there", janitor.run_id);
+        return;
+    }
+    if tokio::time::timeout(SWEEP_WITHIN, janitor.sweep()).await.is_err() {
+        eprintln!("warning: cleaning up shipshape.run={} took over {} s and was stopped", janitor.run_id, SWEEP_WITHIN.as_secs());
+    }
+}
