@@ -22,6 +22,8 @@ pub struct Origin {
 pub struct Origins {
     /// Per layer, in rootfs order.
     layers: Vec<Origin>,
+    /// Per history entry, the Dockerfile line that produced it.
+    history_lines: Vec<Option<usize>>,
 }
 
 impl Origins {
@@ -37,7 +39,12 @@ impl Origins {
                 }
             })
             .collect();
-        Origins { layers }
+        Origins { layers, history_lines: lines }
+    }
+
+    /// The Dockerfile line of a history entry (layers and empty entries such as ENV alike).
+    pub fn history_line(&self, index: usize) -> Option<usize> {
+        self.history_lines.get(index).copied().flatten()
     }
 
     pub fn of_layer(&self, layer: usize) -> Origin {

@@ -13,7 +13,8 @@ use crate::docker::{self, build::Limits, cleanup::Janitor};
 use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
-use crate::image::archive::read_archive;
+use crate::image::archive::{read_archive, ReadPlan};
+use crate::image::secrets::SecretSearch;
 use crate::image::cache::LayerCache;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
@@ -65,7 +66,7 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     let (dockerfile, build) = match Dockerfile::parse(&text) {
         Ok(dockerfile) => {
             let context = docker::context::pack(&exercise.context_dir(), &options.image_map.rewrite(&dockerfile), options.context_limit)?;
-            let build = docker::build::build(docker, janitor, context, &dockerfile, &options.limits).await?;
+            let build = docker::build::build(docker, janitor, context, &dockerfile, &exercise.spec.exercise.build_args, &options.limits).await?;
             (Some(dockerfile), build)
         }
         Err(problem) => (None, BuildRecord { error: Some(format!("the Dockerfile does not parse: {problem}")), ..BuildRecord::default() }),
@@ -73,7 +74,7 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     let spec = &exercise.spec;
     let (image, probe, scan) = match &build.image_id {
         Some(id) => {
-            let image = docker::save::image_facts(docker, id, &options.facts.cache).await?;
+            let image = docker::save::image_facts(docker, id, &read_plan(spec, &options.facts)).await?;
             let probe = probe_if_required(docker, janitor, spec, id, &image).await?;
             let scan = scan_if_required(spec, &image, Target::Daemon(id), &options.facts)?;
             (Some(image), probe, scan)
@@ -94,7 +95,7 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
         }
     })?;
     let id = inspected.id.unwrap_or_else(|| reference.to_string());
-    let image = docker::save::image_facts(docker, &id, &options.cache).await?;
+    let image = docker::save::image_facts(docker, &id, &read_plan(spec, options)).await?;
     let probe = probe_if_required(docker, janitor, spec, &id, &image).await?;
     let scan = scan_if_required(spec, &image, Target::Daemon(&id), options)?;
     let verdicts = judge(spec, None, None, Some(&image), probe.as_ref(), scan.as_ref());
@@ -106,7 +107,7 @@ pub fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
-    let image = read_archive(file, None, &options.cache).map_err(|cause| {
+    let image = read_archive(file, None, &read_plan(spec, options)).map_err(|cause| {
         Error::new(format!("cannot read the archive {}", path.display()))
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
@@ -114,6 +115,13 @@ pub fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<
     let scan = scan_if_required(spec, &image, Target::Archive(path), options)?;
     let verdicts = judge(spec, None, None, Some(&image), None, scan.as_ref());
     Ok(Judgement { exercise: None, image: Some(image), scan, verdicts })
+}
+
+/// How to read the image: with the cache, and searching every file for the secret values when
+/// the spec asks for `no-secrets`.
+fn read_plan(spec: &Spec, options: &FactOptions) -> ReadPlan {
+    let values = spec.requirement("no-secrets").map(|r| checks::no_secrets::values(&r.settings)).unwrap_or_default();
+    ReadPlan::new(options.cache.clone(), SecretSearch::new(&values))
 }
 
 async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {

@@ -36,6 +36,10 @@ pub struct ExerciseMeta {
     /// The checks the starter must fail, exactly (the course tests hold the starter to it).
     #[serde(default)]
     pub starter_fails: Vec<String>,
+    /// Build arguments passed to every build of the exercise (`--build-arg`), such as a token the
+    /// build needs; `no-secrets` looks for their values in the image unless told otherwise.
+    #[serde(default)]
+    pub build_args: std::collections::BTreeMap<String, String>,
 }
 
 fn default_dockerfile() -> String {
@@ -111,17 +115,17 @@ impl Spec {
                 .because(e.to_string().trim())
                 .action("fix the spec; its format is documented in docs/spec.md")
         })?;
+        let exercise = raw.exercise.unwrap_or_default();
         let mut requirements = Vec::new();
         for check in checks::registry() {
             let id = check.meta().id;
             if let Some(value) = raw.checks.get(id) {
-                requirements.push(requirement(*check, value)?);
+                requirements.push(requirement(*check, &with_defaults(id, value, &exercise))?);
             }
         }
         if let Some(unknown) = raw.checks.keys().find(|id| checks::find(id).is_none()) {
             return Err(unknown_check(unknown, &format!("[checks.{unknown}]")));
         }
-        let exercise = raw.exercise.unwrap_or_default();
         if let Some(unknown) = exercise.starter_fails.iter().find(|id| checks::find(id).is_none()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
@@ -136,6 +140,19 @@ impl Spec {
 fn unknown_check(id: &str, place: &str) -> Error {
     let known: Vec<&str> = checks::registry().iter().map(|c| c.meta().id).collect();
     Error::new(format!("unknown check `{id}` in {place}")).action(format!("use one of: {}", known.join(", ")))
+}
+
+/// Settings one check takes from the exercise: `no-secrets` looks for the build-arg values unless
+/// the spec lists its own.
+fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta) -> toml::Value {
+    let mut value = value.clone();
+    if let (Some(table), "no-secrets") = (value.as_table_mut(), id) {
+        if !table.contains_key("values") {
+            let values = exercise.build_args.values().map(|v| toml::Value::String(v.clone())).collect();
+            table.insert("values".into(), toml::Value::Array(values));
+        }
+    }
+    value
 }
 
 fn requirement(check: &'static dyn Check, value: &toml::Value) -> Result<Requirement> {

@@ -20,7 +20,7 @@ const STATIC: &str = "shipshape.test/distroless/static-debian12:nonroot";
 fn shipshape(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shipshape"))
         .args(args)
-        .currentdir(dir)
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("SHIPSHAPE_IMAGE_MAP")
         .output()
@@ -77,7 +77,7 @@ impl Registry {
         let dir = TempDir::new().unwrap();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
             dir.path().join("storage").display()
         );
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
@@ -106,7 +106,7 @@ impl Registry {
     fn answers(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else { return false };
         let mut reply = String::new();
-        stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n").is_ok() && stream.read_to_string(&mut reply).is_ok() && reply.starts_with("HTTP/1.1 200")
+        stream.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n").is_ok() && stream.read_to_string(&mut reply).is_ok() && reply.split_whitespace().nth(1) == Some("200")
     }
 
     fn host(&self) -> String {
@@ -151,7 +151,7 @@ impl Drop for Tags {
 fn course(starter: &str, solution: &str) -> TempDir {
     let dir = TempDir::new().unwrap();
     let exercise = dir.path().join("exercises/01-mirror");
-    std::fs::createdir_all(exercise.join("solution")).unwrap();
+    std::fs::create_dir_all(exercise.join("solution")).unwrap();
     std::fs::write(exercise.join("exercise.toml"), "[exercise]\ntitle = \"images test\"\n\n[checks.builds]\n").unwrap();
     std::fs::write(exercise.join("Dockerfile"), starter).unwrap();
     std::fs::write(exercise.join("solution/Dockerfile"), solution).unwrap();

@@ -96,3 +96,39 @@ fn a_final_stage_built_from_the_builder_is_not_multi_stage() {
     assert_eq!(multi["status"], "fail");
     assert!(multi["summary"].as_str().unwrap().contains("built FROM the stage `build`"), "{multi:#}");
 }
+
+#[test]
+fn a_build_secret_is_found_in_layers_and_history_and_never_printed() {
+    let Some(_docker) = docker_lock() else { return };
+    let token = "shipshape-test-token-7d1e";
+    let spec = format!("[exercise]\nbuild-args = {{ TOKEN = \"{token}\" }}\n[checks.builds]\n[checks.no-secrets]\n");
+    let leaky = "FROM busybox:1.36\nARG TOKEN\nRUN echo \"$TOKEN\" > /tmp/token\nRUN rm /tmp/token\n";
+    let report = judge("leaky-secret", leaky, &spec);
+    let leak = check(&report, "no-secrets");
+    assert_eq!(leak["status"], "fail", "{report:#}");
+    let messages: Vec<&str> = leak["evidence"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert!(messages.iter().any(|m| m.contains("/tmp/token holds a secret (deleted by a later layer")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("history records a secret")), "{messages:?}");
+    let file_evidence = leak["evidence"].as_array().unwrap().iter().find(|e| e["path"] == "tmp/token").unwrap();
+    assert_eq!(file_evidence["dockerfile_line"], 3);
+    assert!(!report.to_string().contains(token), "the report must not print the secret");
+
+    let careful = "FROM busybox:1.36 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" | wc -c > /artifact\n\nFROM busybox:1.36\nCOPY --from=build /artifact /artifact\n";
+    let report = judge("careful-secret", careful, &spec);
+    assert_eq!(check(&report, "no-secrets")["status"], "pass", "{report:#}");
+}
+
+#[test]
+fn base_images_pinned_by_digest_pass_and_tags_fail() {
+    let Some(_docker) = docker_lock() else { return };
+    let digest = "a".repeat(64);
+    let pinned = format!("FROM busybox:1.36@sha256:{digest} AS tools\nFROM gcr.io/distroless/static-debian12:nonroot@sha256:{digest}\nCOPY --from=tools /bin/busybox /bb\n");
+    let report = judge("pinned", &pinned, "[checks.builds]\n[checks.pinned-base]\n");
+    assert_eq!(check(&report, "pinned-base")["status"], "pass", "{report:#}");
+    let tagged = "FROM busybox:1.36 AS tools\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=busybox:1.36 /bin/busybox /bb\n";
+    let report = judge("tagged", tagged, "[checks.builds]\n[checks.pinned-base]\n");
+    let pinned_base = check(&report, "pinned-base");
+    assert_eq!(pinned_base["status"], "fail");
+    let lines: Vec<i64> = pinned_base["evidence"].as_array().unwrap().iter().map(|e| e["dockerfile_line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, [1, 2, 3]);
+}

@@ -10,7 +10,9 @@
 mod builds;
 mod contents;
 mod multi_stage;
+pub mod no_secrets;
 mod non_root;
+mod pinned_base;
 mod runs;
 pub mod scan;
 mod size;
@@ -171,7 +173,7 @@ pub trait Check: Sync {
 
 /// Every check, in the order reports list them.
 pub fn registry() -> &'static [&'static dyn Check] {
-    static REGISTRY: [&dyn Check; 9] = [
+    static REGISTRY: [&dyn Check; 11] = [
         &builds::Builds,
         &size::Size,
         &non_root::NonRoot,
@@ -181,6 +183,8 @@ pub fn registry() -> &'static [&'static dyn Check] {
         &multi_stage::MultiStage,
         &runs::Runs,
         &scan::Scan,
+        &no_secrets::NoSecrets,
+        &pinned_base::PinnedBase,
     ];
     &REGISTRY
 }
@@ -245,7 +249,7 @@ mod tests {
     #[test]
     fn check_ids_are_stable() {
         let ids: Vec<&str> = registry().iter().map(|c| c.meta().id).collect();
-        assert_eq!(ids, ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan"]);
+        assert_eq!(ids, ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! error; only a daemon that cannot be talked to is an error. Every image id the builder reports,
 //! intermediate ones included, goes to the janitor. While it runs, a spinner on stderr shows the
 //! builder's `Step N/M : …` (only on a terminal; it has no colour, so NO_COLOR holds).
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -42,8 +42,17 @@ impl Default for Limits {
 /// Lines of build log kept for a failure's evidence.
 const LOG_TAIL: usize = 12;
 
-pub async fn build(docker: &Docker, janitor: &Janitor, context: Vec<u8>, dockerfile: &Dockerfile, limits: &Limits) -> Result<BuildRecord> {
+pub async fn build(
+    docker: &Docker,
+    janitor: &Janitor,
+    context: Vec<u8>,
+    dockerfile: &Dockerfile,
+    build_args: &BTreeMap<String, String>,
+    limits: &Limits,
+) -> Result<BuildRecord> {
+    let build_args: HashMap<String, String> = build_args.clone().into_iter().collect();
     let options = BuildImageOptionsBuilder::default()
+        .buildargs(&build_args)
         .dockerfile(DOCKERFILE_NAME)
         .networkmode("none")
         .rm(true)
@@ -83,7 +92,7 @@ async fn consume(
             for line in text.lines() {
                 progress.line(line, janitor);
                 if line.starts_with("Step ") {
-                    display.set_message(line.trim_end().to_string());
+                    display.set_message(line.trim_end().chars().take(DISPLAY_WIDTH).collect::<String>());
                 }
             }
         }
@@ -95,13 +104,17 @@ async fn consume(
     Ok(())
 }
 
+/// The longest step text the spinner shows: well short of a terminal's width, so that the `^C`
+/// a terminal echoes stays on the spinner's line and is cleared with it.
+const DISPLAY_WIDTH: usize = 64;
+
 /// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
 /// the build ends (a dropped bar too, when Ctrl-C aborts the build).
 fn display() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template("{spinner} {wide_msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
     let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::error::{Error, Result};
-use crate::image::archive::read_archive;
+use crate::image::archive::{read_archive, ReadPlan};
 use crate::image::cache::LayerCache;
 use crate::image::ImageFacts;
 
@@ -19,13 +19,13 @@ const AHEAD: usize = 256;
 
 /// The image's facts: from the layer cache when every layer and the config are there (no stream
 /// at all), else from one pass over `docker save`, which fills the cache.
-pub async fn image_facts(docker: &Docker, image: &str, cache: &LayerCache) -> Result<ImageFacts> {
-    if let Some(facts) = cached(docker, image, cache).await {
+pub async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -> Result<ImageFacts> {
+    if let Some(facts) = cached(docker, image, &plan.cache).await {
         return Ok(facts);
     }
     let reader = SyncIoBridge::new(StreamReader::new(prefetched(docker.clone(), image.to_string())));
-    let cache = cache.clone();
-    let facts = tokio::task::spawn_blocking(move || read_archive(reader, None, &cache))
+    let plan = plan.clone();
+    let facts = tokio::task::spawn_blocking(move || read_archive(reader, None, &plan))
         .await
         .map_err(|e| Error::new("reading the image stopped unexpectedly").because(e))?;
     facts.map_err(|cause| {

@@ -89,8 +89,8 @@ fn sizes(class: &Class) -> String {
     const WIDTH: f64 = 720.0;
     const LEFT: f64 = 40.0;
     const PLOT: f64 = WIDTH - 2.0 * LEFT;
-    let built: Vec<(usize, &Grade, u64)> = class.grades.iter().enumerate().filter_map(|(i, g)| g.image.as_ref().map(|im| (i, g, im.size))).collect();
-    let largest = built.iter().map(|(_, _, s)| *s).chain(class.size_limit).max().unwrap_or(1).max(1);
+    let built: Vec<(&Grade, u64)> = class.grades.iter().filter_map(|g| g.image.as_ref().map(|im| (g, im.size))).collect();
+    let largest = built.iter().map(|(_, s)| *s).chain(class.size_limit).max().unwrap_or(1).max(1);
     let step = tick_step(largest);
     let ticks = largest.div_ceil(step).max(1);
     let axis = (ticks * step) as f64;
@@ -110,13 +110,17 @@ fn sizes(class: &Class) -> String {
             format_size(limit)
         );
     }
-    for (index, grade, size) in &built {
+    let mut placed: Vec<f64> = Vec::new();
+    for (grade, size) in &built {
+        let cx = x(*size);
+        // Dots that would overlap stack upwards from the axis, six high, then start again.
+        let level = placed.iter().filter(|other| (*other - cx).abs() < 12.0).count() % 6;
+        placed.push(cx);
         let colour = if grade.status == Standing::Pass { "#11752f" } else { "#b3261e" };
         let _ = writeln!(
             out,
-            "<circle class=\"dot\" cx=\"{:.1}\" cy=\"{}\" r=\"6\" fill=\"{colour}\" fill-opacity=\"0.75\"><title>{}: {}</title></circle>",
-            x(*size),
-            20 + (index % 5) * 18,
+            "<circle class=\"dot\" cx=\"{cx:.1}\" cy=\"{}\" r=\"6\" fill=\"{colour}\" fill-opacity=\"0.75\"><title>{}: {}</title></circle>",
+            100 - level * 15,
             escape(&grade.student),
             format_size(*size)
         );

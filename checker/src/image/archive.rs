@@ -12,6 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cache::LayerCache;
+use super::secrets::SecretSearch;
 use super::layer::{self, normalize, peek, LayerFacts};
 use super::ImageFacts;
 
@@ -23,18 +24,34 @@ const METADATA_LIMIT: u64 = 64 << 20;
 ///
 /// Layers the cache already holds (OCI archives name layer blobs by digest) are passed over
 /// unparsed; every layer read and the config go into the cache afterwards.
-pub fn read_archive(stream: impl Read, wanted: Option<&str>, cache: &LayerCache) -> Result<ImageFacts, String> {
+pub fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
+    let cache = &plan.cache;
     let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.is_empty() {
         return Err("the archive is empty".into());
     }
     let contents = if head.starts_with(&[0x1f, 0x8b]) {
-        scan(flate2::bufread::MultiGzDecoder::new(buffered), cache)?
+        scan(flate2::bufread::MultiGzDecoder::new(buffered), plan)?
     } else {
-        scan(buffered, cache)?
+        scan(buffered, plan)?
     };
     contents.assemble(wanted, cache)
+}
+
+/// How to read an image: the layer cache to use and fill, and secret values to search every
+/// file for. A search needs every byte, so it never takes layers from the cache.
+#[derive(Debug, Clone, Default)]
+pub struct ReadPlan {
+    pub cache: LayerCache,
+    pub secrets: Option<SecretSearch>,
+}
+
+impl ReadPlan {
+    pub fn new(cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
+        let cache = if secrets.is_some() { LayerCache::disabled() } else { cache };
+        ReadPlan { cache, secrets }
+    }
 }
 
 /// What one pass over the outer tar leaves: layer facts and metadata blobs by archive path.
@@ -48,7 +65,7 @@ struct Contents {
     cached: usize,
 }
 
-fn scan(stream: impl Read, cache: &LayerCache) -> Result<Contents, String> {
+fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
     let mut archive = tar::Archive::new(stream);
     let mut contents = Contents::default();
     let not_an_archive = |e: std::io::Error| format!("not a readable image archive ({e})");
@@ -63,14 +80,14 @@ fn scan(stream: impl Read, cache: &LayerCache) -> Result<Contents, String> {
                 contents.aliases.insert(path, target);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                if let Some(facts) = blob_digest(&path).and_then(|digest| cache.layer(&digest)) {
+                if let Some(facts) = blob_digest(&path).and_then(|digest| plan.cache.layer(&digest)) {
                     contents.layers.insert(path, facts);
                     contents.cached += 1;
                     continue; // the tar reader skips the unread bytes
                 }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
-                    let facts = layer::read_layer(reader).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
+                    let facts = layer::read_layer(reader, plan.secrets.as_ref()).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
                 } else if size <= METADATA_LIMIT {
                     let mut bytes = Vec::with_capacity(size as usize);

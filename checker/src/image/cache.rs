@@ -16,7 +16,7 @@ use super::layer::LayerFacts;
 
 const MAGIC: &[u8; 16] = b"shipshape-layer\n";
 /// Bump when [`LayerFacts`] or what is read into it changes: old entries are then rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The cache, or none at all (`--no-cache`, or no usable folder).
 #[derive(Debug, Clone, Default)]
@@ -117,7 +117,7 @@ mod tests {
 
     fn facts() -> LayerFacts {
         let entry = LayerEntry { path: "bin/sh".into(), kind: EntryKind::File, size: 9, mode: 0o755, uid: 0, content: ContentClass::Shell("dash") };
-        LayerFacts { entries: vec![entry], size: 9, captured: Vec::new() }
+        LayerFacts { entries: vec![entry], size: 9, ..LayerFacts::default() }
     }
 
     fn scratch(name: &str) -> PathBuf {

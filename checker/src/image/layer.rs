@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
 use super::gobuild::GoBuild;
+use super::secrets::{SecretSearch, Searching};
 use super::sniff::{self, ContentClass, Sniffed};
 
 /// How many bytes of a file the checks and the scan inventory read, for the files they read.
@@ -86,6 +87,8 @@ pub struct LayerFacts {
     pub size: u64,
     /// What this layer's files hold that the checks and the scan read, by path.
     pub captured: Vec<(String, Captured)>,
+    /// Files whose bytes hold a secret value (only when the read searched for secrets).
+    pub secrets: Vec<String>,
 }
 
 /// Normalizes a tar path: `./usr/bin/` → `usr/bin`, `/` → ``.
@@ -103,20 +106,21 @@ pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, io::Chain<
     Ok((head.clone(), io::Cursor::new(head).chain(stream)))
 }
 
-/// Reads a layer stream, plain or gzip-compressed.
-pub fn read_layer(stream: impl Read) -> io::Result<LayerFacts> {
+/// Reads a layer stream, plain or gzip-compressed; with `secrets`, every file's bytes are also
+/// searched for the secret values.
+pub fn read_layer(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
     let (head, stream) = peek(stream, 4)?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.starts_with(&[0x1f, 0x8b]) {
-        read_tar(flate2::bufread::MultiGzDecoder::new(buffered))
+        read_tar(flate2::bufread::MultiGzDecoder::new(buffered), secrets)
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Err(io::Error::new(io::ErrorKind::Unsupported, "zstd-compressed layers are not supported yet"))
     } else {
-        read_tar(buffered)
+        read_tar(buffered, secrets)
     }
 }
 
-fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
+fn read_tar(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
     let mut archive = tar::Archive::new(stream);
     let mut facts = LayerFacts::default();
     // Content of this layer's binaries, so that hard links to them inherit it.
@@ -143,14 +147,16 @@ fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
         let mut content = ContentClass::Data;
         if kind == EntryKind::File {
             facts.size += size;
-            let sniffed = match capture_limit(&path) {
-                Some(limit) => {
-                    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
-                    (&mut entry).take(limit).read_to_end(&mut bytes)?;
-                    facts.captured.push((path.clone(), Captured::Bytes(bytes)));
-                    Sniffed::default()
+            let sniffed = match secrets {
+                Some(search) => {
+                    let mut searching = Searching::new(&mut entry, search);
+                    let sniffed = read_file(&mut searching, &path, size, &mut facts)?;
+                    if searching.finish()? {
+                        facts.secrets.push(path.clone());
+                    }
+                    sniffed
                 }
-                None => sniff::sniff(&mut entry, size)?,
+                None => read_file(&mut entry, &path, size, &mut facts)?,
             };
             content = sniffed.class;
             if let Some(go) = sniffed.go {
@@ -165,6 +171,19 @@ fn read_tar(stream: impl Read) -> io::Result<LayerFacts> {
         facts.entries.push(LayerEntry { path, kind, size, mode, uid, content });
     }
     Ok(facts)
+}
+
+/// Keeps what the checks need of a regular file: its captured bytes, or what sniffing finds.
+fn read_file(content: &mut impl Read, path: &str, size: u64, facts: &mut LayerFacts) -> io::Result<Sniffed> {
+    match capture_limit(path) {
+        Some(limit) => {
+            let mut bytes = Vec::with_capacity(size.min(limit) as usize);
+            content.take(limit).read_to_end(&mut bytes)?;
+            facts.captured.push((path.to_string(), Captured::Bytes(bytes)));
+            Ok(Sniffed::default())
+        }
+        None => sniff::sniff(content, size),
+    }
 }
 
 /// Turns `dir/.wh.name` into a whiteout of `dir/name` and `dir/.wh..wh..opq` into an opaque `dir`.
@@ -215,7 +234,7 @@ mod tests {
             &[("bin/box", b"\x7fELF BusyBox v1.36"), ("etc/passwd", b"root:x:0:0::/root:/bin/sh\n"), ("old/.wh.gone", b""), ("var/.wh..wh..opq", b"")],
             &[("usr/bin/ls", "bin/box")],
         );
-        let facts = read_layer(&bytes[..]).unwrap();
+        let facts = read_layer(&bytes[..], None).unwrap();
         let kinds: Vec<(&str, &EntryKind, ContentClass)> =
             facts.entries.iter().map(|e| (e.path.as_str(), &e.kind, e.content)).collect();
         assert_eq!(kinds[0], ("bin/box", &EntryKind::File, ContentClass::Shell("busybox")));
@@ -239,6 +258,6 @@ mod tests {
     #[test]
     fn a_truncated_layer_is_an_error_not_a_panic() {
         let bytes = tar_of(&[("a", &[7u8; 3000])], &[]);
-        assert!(read_layer(&bytes[..1000]).is_err());
+        assert!(read_layer(&bytes[..1000], None).is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod filesystem;
 pub mod gobuild;
 pub mod layer;
+pub mod secrets;
 pub mod sniff;
 
 pub use config::{HistoryEntry, ImageConfig};

@@ -1,0 +1,81 @@
+//! `no-secrets`: a value used during the build (a token passed as a build argument) appears
+//! nowhere in the final image: not in any layer's files (deleted ones included), not in the
+//! config, not in the history.
+//!
+//! What must hold: evidence never prints a secret; it names where it is and masks the value.
+use serde::Deserialize;
+
+use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use crate::image::secrets::SecretSearch;
+
+pub struct NoSecrets;
+
+static META: CheckMeta = CheckMeta {
+    id: "no-secrets",
+    summary: "No build secret anywhere in the image: layers, config or history",
+    severity: Severity::Error,
+    needs: Needs::Image,
+    doc: include_str!("../../docs/checks/no-secrets.md"),
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// The secret values; the spec fills in the exercise's build-arg values when absent.
+    values: Vec<String>,
+}
+
+/// The secret values a spec's `[checks.no-secrets]` settings name.
+pub fn values(table: &toml::Table) -> Vec<String> {
+    settings::<Settings>(table).map(|s| s.values).unwrap_or_default()
+}
+
+impl Check for NoSecrets {
+    fn meta(&self) -> &CheckMeta {
+        &META
+    }
+
+    fn validate(&self, table: &toml::Table) -> Result<(), String> {
+        let settings: Settings = settings(table)?;
+        if settings.values.iter().all(String::is_empty) {
+            return Err("give the secret values to look for (values = [\"…\"]), or [exercise] build-args".into());
+        }
+        Ok(())
+    }
+
+    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
+        let (Some(image), values) = (input.image, values(table)) else { return Outcome::skipped("no image") };
+        let Some(search) = SecretSearch::new(&values) else { return Outcome::error("no secret values to look for") };
+        let mask = |text: &str| values.iter().filter(|v| !v.is_empty()).fold(text.to_string(), |t, v| t.replace(v.as_str(), "[secret]"));
+        let mut evidence: Vec<Evidence> = Vec::new();
+        for (index, layer) in image.layers.iter().enumerate() {
+            for path in &layer.facts.secrets {
+                let gone = if image.filesystem.get(path).is_none() { " (deleted by a later layer, but still shipped in this one)" } else { "" };
+                evidence.push(Evidence::from_layer(format!("/{path} holds a secret{gone}"), Some(path), input.origin(index)));
+            }
+        }
+        let config = &image.config;
+        let fields = config.env.iter().map(|e| ("Env", e.as_str()))
+            .chain(config.labels.iter().map(|(_, v)| ("Labels", v.as_str())))
+            .chain(config.cmd.iter().map(|c| ("Cmd", c.as_str())))
+            .chain(config.entrypoint.iter().map(|c| ("Entrypoint", c.as_str())));
+        for (field, text) in fields.filter(|(_, text)| search.found_in(text)) {
+            evidence.push(Evidence::note(format!("the image config's {field} holds a secret: {}", mask(text))));
+        }
+        for (index, entry) in image.history.iter().enumerate().filter(|(_, h)| search.found_in(&h.created_by)) {
+            let line = input.origins.and_then(|o| o.history_line(index));
+            let message = format!("the history records a secret (docker history shows it to anyone): {}", mask(&entry.instruction()));
+            evidence.push(Evidence { message, dockerfile_line: line, ..Evidence::default() });
+        }
+        if evidence.is_empty() {
+            return Outcome::pass(format!("{} secret value(s) found nowhere: layers, config and history are clean", values.len()));
+        }
+        Outcome::fail(
+            format!("a build secret is in the image, in {} place(s)", evidence.len()),
+            evidence,
+            "never pass a secret through ENV, and not through ARG in the final stage (the history records build \
+             arguments): use it only in a builder stage and copy the result, or better, a BuildKit secret mount \
+             (RUN --mount=type=secret) that never lands in a layer",
+        )
+    }
+}

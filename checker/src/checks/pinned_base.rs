@@ -1,0 +1,70 @@
+//! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest.
+use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+
+pub struct PinnedBase;
+
+static META: CheckMeta = CheckMeta {
+    id: "pinned-base",
+    summary: "Every external base image is pinned by digest",
+    severity: Severity::Error,
+    needs: Needs::Dockerfile,
+    doc: include_str!("../../docs/checks/pinned-base.md"),
+};
+
+/// `name:tag@sha256:<64 hex>` (or without the tag).
+pub fn is_pinned(reference: &str) -> bool {
+    reference.split_once("@sha256:").is_some_and(|(_, hex)| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl Check for PinnedBase {
+    fn meta(&self) -> &CheckMeta {
+        &META
+    }
+
+    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
+        no_settings(settings)
+    }
+
+    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+        let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
+        let mut external = 0;
+        let mut unpinned = Vec::new();
+        for instruction in &dockerfile.instructions {
+            let stage = instruction.stage.unwrap_or(0);
+            let image = instruction.from_image.as_ref().map(|(image, _)| image.as_str()).or(instruction.copy_from.as_deref());
+            let Some(image) = image else { continue };
+            if image == "scratch" || dockerfile.stage_named(image, stage).is_some() {
+                continue;
+            }
+            external += 1;
+            if !is_pinned(image) {
+                unpinned.push(Evidence::at_line(format!("{image} is a tag: what it names can change under you"), instruction.line, &instruction.text));
+            }
+        }
+        if unpinned.is_empty() {
+            return Outcome::pass(format!("{external} external image(s), all pinned by digest"));
+        }
+        Outcome::fail(
+            format!("{} of {external} external image(s) not pinned by digest", unpinned.len()),
+            unpinned,
+            "append the digest and keep the tag for people: FROM node:20-bookworm@sha256:<digest>; find it with \
+             `docker buildx imagetools inspect IMAGE` or `docker inspect --format '{{index .RepoDigests 0}}' IMAGE`, \
+             and let Renovate or Dependabot move it",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_must_be_whole() {
+        let hex = "a".repeat(64);
+        assert!(is_pinned(&format!("node:20@sha256:{hex}")));
+        assert!(is_pinned(&format!("gcr.io/distroless/static-debian12@sha256:{hex}")));
+        assert!(!is_pinned("node:20"));
+        assert!(!is_pinned("node@sha256:abc"));
+        assert!(!is_pinned(&format!("node@sha256:{}", "z".repeat(64))));
+    }
+}
