@@ -18,7 +18,7 @@ use crate::pipeline::Judgement;
 use crate::report::Report;
 
 /// Where the state file lives, under the course's root.
-pub const STATE_DIR: &str = ".shipshape";
+const STATE_DIR: &str = ".shipshape";
 const STATE_FILE: &str = "progress.toml";
 
 /// Where an exercise stands, by its last check.

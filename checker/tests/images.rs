@@ -1,5 +1,5 @@
 //! `shipshape images` end to end, against the real daemon and a real registry: Debian's
-//! `docker-registry` (scripts/local-registry installs it) serving on a free 127.0.0.1 port from a
+//! `docker-registry` (scripts/setup installs it) serving on a free 127.0.0.1 port from a
 //! temporary folder, playing the classroom mirror.
 //!
 //! What must hold: every test removes every tag it made and stops its registry, also when it
@@ -54,7 +54,7 @@ fn ready(needs_registry: bool) -> bool {
     } else if let Some(image) = [BUSYBOX, STATIC].into_iter().find(|i| image_id(i).is_none()) {
         Some(format!("stand-in image {image} is missing (run tests/images/build-images)"))
     } else if needs_registry && Command::new("docker-registry").arg("--version").output().is_err() {
-        Some("docker-registry is not installed (run scripts/local-registry)".to_string())
+        Some("docker-registry is not installed (run scripts/setup)".to_string())
     } else {
         None
     };
@@ -181,15 +181,15 @@ fn unique_image(tags: &mut Tags, name: &str) -> String {
     archive.append_data(&mut header, "hello.txt", content.as_bytes()).unwrap();
     let tarball = archive.into_inner().unwrap();
     let name = tags.add(name);
-    let mut import = Command::new("docker").args(["import", "-", &name]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut import = Command::new("docker").args(["import", "-", &name]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
     import.stdin.take().unwrap().write_all(&tarball).unwrap();
     assert!(import.wait().unwrap().success(), "docker import {name} failed");
     image_id(&name).expect("the imported image is there")
 }
 
-/// A name no other test process uses at the same time.
+/// A name no other test process uses at the same time (and no stand-in has).
 fn unique(name: &str) -> String {
-    format!("{name}-{}", std::process::id())
+    format!("shipshape-images.test/{name}-{}:1", std::process::id())
 }
 
 #[test]
@@ -199,33 +199,42 @@ fn pull_through_a_mirror_prints_and_writes_the_map_to_what_arrived() {
     }
     let registry = Registry::start();
     let mut tags = Tags::default();
-    let mirrored = [BUSYBOX, STATIC].map(|image| format!("{}/{image}", registry.host()));
-    for (image, name) in [BUSYBOX, STATIC].iter().zip(&mirrored) {
+    // Two stand-ins (their layers stay here: a pull finds them), and an image only the mirror keeps.
+    let delta = unique("delta");
+    let delta_id = unique_image(&mut tags, &delta);
+    let images = [BUSYBOX, STATIC, &delta];
+    let mirrored = images.map(|image| format!("{}/{image}", registry.host()));
+    for (image, name) in images.iter().zip(&mirrored) {
         push(&mut tags, image, name);
         assert!(docker(&["rmi", name]).status.success(), "untagging {name}");
     }
+    assert!(docker(&["rmi", &delta]).status.success());
+    assert_eq!(image_id(&delta_id), None, "only the mirror has {delta} now");
     let course = course(
         &format!("FROM {BUSYBOX}\nCOPY . .\n"),
-        &format!("FROM {BUSYBOX} AS build\nRUN true\nFROM {STATIC}\nCOPY --from=build /bin/busybox /busybox\nCOPY --from={BUSYBOX} /bin/busybox /sh\n"),
+        &format!("FROM {BUSYBOX} AS build\nRUN true\nFROM {STATIC}\nCOPY --from=build /bin/busybox /busybox\nCOPY --from={delta} /hello.txt /\n"),
     );
     let map = path(course.path(), "mirror.toml");
     let output = shipshape(&["images", "pull", "--registry-mirror", &registry.host(), "--write-map", &map], course.path());
     assert!(output.status.success(), "{}", said(&output));
     eprintln!("{}", said(&output));
 
-    for (image, name) in [BUSYBOX, STATIC].iter().zip(&mirrored) {
-        assert_eq!(image_id(name), image_id(image), "{name} arrived from the mirror as the image pushed");
+    let ids = [image_id(BUSYBOX), image_id(STATIC), Some(delta_id)];
+    for ((image, name), id) in images.iter().zip(&mirrored).zip(ids) {
+        assert_eq!(image_id(name), id, "{image} arrived from the mirror as {name}, the image pushed");
     }
+    assert_eq!(image_id(&delta), None, "nothing is tagged with the name the course uses");
     let written: toml::Table = toml::from_str(&std::fs::read_to_string(&map).unwrap()).unwrap();
-    let images = written["images"].as_table().unwrap();
-    assert_eq!(images.len(), 2, "{written}");
-    assert_eq!(images[BUSYBOX].as_str(), Some(mirrored[0].as_str()));
-    assert_eq!(images[STATIC].as_str(), Some(mirrored[1].as_str()));
+    let map_table = written["images"].as_table().unwrap();
+    assert_eq!(map_table.len(), 3, "{written}");
+    for (image, name) in images.iter().zip(&mirrored) {
+        assert_eq!(map_table[*image].as_str(), Some(name.as_str()), "{written}");
+    }
     assert_eq!(toml::from_str::<toml::Table>(&text(&output.stdout)).unwrap(), written, "stdout is the same map");
 
     let output = shipshape(&["images", "list", "--image-map", &map], &course.path().join("exercises/01-mirror/solution"));
     assert!(output.status.success(), "{}", said(&output));
-    assert!(text(&output.stdout).contains("2 of 2 images present"), "{}", said(&output));
+    assert!(text(&output.stdout).contains("3 of 3 images present"), "{}", said(&output));
     assert!(text(&output.stdout).contains(&format!("as {}", mirrored[1])), "{}", said(&output));
 }
 
@@ -265,8 +274,8 @@ fn save_rmi_load_brings_back_the_same_images() {
         return;
     }
     let mut tags = Tags::default();
-    let alpha = unique("shipshape-roundtrip.test/alpha:1");
-    let beta = unique("shipshape-roundtrip.test/beta:1");
+    let alpha = unique("alpha");
+    let beta = unique("beta");
     let ids = [unique_image(&mut tags, &alpha), unique_image(&mut tags, &beta)];
     let course = course("FROM example.test/alpha:1\n", "FROM example.test/alpha:1 AS build\nFROM example.test/beta:1\nCOPY --from=build /hello.txt /\n");
     let map = path(course.path(), "map.toml");
@@ -299,7 +308,7 @@ fn a_truncated_archive_is_refused_clearly() {
         return;
     }
     let mut tags = Tags::default();
-    let gamma = unique("shipshape-roundtrip.test/gamma:1");
+    let gamma = unique("gamma");
     unique_image(&mut tags, &gamma);
     let course = course(&format!("FROM {gamma}\n"), &format!("FROM {gamma}\n"));
     let archive = course.path().join("gamma.tar");

@@ -44,9 +44,14 @@ pub fn summary(dir: &Path, id: &str) -> Result<String> {
 pub fn page_order(book: &Book) -> Vec<String> {
     book.chapters()
         .filter_map(|chapter| chapter.path.as_deref())
-        .filter(|path| path.parent() == Some(Path::new(PAGE_DIR)))
+        .filter(|path| is_page(path))
         .filter_map(md_stem)
         .collect()
+}
+
+/// Whether the chapter at `path` (relative to the source root) is a check page.
+pub fn is_page(path: &Path) -> bool {
+    path.parent() == Some(Path::new(PAGE_DIR))
 }
 
 /// Fails unless every check documented in `dir` has its page in the book.

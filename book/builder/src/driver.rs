@@ -1,16 +1,17 @@
 //! Loading, checking and rendering the book through `mdbook-driver`, with the Shipshape
 //! preprocessor registered in-process.
 //!
-//! Must hold: `build` renders only a book that passed every check of `check` (includes in the
-//! sources, directives, a page per documented check, internal links in the expanded chapters), so
-//! a broken book never overwrites a good build with a half-rendered one.
+//! Must hold: `build` renders only a book that passed every check of `check` (includes and minutes
+//! in the sources, directives, a page per documented check, internal links in the expanded
+//! chapters), so a broken book never overwrites a good build with a half-rendered one.
 
 use crate::preprocessor::{Settings, Shipshape};
-use crate::{checks, includes, links};
+use crate::{checks, includes, links, minutes};
 use anyhow::{Context, Result};
 use mdbook_driver::MDBook;
 use mdbook_html::HtmlHandlebars;
 use mdbook_markdown::MarkdownOptions;
+use mdbook_preprocessor::config::Config;
 use std::path::{Path, PathBuf};
 
 /// The course book: this crate lives in `book/builder`, the book one folder up.
@@ -36,6 +37,19 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
     Ok(out.canonicalize().unwrap_or(out))
 }
 
+/// The source folder of the book at `root`, and where its directives find their sources, from
+/// its book.toml alone (the chapters need not be complete).
+pub fn sources(root: &Path) -> Result<(PathBuf, Settings)> {
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("there is no book folder `{}`", root.display()))?;
+    let toml = root.join("book.toml");
+    let config = Config::from_disk(&toml)
+        .with_context(|| format!("cannot read the book's `{}`", toml.display()))?;
+    let settings = Settings::from_config(&root, &config)?;
+    Ok((root.join(&config.book.src), settings))
+}
+
 /// Loads the book and registers the Shipshape preprocessor, configured from its book.toml.
 fn load(root: &Path) -> Result<(MDBook, Settings)> {
     let root = root
@@ -48,11 +62,12 @@ fn load(root: &Path) -> Result<(MDBook, Settings)> {
     Ok((book, settings))
 }
 
-/// Every check, in the order a reader would fix them: includes in the sources first, then the
-/// expanded book's directives, check pages and links.
+/// Every check, in the order a reader would fix them: includes and minutes in the sources first,
+/// then the expanded book's directives, check pages and links.
 fn verify(book: &MDBook, settings: &Settings) -> Result<()> {
     let src = book.source_dir();
     includes::check(&book.book, &src)?;
+    minutes::check(&book.book)?;
     let (expanded, _) = book.preprocess_book(&HtmlHandlebars::new())?;
     checks::require_pages(&settings.checks, &expanded)?;
     links::check(&expanded, &src, &markdown_options(book))

@@ -71,6 +71,31 @@ pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String])
     Ok(parts.join("\n\n") + "\n")
 }
 
+/// What the schedule and the measurements need of an exercise, from its exercise.toml.
+#[derive(Debug)]
+pub struct About {
+    /// Its `title`, or else its folder's name.
+    pub title: String,
+    /// The chapter it belongs to (a file stem such as `05-distroless`), when it names one.
+    pub chapter: Option<String>,
+    /// About how long it takes, when it says.
+    pub minutes: Option<u32>,
+}
+
+/// Exercise `name` in the folder of all exercises, `exercises`, as the schedule and the
+/// measurements see it.
+pub fn about(exercises: &Path, name: &str) -> Result<About> {
+    let about = table(&spec(&exercises.join(name), name, exercises)?, "exercise");
+    Ok(About {
+        title: text(&about, "title").unwrap_or(name).to_string(),
+        chapter: text(&about, "chapter").map(String::from),
+        minutes: about
+            .get("minutes")
+            .and_then(Value::as_integer)
+            .and_then(|minutes| u32::try_from(minutes).ok()),
+    })
+}
+
 /// The exercise's exercise.toml, parsed; `exercises` is the folder of all exercises.
 fn spec(dir: &Path, name: &str, exercises: &Path) -> Result<Table> {
     if !dir.join(SPEC).is_file() {
@@ -185,7 +210,7 @@ fn read(dir: &Path, file: &str) -> Result<String> {
 }
 
 /// The exercises in `dir`: its folders that hold an exercise.toml, sorted.
-fn listing(dir: &Path) -> Vec<String> {
+pub fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

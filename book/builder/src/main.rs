@@ -4,9 +4,14 @@
 //! - `build [--book DIR] [--dest DIR]` checks the book, then writes the HTML (with search) to the
 //!   book's `build-dir` (`target/book`) or to `--dest`.
 //! - `check [--book DIR]` runs the same checks and writes nothing.
+//! - `measure [--book DIR] [--image-map FILE] [--check]` runs the real `shipshape` checker over
+//!   every exercise and publishes the figures page (see `measure`); with `--check` it compares a
+//!   fresh measurement with the published figures instead.
 //!
-//! Must hold: exit code 0 on success; on any failure (bad book.toml, unknown directive, missing
-//! include, broken internal link, I/O) one clear message on stderr and exit code 2, never a panic.
+//! Must hold: exit code 0 on success; 1 only when `measure --check` finds the published figures
+//! drifted (each difference on stderr); on any failure (bad book.toml, unknown directive, missing
+//! include or minutes, broken internal link, a checker run that fails, I/O) one clear message on
+//! stderr and exit code 2, never a panic.
 
 mod checks;
 mod driver;
@@ -14,15 +19,21 @@ mod exercise;
 mod includes;
 mod links;
 mod markdown;
+mod measure;
+mod minutes;
 mod preprocessor;
 mod requirements;
+mod schedule;
 
 use clap::{Parser, Subcommand};
+use measure::Outcome;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The exit code for every failure, as the `shipshape` checker uses for usage and input errors.
 const EXIT_FAILURE: u8 = 2;
+/// The exit code of `measure --check` when the published figures no longer hold.
+const EXIT_DRIFTED: u8 = 1;
 
 /// Build and check the Shipshape course book.
 #[derive(Parser)]
@@ -49,6 +60,26 @@ enum Command {
         #[arg(long, default_value = driver::DEFAULT_BOOK)]
         book: PathBuf,
     },
+    /// Measure every exercise's starter and solution with the real checker (Docker needed) and
+    /// publish the figures page, chart and JSON in the book's sources.
+    Measure {
+        /// The book's folder, the one holding book.toml.
+        #[arg(long, default_value = driver::DEFAULT_BOOK)]
+        book: PathBuf,
+        /// TOML file mapping public images to local ones (also $SHIPSHAPE_IMAGE_MAP).
+        #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
+        image_map: Option<PathBuf>,
+        /// Publish nothing: compare a fresh measurement with the published figures, and exit 1
+        /// when they drifted beyond the tolerance.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// How a command ended: a message for stdout, or drift for stderr and exit code 1.
+enum Done {
+    Success(String),
+    Drifted(String),
 }
 
 fn main() -> ExitCode {
@@ -60,17 +91,55 @@ fn main() -> ExitCode {
         .init();
     let outcome = match Cli::parse().command {
         Command::Build { book, dest } => driver::build(&book, dest.as_deref())
-            .map(|out| format!("built the book into {}", out.display())),
-        Command::Check { book } => driver::check(&book).map(|()| "the book checks out".to_string()),
+            .map(|out| Done::Success(format!("built the book into {}", out.display()))),
+        Command::Check { book } => {
+            driver::check(&book).map(|()| Done::Success("the book checks out".to_string()))
+        }
+        Command::Measure {
+            book,
+            image_map,
+            check,
+        } => measure::run(&measure::Options {
+            book,
+            image_map,
+            check,
+        })
+        .map(measured),
     };
     match outcome {
-        Ok(message) => {
+        Ok(Done::Success(message)) => {
             println!("shipshape-book: {message}");
             ExitCode::SUCCESS
+        }
+        Ok(Done::Drifted(message)) => {
+            eprintln!("shipshape-book: {message}");
+            ExitCode::from(EXIT_DRIFTED)
         }
         Err(error) => {
             eprintln!("shipshape-book: error: {error:#}");
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+/// What to say about a measurement.
+fn measured(outcome: Outcome) -> Done {
+    match outcome {
+        Outcome::Published(src) => Done::Success(format!(
+            "published the measurements in {} (measurements.md, figures/)",
+            src.display()
+        )),
+        Outcome::Holds(count) => Done::Success(format!(
+            "the published measurements hold for all {count} exercises"
+        )),
+        Outcome::Drifted { lines, fresh } => Done::Drifted(format!(
+            "the published measurements no longer hold ({} difference(s)):\n- {}\nThe fresh \
+             figures are in {}. If the change is expected, publish them with `cargo run -p \
+             shipshape-book -- measure --image-map tests/images/image-map.toml` and commit \
+             book/src/measurements.md and book/src/figures/.",
+            lines.len(),
+            lines.join("\n- "),
+            fresh.display()
+        )),
     }
 }

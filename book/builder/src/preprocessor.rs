@@ -3,6 +3,7 @@
 //!
 //! - `{{#shipshape-exercise NAME}}`: the exercise in `<exercises>/NAME/` (see `exercise`).
 //! - `{{#shipshape-check ID}}`: the documentation of check ID, whole (see `checks`).
+//! - `{{#shipshape-schedule}}`: half-day and full-day schedules of the course (see `schedule`).
 //!
 //! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
 //! folders of the exercises and of the check documentation, relative to the book.
@@ -11,7 +12,8 @@
 //! drops the backslash); an unknown directive, exercise or check fails the build with the
 //! chapter and the directive named, and every failure in the book is reported at once.
 
-use crate::{checks, exercise};
+use crate::schedule::Outline;
+use crate::{checks, exercise, schedule};
 use anyhow::{bail, Context, Result};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::config::Config;
@@ -67,6 +69,24 @@ fn folder(root: &Path, config: &Config, key: &str, what: &str) -> Result<PathBuf
     })
 }
 
+/// What directives need to know about the whole book, gathered before any is expanded.
+#[derive(Default)]
+struct Whole {
+    /// The ids of the check pages, in SUMMARY.md order.
+    order: Vec<String>,
+    /// The chapters that take time, with their exercises.
+    outline: Outline,
+}
+
+/// The names of the exercises `content` places with `{{#shipshape-exercise NAME}}`, in order.
+pub fn exercise_names(content: &str) -> Vec<String> {
+    DIRECTIVE
+        .captures_iter(content)
+        .filter(|caps| caps.get(1).is_none() && &caps[2] == "exercise")
+        .filter_map(|caps| single_name(&caps[3]).ok().map(String::from))
+        .collect()
+}
+
 /// The preprocessor, registered with `MDBook::with_preprocessor`.
 pub struct Shipshape {
     settings: Settings,
@@ -78,12 +98,7 @@ impl Shipshape {
     }
 
     /// `content` of `chapter` with its directives expanded, or one message per failed directive.
-    fn expand(
-        &self,
-        content: &str,
-        chapter: &Path,
-        order: &[String],
-    ) -> Result<String, Vec<String>> {
+    fn expand(&self, content: &str, chapter: &Path, book: &Whole) -> Result<String, Vec<String>> {
         let mut out = String::with_capacity(content.len());
         let mut failures = Vec::new();
         let mut copied = 0;
@@ -93,7 +108,7 @@ impl Shipshape {
             };
             out.push_str(&content[copied..whole.start()]);
             copied = whole.end();
-            match self.directive(&caps[2], &caps[3], chapter, order) {
+            match self.directive(&caps[2], &caps[3], chapter, book) {
                 Ok(expansion) => out.push_str(&expansion),
                 Err(error) => failures.push(format!(
                     "in `{}`, `{}`: {error:#}",
@@ -110,18 +125,20 @@ impl Shipshape {
         }
     }
 
-    fn directive(
-        &self,
-        kind: &str,
-        args: &str,
-        chapter: &Path,
-        order: &[String],
-    ) -> Result<String> {
-        let name = single_name(args)?;
+    fn directive(&self, kind: &str, args: &str, chapter: &Path, book: &Whole) -> Result<String> {
         match kind {
-            "exercise" => exercise::render(name, chapter, &self.settings, order),
-            "check" => checks::doc(&self.settings.checks, name),
-            _ => bail!("there is no directive `shipshape-{kind}`: use `shipshape-exercise` or `shipshape-check`"),
+            "exercise" => {
+                exercise::render(single_name(args)?, chapter, &self.settings, &book.order)
+            }
+            "check" => checks::doc(&self.settings.checks, single_name(args)?),
+            "schedule" if args.trim().is_empty() => {
+                schedule::render(&book.outline, &self.settings.exercises, chapter)
+            }
+            "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
+            _ => bail!(
+                "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
+                 `shipshape-check` or `shipshape-schedule`"
+            ),
         }
     }
 }
@@ -132,13 +149,16 @@ impl Preprocessor for Shipshape {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let order = checks::page_order(&book);
+        let whole = Whole {
+            order: checks::page_order(&book),
+            outline: Outline::of(&book),
+        };
         let mut failures = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(path) = chapter.path.as_deref() else {
                 return;
             };
-            match self.expand(&chapter.content, path, &order) {
+            match self.expand(&chapter.content, path, &whole) {
                 Ok(expanded) => chapter.content = expanded,
                 Err(mut errors) => failures.append(&mut errors),
             }
@@ -187,22 +207,33 @@ mod tests {
     fn escaped_directives_and_other_text_pass_through() {
         let text = "a \\{{#shipshape-check size}} b {{#include x.md}}";
         assert_eq!(
-            shipshape().expand(text, Path::new("c.md"), &[]).unwrap(),
+            shipshape()
+                .expand(text, Path::new("c.md"), &Whole::default())
+                .unwrap(),
             text
         );
     }
 
     #[test]
     fn bad_directives_are_named_with_their_chapter() {
-        let text = "{{#shipshape-chek size}} {{#shipshape-check ../etc}} {{#shipshape-exercise}}";
+        let text = "{{#shipshape-chek size}} {{#shipshape-check ../etc}} {{#shipshape-exercise}} \
+                    {{#shipshape-schedule today}}";
         let failures = shipshape()
-            .expand(text, Path::new("c.md"), &[])
+            .expand(text, Path::new("c.md"), &Whole::default())
             .unwrap_err();
-        assert_eq!(failures.len(), 3);
+        assert_eq!(failures.len(), 4);
         assert!(
             failures[0].starts_with("in `c.md`, `{{#shipshape-chek size}}`: there is no directive")
         );
         assert!(failures[1].contains("`../etc` is not a name"));
         assert!(failures[2].contains("exactly one name"));
+        assert!(failures[3].contains("takes no argument, and got `today`"));
+    }
+
+    #[test]
+    fn exercise_names_skip_escapes_and_other_directives() {
+        let text = "{{#shipshape-exercise 01-a}} \\{{#shipshape-exercise 02-b}} \
+                    {{#shipshape-check size}} {{ #shipshape-exercise 03-c }}";
+        assert_eq!(exercise_names(text), ["01-a", "03-c"]);
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `shipshape-book` command: the course book builds with its generated
-//! exercise and check pages, and a broken link, a missing include or an unknown directive fails
-//! with exit code 2 and a message naming the chapter and the culprit.
+//! exercise and check pages and its schedule, and a broken link, a missing include, a chapter
+//! without minutes or an unknown directive fails with exit code 2 and a message naming the
+//! chapter and the culprit.
 //!
 //! Must hold: the course book is only read (its HTML goes to a temporary folder); failure cases
 //! run on a temporary copy of `tests/fixtures/tiny-book`, never on the fixture itself.
@@ -44,6 +45,14 @@ fn append(book: &Path, chapter: &str, text: &str) {
     let path = book.join("src").join(chapter);
     let content = fs::read_to_string(&path).expect("read chapter");
     fs::write(&path, format!("{content}\n{text}\n")).expect("write chapter");
+}
+
+/// Replaces `from` with `to` in the file `relative` of the book in `book`.
+fn edit(book: &Path, relative: &str, from: &str, to: &str) {
+    let path = book.join(relative);
+    let content = fs::read_to_string(&path).expect("read file");
+    assert!(content.contains(from), "{relative} holds {from:?}");
+    fs::write(&path, content.replace(from, to)).expect("write file");
 }
 
 /// Runs `check` on `book` and returns its stderr, asserting exit code 2.
@@ -117,6 +126,63 @@ fn the_tiny_book_checks_out_and_builds() {
     assert!(
         !task.contains("<td>no shell</td>"),
         "README's own table replaced"
+    );
+    let intro = read(&book.path().join("out/intro.html"));
+    for cell in [
+        "<td>09:00</td>",
+        r#"<a href="task.html">Task</a>"#,
+        "<td>09:10</td>",
+        "Exercise: <em>Tiny task</em>",
+        "<td>09:15</td>",
+    ] {
+        assert!(intro.contains(cell), "the schedule has {cell}: {intro}");
+    }
+}
+
+#[test]
+fn the_course_schedule_covers_the_first_chapters_in_half_a_day() {
+    let dest = tempfile::tempdir().expect("temp dir");
+    let out = shipshape_book(&["build", "--dest", dest.path().to_str().expect("UTF-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let guide = read(&dest.path().join("instructor-guide.html"));
+    assert!(guide.contains("Half day (about 3.5 hours)"), "{guide}");
+    assert!(guide.contains("Full day (about 7 hours)"), "{guide}");
+    assert!(guide.contains(r#"<a href="01-why.html">Why size and attack surface matter</a>"#));
+    assert!(guide.contains("Exercise: <em>Harbour master: a multi-stage Node image</em>"));
+    assert!(guide.contains("<em>Lunch</em>"));
+}
+
+#[test]
+fn a_chapter_without_minutes_fails_naming_it() {
+    let book = tiny_book();
+    edit(book.path(), "src/task.md", "<!-- minutes: 10 -->\n", "");
+    let stderr = check_fails(book.path());
+    assert!(
+        stderr.contains("1 chapter(s) do not start with a minutes comment: `task.md`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_exercise_without_minutes_fails_the_schedule() {
+    let book = tiny_book();
+    edit(
+        book.path(),
+        "exercises/01-tiny/exercise.toml",
+        "minutes = 5\n",
+        "",
+    );
+    let stderr = check_fails(book.path());
+    assert!(
+        stderr.contains(
+            "in `intro.md`, `{{#shipshape-schedule}}`: exercise `01-tiny` (in `task.md`) has no \
+             `minutes`"
+        ),
+        "{stderr}"
     );
 }
 

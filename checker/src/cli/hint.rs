@@ -130,12 +130,12 @@ mod tests {
     }
 
     #[test]
-    fn the_course_exercises_have_the_three_hints() {
+    fn every_course_exercise_with_hints_has_the_three_in_order() {
         let exercises = Path::new(env!("CARGO_MANIFEST_DIR")).join("../exercises");
-        for name in ["01-node-multistage", "02-go-distroless"] {
-            let text = std::fs::read_to_string(exercises.join(name).join(HINTS_FILE)).unwrap();
+        for entry in std::fs::read_dir(exercises).unwrap() {
+            let Ok(text) = std::fs::read_to_string(entry.unwrap().path().join(HINTS_FILE)) else { continue };
             let titles: Vec<String> = parse(&text).into_iter().map(|h| h.title).collect();
-            assert_eq!(titles, ["What is wrong", "Where", "How"], "{name}");
+            assert_eq!(titles, ["What is wrong", "Where", "How"], "{text}");
         }
     }
 }

@@ -10,16 +10,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use bollard::models::CreateImageInfo;
 use clap::Subcommand;
 
 use super::runtime;
+use crate::course::{Course, CourseArg, EXERCISES_DIR};
 use crate::docker::{self, images};
 use crate::dockerfile::image_map::ImageMap;
 use crate::dockerfile::Dockerfile;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
-use crate::exercise::{Exercise, SPEC_FILE};
+use crate::exercise::SPEC_FILE;
 use crate::units::format_size;
 
 #[derive(clap::Args)]
@@ -68,21 +70,14 @@ enum Action {
     },
 }
 
-#[derive(clap::Args)]
-struct CourseArg {
-    /// The course folder, the one holding exercises/ (default: the nearest one above the current folder).
-    #[arg(long, value_name = "DIR")]
-    course: Option<PathBuf>,
-}
-
 /// Public (as written) image reference → the exercises that name it.
 type CourseImages = BTreeMap<String, BTreeSet<String>>;
 
 pub fn run(args: Args) -> Result<u8> {
     match args.action {
-        Action::List { course, image_map } => list(&course_images(&course.dir()?)?, &load_map(image_map.as_deref())?),
-        Action::Pull { course, registry_mirror, write_map } => pull(&course_images(&course.dir()?)?, registry_mirror.as_deref(), write_map.as_deref()),
-        Action::Save { file, course, image_map } => save(&file, &course_images(&course.dir()?)?, &load_map(image_map.as_deref())?),
+        Action::List { course, image_map } => list(&course_images(&course)?, load_map(image_map.as_deref())?.as_ref()),
+        Action::Pull { course, registry_mirror, write_map } => pull(&course_images(&course)?, registry_mirror.as_deref(), write_map.as_deref()),
+        Action::Save { file, course, image_map } => save(&file, &course_images(&course)?, load_map(image_map.as_deref())?.as_ref()),
         Action::Load { file } => load(&file),
     }
 }
@@ -96,18 +91,18 @@ fn local_name<'a>(map: Option<&'a ImageMap>, reference: &'a str) -> &'a str {
     map.and_then(|m| m.lookup(reference)).unwrap_or(reference)
 }
 
-fn list(images: &CourseImages, map: &Option<ImageMap>) -> Result<u8> {
+fn list(images: &CourseImages, map: Option<&ImageMap>) -> Result<u8> {
     let ids = with_docker(|docker| async move {
         let mut ids = Vec::new();
         for reference in images.keys() {
-            ids.push(images::image_id(&docker, local_name(map.as_ref(), reference)).await?);
+            ids.push(images::image_id(&docker, local_name(map, reference)).await?);
         }
         Ok(ids)
     })?;
     let width = images.keys().map(String::len).max().unwrap_or(0);
     for ((reference, users), id) in images.iter().zip(&ids) {
         let state = if id.is_some() { "present" } else { "missing" };
-        let local = match map.as_ref().map(|m| m.lookup(reference)) {
+        let local = match map.map(|m| m.lookup(reference)) {
             None => String::new(),
             Some(Some(local)) => format!("as {local}  "),
             Some(None) => "(not in the map)  ".into(),
@@ -129,13 +124,14 @@ fn pull(images: &CourseImages, mirror: Option<&str>, write_map: Option<&Path>) -
         let (mut pulled, mut failures) = (BTreeMap::new(), Vec::new());
         for (public, source) in &sources {
             let mut progress = PullProgress::new(source);
-            match images::pull(&docker, source, |info| progress.update(info)).await {
+            let outcome = images::pull(&docker, source, |info| progress.update(info)).await;
+            progress.finish(outcome.is_ok());
+            match outcome {
                 Ok(()) => {
                     pulled.insert(public.to_string(), source.clone());
                 }
                 Err(cause) => failures.push(format!("{source}: {cause}")),
             }
-            progress.finish();
         }
         Ok((pulled, failures))
     })?;
@@ -143,7 +139,7 @@ fn pull(images: &CourseImages, mirror: Option<&str>, write_map: Option<&Path>) -
         write_image_map(&pulled, write_map)?;
     }
     if failures.is_empty() {
-        eprintln!("pulled {} images", pulled.len());
+        eprintln!("pulled {}", count(pulled.len(), "image"));
         return Ok(EXIT_PASSED);
     }
     Err(pull_failed(failures, images.len(), mirror))
@@ -182,11 +178,14 @@ fn image_map_toml(pulled: &BTreeMap<String, String>) -> Result<String> {
     Ok(format!("# The course's public images → the copies pulled from the room's mirror (`shipshape images pull`).\n{table}"))
 }
 
-fn save(file: &Path, images: &CourseImages, map: &Option<ImageMap>) -> Result<u8> {
+fn save(file: &Path, images: &CourseImages, map: Option<&ImageMap>) -> Result<u8> {
     if file.is_dir() {
         return Err(Error::new(format!("{} is a folder", file.display())).action("name the archive to write, for example images.tar"));
     }
-    let names: Vec<String> = images.keys().map(|r| local_name(map.as_ref(), r).to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+    let names: Vec<String> = images.keys().map(|r| local_name(map, r).to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+    if names.is_empty() {
+        return Err(Error::new("the course names no image to save").action("check that --course points at the right course"));
+    }
     let names = &names;
     let size = with_docker(|docker| async move {
         let missing = missing(&docker, names).await?;
@@ -200,7 +199,7 @@ fn save(file: &Path, images: &CourseImages, map: &Option<ImageMap>) -> Result<u8
         meter.finish();
         size
     })?;
-    println!("saved {} images to {}: {}", names.len(), file.display(), format_size(size));
+    println!("saved {} to {}: {}", count(names.len(), "image"), file.display(), format_size(size));
     for name in names {
         println!("  {name}");
     }
@@ -232,17 +231,22 @@ fn load(file: &Path) -> Result<u8> {
     if arrived.is_empty() {
         return Err(Error::new(format!("{} holds no image", file.display())).action("pass the file `shipshape images save` wrote"));
     }
-    println!("loaded {} images from {}:", arrived.len(), file.display());
+    println!("loaded {} from {}:", count(arrived.len(), "image"), file.display());
     for (name, id) in &arrived {
         println!("  {name}  {}", short_id(id));
     }
     Ok(EXIT_PASSED)
 }
 
+/// `1 image`, `2 images`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `sha256:0123456789abcdef...` → `0123456789ab`, as `docker images` prints ids.
 fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    &hex[..hex.len().min(12)]
+    hex.get(..12).unwrap_or(hex)
 }
 
 /// Connects, then runs `work` until it finishes or the user presses Ctrl-C (dropping a save's
@@ -261,29 +265,15 @@ where
     })
 }
 
-impl CourseArg {
-    /// `--course`, or the nearest folder above the current one that holds `exercises/`.
-    fn dir(&self) -> Result<PathBuf> {
-        if let Some(dir) = &self.course {
-            if !dir.join("exercises").is_dir() {
-                return Err(Error::new(format!("{} holds no exercises/ folder", dir.display())).action("pass --course the folder that holds exercises/"));
-            }
-            return Ok(dir.clone());
-        }
-        let here = std::env::current_dir().context(|| "cannot tell the current folder".into())?;
-        here.ancestors().find(|d| d.join("exercises").is_dir()).map(Path::to_path_buf).ok_or_else(|| {
-            Error::new(format!("no course here: neither {} nor a folder above it holds exercises/", here.display()))
-                .action("run this inside a course, or pass --course DIR")
-        })
+/// Every image the course's exercises name, with the exercises naming it.
+fn course_images(course: &CourseArg) -> Result<CourseImages> {
+    let course = Course::find(course.dir.as_deref())?;
+    if course.exercises.is_empty() {
+        return Err(Error::new(format!("{} holds no exercise", course.root.join(EXERCISES_DIR).display()))
+            .action(format!("pass --course a course whose {EXERCISES_DIR}/ has folders with an {SPEC_FILE}")));
     }
-}
-
-/// Every image the course's exercises (folders of `exercises/` holding exercise.toml) name.
-fn course_images(course: &Path) -> Result<CourseImages> {
     let mut images = CourseImages::new();
-    let exercises = exercise_dirs(&course.join("exercises"))?;
-    for dir in &exercises {
-        let exercise = Exercise::open(dir)?;
+    for exercise in &course.exercises {
         for dockerfile in [exercise.dockerfile(false), exercise.dockerfile(true)] {
             if dockerfile.is_file() {
                 for image in dockerfile_images(&dockerfile)? {
@@ -292,18 +282,7 @@ fn course_images(course: &Path) -> Result<CourseImages> {
             }
         }
     }
-    if exercises.is_empty() {
-        return Err(Error::new(format!("{} holds no exercise", course.join("exercises").display()))
-            .action(format!("pass --course a course whose exercises/ has folders with an {SPEC_FILE}")));
-    }
     Ok(images)
-}
-
-fn exercise_dirs(exercises: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(exercises).context(|| format!("cannot read {}", exercises.display()))?;
-    let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join(SPEC_FILE).is_file()).collect();
-    dirs.sort();
-    Ok(dirs)
 }
 
 fn dockerfile_images(path: &Path) -> Result<Vec<String>> {
@@ -402,42 +381,53 @@ fn split_tag(reference: &str) -> (&str, Option<&str>) {
 }
 
 /// One pull's progress on stderr: one line redrawn on a terminal, a line per finished layer
-/// otherwise.
+/// otherwise, then the daemon's verdict ("Downloaded newer image for ...").
 struct PullProgress {
-    image: String,
     /// Layer id → (bytes downloaded, bytes in all).
     layers: BTreeMap<String, (u64, u64)>,
     done: BTreeSet<String>,
+    verdict: Option<String>,
     terminal: bool,
+    redraw: Throttle,
 }
 
 impl PullProgress {
     fn new(image: &str) -> Self {
         eprintln!("pulling {image}");
-        PullProgress { image: image.into(), layers: BTreeMap::new(), done: BTreeSet::new(), terminal: std::io::stderr().is_terminal() }
+        PullProgress { layers: BTreeMap::new(), done: BTreeSet::new(), verdict: None, terminal: std::io::stderr().is_terminal(), redraw: Throttle::default() }
     }
 
     fn update(&mut self, info: &CreateImageInfo) {
-        let (Some(id), Some(status)) = (&info.id, &info.status) else { return };
+        let Some(status) = &info.status else { return };
+        let Some(id) = info.id.as_ref().filter(|_| !status.starts_with("Pulling from")) else {
+            self.verdict = status.strip_prefix("Status: ").map(str::to_string).or(self.verdict.take());
+            return;
+        };
         let layer = self.layers.entry(id.clone()).or_default();
-        if let Some(detail) = info.progress_detail.as_ref().filter(|_| status == "Downloading") {
-            *layer = (detail.current.unwrap_or(0).max(0) as u64, detail.total.unwrap_or(0).max(0) as u64);
+        match (status.as_str(), &info.progress_detail) {
+            ("Downloading", Some(detail)) => *layer = (detail.current.unwrap_or(0).max(0) as u64, detail.total.unwrap_or(0).max(0) as u64),
+            ("Download complete" | "Pull complete", _) => layer.0 = layer.1,
+            _ => {}
         }
         let finished = matches!(status.as_str(), "Pull complete" | "Already exists") && self.done.insert(id.clone());
-        if self.terminal {
+        if self.terminal && (finished || self.redraw.due()) {
             let (current, total) = self.layers.values().fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
             eprint!("\r\x1b[2K  {} of {} layers, {} of {}", self.done.len(), self.layers.len(), format_size(current), format_size(total));
             let _ = std::io::stderr().flush();
         } else if finished {
-            eprintln!("  layer {id} {} ({} of {} layers)", status.to_lowercase(), self.done.len(), self.layers.len());
+            eprintln!("  layer {id}: {} ({} of {} layers)", status.to_lowercase(), self.done.len(), self.layers.len());
         }
     }
 
-    fn finish(&self) {
-        if self.terminal {
+    fn finish(&self, pulled: bool) {
+        if self.terminal && !self.layers.is_empty() {
             eprintln!();
         }
-        eprintln!("  {}: {} layers", self.image, self.done.len());
+        match (pulled, &self.verdict) {
+            (false, _) => eprintln!("  failed (why follows below)"),
+            (true, Some(verdict)) => eprintln!("  {verdict}"),
+            (true, None) => eprintln!("  pulled"),
+        }
     }
 }
 
@@ -445,11 +435,12 @@ impl PullProgress {
 #[derive(Default)]
 struct ByteMeter {
     shown: bool,
+    redraw: Throttle,
 }
 
 impl ByteMeter {
     fn show(&mut self, bytes: u64) {
-        if std::io::stderr().is_terminal() {
+        if std::io::stderr().is_terminal() && self.redraw.due() {
             eprint!("\r\x1b[2K  {} written", format_size(bytes));
             self.shown = true;
         }
@@ -459,6 +450,25 @@ impl ByteMeter {
         if self.shown {
             eprintln!();
         }
+    }
+}
+
+/// A progress line is redrawn at most this often.
+const REDRAW_EVERY: Duration = Duration::from_millis(200);
+
+/// True at most once per [`REDRAW_EVERY`].
+#[derive(Default)]
+struct Throttle {
+    last: Option<Instant>,
+}
+
+impl Throttle {
+    fn due(&mut self) -> bool {
+        let due = self.last.is_none_or(|last| last.elapsed() >= REDRAW_EVERY);
+        if due {
+            self.last = Some(Instant::now());
+        }
+        due
     }
 }
 
@@ -523,5 +533,6 @@ mod tests {
     fn short_ids_are_twelve_hex_digits() {
         assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
         assert_eq!(short_id(""), "");
+        assert_eq!(short_id("sha256:aéééééé"), "aéééééé", "no panic inside a character");
     }
 }

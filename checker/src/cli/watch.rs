@@ -108,6 +108,8 @@ impl Watch {
         let mut due: Option<Instant> = None;
         loop {
             tokio::select! {
+                // Ctrl-C first: the check it also interrupted is not worth a report.
+                biased;
                 _ = interrupt.recv() => break,
                 status = finished(&mut self.check) => {
                     self.check = None;

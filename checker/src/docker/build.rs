@@ -92,7 +92,7 @@ async fn consume(
             for line in text.lines() {
                 progress.line(line, janitor);
                 if line.starts_with("Step ") {
-                    display.set_message(line.trim_end().chars().take(DISPLAY_WIDTH).collect::<String>());
+                    display.set_message(line.trim_end().to_string());
                 }
             }
         }
@@ -104,17 +104,14 @@ async fn consume(
     Ok(())
 }
 
-/// The longest step text the spinner shows: well short of a terminal's width, so that the `^C`
-/// a terminal echoes stays on the spinner's line and is cleared with it.
-const DISPLAY_WIDTH: usize = 64;
-
 /// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
-/// the build ends (a dropped bar too, when Ctrl-C aborts the build).
+/// the build ends (a dropped bar too, when Ctrl-C aborts the build; after a Ctrl-C typed at the
+/// terminal its last frame stays, because the echoed `^C` moves the cursor off its line).
 fn display() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
     let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

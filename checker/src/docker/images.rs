@@ -44,6 +44,8 @@ pub async fn save(docker: &Docker, names: &[String], path: &Path, mut progress: 
     let partial = tempfile::Builder::new()
         .prefix(".shipshape-save-")
         .suffix(".partial")
+        // As `docker save > FILE` would make it (a temporary file is the owner's alone).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(|e| cannot_write(path, e))?;
     let mut file = tokio::fs::File::from_std(partial.reopen().map_err(|e| cannot_write(path, e))?);

@@ -1,0 +1,270 @@
+//! The real `shipshape` checker, run for the measurements: the binary ($SHIPSHAPE_BIN, or built
+//! with cargo in release mode), the course database (`tests/vulndb`) imported into a temporary
+//! folder, and one `shipshape check --format json` per exercise and variant, read into a
+//! [`Sample`].
+//!
+//! Must hold: every run uses that database and a fresh layer cache, never the user's, and only
+//! the image map it is given; a run that could not judge (exit 2), a starter or solution that does
+//! not build, or a scan summary in a wording this reader does not know is an error naming the
+//! exercise and what the checker said. Temporary folders go when the [`Checker`] is dropped.
+
+use super::figures::{Database, Findings, Sample};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// The workspace root: this crate lives in `book/builder`.
+const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+/// The course's vulnerability database: real advisories, pinned in the repository.
+const VULNDB: &str = "tests/vulndb";
+
+/// What of an exercise is measured.
+#[derive(Debug, Clone, Copy)]
+pub enum Variant {
+    Starter,
+    Solution,
+}
+
+impl Variant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Starter => "starter",
+            Variant::Solution => "solution",
+        }
+    }
+
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Variant::Starter => &[],
+            Variant::Solution => &["--solution"],
+        }
+    }
+}
+
+/// The checker with its own database and cache.
+pub struct Checker {
+    bin: PathBuf,
+    image_map: Option<PathBuf>,
+    scratch: TempDir,
+}
+
+impl Checker {
+    /// Finds or builds `shipshape` and imports the course database; builds will go through
+    /// `image_map` (an absolute path) when given.
+    pub fn start(image_map: Option<&Path>) -> Result<Checker> {
+        let scratch = tempfile::Builder::new()
+            .prefix("shipshape-measure-")
+            .tempdir()
+            .context("cannot create a temporary folder for the database")?;
+        let checker = Checker {
+            bin: binary()?,
+            image_map: image_map.map(Path::to_path_buf),
+            scratch,
+        };
+        checker.run(&["db", "import", VULNDB], "import the course database")?;
+        Ok(checker)
+    }
+
+    /// The imported database's hash and size.
+    pub fn database(&self) -> Result<Database> {
+        let out = self.run(&["db", "info", "--format", "json"], "describe the database")?;
+        let info: Value = serde_json::from_slice(&out.stdout)
+            .context("`shipshape db info --format json` did not print JSON")?;
+        match (info["hash"].as_str(), info["records"].as_u64()) {
+            (Some(hash), Some(records)) => Ok(Database {
+                hash: hash.to_string(),
+                records,
+            }),
+            _ => bail!("`shipshape db info --format json` printed no `hash` and `records`: {info}"),
+        }
+    }
+
+    /// Builds and judges `exercise`'s `variant`, and reads the image's size and scan findings.
+    pub fn measure(&self, exercise: &Path, variant: Variant) -> Result<Sample> {
+        let mut command = self.command();
+        command
+            .arg("check")
+            .arg(exercise)
+            .args(variant.args())
+            .args(["--format", "json"]);
+        if let Some(map) = &self.image_map {
+            command.arg("--image-map").arg(map);
+        }
+        let what = format!("the {} of `{}`", variant.name(), exercise.display());
+        let out = command
+            .output()
+            .with_context(|| format!("cannot run `{}`", self.bin.display()))?;
+        if !matches!(out.status.code(), Some(0 | 1)) {
+            bail!(
+                "`shipshape check` could not judge {what} ({}): {}",
+                out.status,
+                stderr(&out)
+            );
+        }
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
+        sample(&report).with_context(|| format!("cannot measure {what}"))
+    }
+
+    /// Runs `shipshape ARGS`, failing with `purpose` and its stderr unless it exits 0.
+    fn run(&self, args: &[&str], purpose: &str) -> Result<Output> {
+        let out = self
+            .command()
+            .args(args)
+            .output()
+            .with_context(|| format!("cannot run `{}`", self.bin.display()))?;
+        if !out.status.success() {
+            bail!(
+                "cannot {purpose}: `shipshape {}` failed ({}): {}",
+                args.join(" "),
+                out.status,
+                stderr(&out)
+            );
+        }
+        Ok(out)
+    }
+
+    /// `shipshape`, from the workspace root, with this checker's database and cache only.
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
+            .current_dir(WORKSPACE)
+            .env("NO_COLOR", "1")
+            .env("SHIPSHAPE_DB_DIR", self.scratch.path().join("db"))
+            .env("SHIPSHAPE_CACHE_DIR", self.scratch.path().join("cache"))
+            .env_remove("SHIPSHAPE_IMAGE_MAP");
+        command
+    }
+}
+
+/// $SHIPSHAPE_BIN, or the workspace's `shipshape` built in release mode (measuring reads every
+/// layer of every image, which a debug build does slowly).
+fn binary() -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("SHIPSHAPE_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args = [
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "shipshape",
+        "--bin",
+        "shipshape",
+    ];
+    let status = Command::new(&cargo)
+        .current_dir(WORKSPACE)
+        .args(args)
+        .status()
+        .with_context(|| {
+            format!(
+                "cannot run `{}` to build shipshape",
+                cargo.to_string_lossy()
+            )
+        })?;
+    if !status.success() {
+        bail!(
+            "`cargo {}` failed; set SHIPSHAPE_BIN to a built `shipshape` to measure with it",
+            args.join(" ")
+        );
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| OsStr::new("target").into());
+    Ok(Path::new(WORKSPACE).join(target).join("release/shipshape"))
+}
+
+/// The size and findings in a JSON report (checker/docs/report-schema.md).
+fn sample(report: &Value) -> Result<Sample> {
+    let Some(size) = report["image"]["size"].as_u64() else {
+        bail!(
+            "it did not build: {}",
+            check_summary(report, "builds").unwrap_or("no image")
+        );
+    };
+    let findings = check_summary(report, "scan").map(findings).transpose()?;
+    Ok(Sample { size, findings })
+}
+
+/// The summary of check `id` in a JSON report, when the spec requires it.
+fn check_summary<'a>(report: &'a Value, id: &str) -> Option<&'a str> {
+    report["checks"]
+        .as_array()?
+        .iter()
+        .find(|check| check["id"] == id)?["summary"]
+        .as_str()
+}
+
+/// Findings by severity from the scan check's summary, such as
+/// `1 at or above HIGH; 4 CRITICAL, 2 LOW in 130 packages; database sha256:… (23 records, …)`.
+fn findings(summary: &str) -> Result<Findings> {
+    let unknown = || {
+        anyhow::anyhow!(
+            "cannot read findings by severity from the scan check's summary `{summary}`: has its \
+             wording changed? (book/builder/src/measure/runner.rs reads it)"
+        )
+    };
+    let found = summary
+        .split("; ")
+        .nth(1)
+        .and_then(|part| part.rsplit_once(" in "))
+        .map(|(found, _)| found)
+        .ok_or_else(unknown)?;
+    let mut findings = Findings::default();
+    if found == "no findings" {
+        return Ok(findings);
+    }
+    for item in found.split(", ") {
+        let (count, severity) = item.split_once(' ').ok_or_else(unknown)?;
+        let count = count.parse().map_err(|_| unknown())?;
+        findings.add(severity, count).ok_or_else(unknown)?;
+    }
+    Ok(findings)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_come_from_the_scan_summary() {
+        let summary = "1 at or above HIGH; 4 CRITICAL, 2 LOW in 130 packages; database \
+                       sha256:5fb246409e2b (23 records, 0 days old)";
+        let expected = Findings {
+            critical: 4,
+            low: 2,
+            ..Findings::default()
+        };
+        assert_eq!(findings(summary).unwrap(), expected);
+        let clean = "0 at or above HIGH; no findings in 12 packages; database sha256:5f (23 records, 0 days old)";
+        assert_eq!(findings(clean).unwrap(), Findings::default());
+        let error = findings("the scan settings are unreadable").unwrap_err();
+        assert!(error.to_string().contains("has its wording changed?"));
+    }
+
+    #[test]
+    fn a_report_without_an_image_names_the_build_failure() {
+        let report = serde_json::json!({
+            "image": null,
+            "checks": [{ "id": "builds", "summary": "RUN npm ci failed at Dockerfile:4" }]
+        });
+        let error = sample(&report).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "it did not build: RUN npm ci failed at Dockerfile:4"
+        );
+        let report = serde_json::json!({
+            "image": { "size": 1880000 },
+            "checks": [{ "id": "scan", "summary": "0 at or above HIGH; 1 LOW in 3 packages; db" }]
+        });
+        let sample = sample(&report).unwrap();
+        assert_eq!((sample.size, sample.findings.unwrap().low), (1_880_000, 1));
+    }
+}
