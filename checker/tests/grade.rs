@@ -224,6 +224,19 @@ fn grades_a_class_writes_every_output_and_resumes() {
     assert!(github.contains("::error file=class/carol/Dockerfile,line=3,title=builds::"), "{github}");
     assert!(github.contains("::error file=class/erin/Dockerfile,title=grade::the submission has no Dockerfile"), "{github}");
 
+    // `check --format github` annotates the same way, for a learner's own workflow.
+    let check = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .current_dir(fixture.dir.path())
+        .args(["check", "exercise", "--dockerfile", "class/bob/Dockerfile", "--format", "github", "--image-map"])
+        .arg(image_map())
+        .env("SHIPSHAPE_CACHE_DIR", fixture.path("cache"))
+        .output()
+        .unwrap();
+    let annotations = text(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    assert!(annotations.contains("::error file=class/bob/Dockerfile,line=3,title=no-shell::1 shell found"), "{annotations}");
+    assert!(annotations.trim_end().ends_with("shipshape exercise: failed, 4/7 points"), "{annotations}");
+
     let table = text(&fixture.grade(&[]).stdout);
     assert!(table.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["bob", "FAIL", "4/7", "pass", "pass", "FAIL", "FAIL", "pass", "3.859", "MB"]), "{table}");
 
@@ -359,7 +372,7 @@ fn ctrl_c_mid_run_leaves_nothing_behind() {
     let mut child = fixture.command(&["--jobs", "2"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let lines = stderr_lines(&mut child);
     let mut seen = Vec::new();
-    wait_for(&lines, &mut seen, Duration::from_secs(60), |l| l.starts_with("grading student01"));
+    wait_for(&lines, &mut seen, Duration::from_secs(60), |l| l.starts_with("grading student"));
     // Wait until a build is in its RUN step: its container carries the marker.
     let label = format!("label=grade.test={}", fixture.marker);
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -120,15 +120,14 @@ fn daemon_answers() -> bool {
     Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output().is_ok_and(|o| o.status.success())
 }
 
-/// The stand-in images every exercise needs (tests/images/build-images makes them).
-const STAND_INS: [&str; 6] = [
-    "shipshape.test/debian:bookworm",
-    "shipshape.test/node:bookworm",
-    "shipshape.test/golang:bookworm",
-    "shipshape.test/busybox:latest",
-    "shipshape.test/distroless/static-debian12:nonroot",
-    "shipshape.test/distroless/nodejs-debian12:nonroot",
-];
+/// The stand-in images the image map points at (tests/images/build-images makes them).
+fn stand_ins() -> Vec<String> {
+    let map: toml::Table = toml::from_str(&std::fs::read_to_string(image_map()).expect("the image map exists")).expect("the image map parses");
+    let mut images: Vec<String> = map["images"].as_table().expect("[images]").values().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    images.sort();
+    images.dedup();
+    images
+}
 
 /// Holds the Docker lock for one test; `None` means skip (no daemon and not required).
 /// On drop, asserts that nothing labelled `shipshape` was left behind.
@@ -144,8 +143,8 @@ pub fn docker_lock() -> Option<DockerTest> {
         eprintln!("skipping: no Docker daemon (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
         return None;
     }
-    for image in STAND_INS {
-        let present = docker(&["image", "inspect", "--format", "{{.Id}}", image]).status.success();
+    for image in stand_ins() {
+        let present = docker(&["image", "inspect", "--format", "{{.Id}}", &image]).status.success();
         assert!(present, "stand-in image {image} is missing: run `sudo tests/images/build-images`");
     }
     let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

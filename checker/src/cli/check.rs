@@ -129,6 +129,7 @@ where
         let outcome = tokio::select! {
             joined = &mut task => joined.unwrap_or_else(|e| Err(Error::new("the check crashed").because(e).action("please report this as a bug"))),
             _ = tokio::signal::ctrl_c() => {
+                janitor.cut_short();
                 task.abort();
                 let _ = task.await;
                 Err(Error::new("interrupted").action("the containers and images this run made were removed; run the check again when ready"))

@@ -3,8 +3,9 @@
 //!
 //! What must hold: a failing or timed-out build is a verdict (the `builds` check fails), not an
 //! error; only a daemon that cannot be talked to is an error. Every image id the builder reports,
-//! intermediate ones included, goes to the janitor. While it runs, a spinner on stderr shows the
-//! builder's `Step N/M : …` (only on a terminal; it has no colour, so NO_COLOR holds).
+//! intermediate ones included, and every step container it names goes to the janitor. While it
+//! runs, a spinner on stderr shows the builder's `Step N/M : …` (only on a terminal; it has no
+//! colour, so NO_COLOR holds).
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::cleanup::Janitor;
 use super::context::DOCKERFILE_NAME;
+use super::RUN_LABEL;
 use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
@@ -74,7 +76,10 @@ pub async fn build(
         Ok(Ok(())) => progress.record(dockerfile),
         Ok(Err(bollard::errors::Error::DockerStreamError { error })) => progress.failed(error, dockerfile),
         Ok(Err(e)) => return Err(super::failure("the build stopped: the daemon connection failed", e)),
-        Err(_) => progress.failed(format!("the build took longer than {} s and was stopped", limits.timeout.as_secs()), dockerfile),
+        Err(_) => {
+            janitor.cut_short();
+            progress.failed(format!("the build took longer than {} s and was stopped", limits.timeout.as_secs()), dockerfile)
+        }
     };
     record.seconds = started.elapsed().as_secs_f64();
     Ok(record)
@@ -117,13 +122,51 @@ fn display() -> ProgressBar {
     bar
 }
 
+/// The Dockerfile as sent to the builder: after each `FROM`, a `LABEL` with the run's id, so that
+/// every image the builder commits — each step of each stage, not only the final image — carries
+/// it and the janitor finds them all by label, also those of a build cut short.
+pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, run_id: &str) -> String {
+    let from_lines: Vec<usize> = dockerfile.instructions.iter().filter(|i| i.keyword == "FROM").map(|i| i.line).collect();
+    let mut out = String::with_capacity(text.len() + from_lines.len() * 64);
+    let mut pending = false;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        out.push_str(line);
+        pending |= from_lines.contains(&(index + 1));
+        if pending && !line.trim_end().ends_with('\\') {
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&format!("LABEL {RUN_LABEL}=\"{run_id}\"\n"));
+            pending = false;
+        }
+    }
+    out
+}
+
+/// The learner's instruction behind the builder's `Step N` of the labelled Dockerfile (each
+/// `FROM` is followed by one added step).
+fn original_step(dockerfile: &Dockerfile, step: usize) -> Option<&crate::dockerfile::Instruction> {
+    let mut sent = 0;
+    for instruction in &dockerfile.instructions {
+        sent += 1;
+        if sent == step {
+            return Some(instruction);
+        }
+        if instruction.keyword == "FROM" {
+            sent += 1;
+            if sent == step {
+                return Some(instruction); // the added label belongs to its FROM
+            }
+        }
+    }
+    None
+}
+
 /// What the build stream has said so far.
 #[derive(Default)]
 struct Progress {
     /// The classic builder's current `Step N/M`.
     step: Option<usize>,
-    /// The current step is a FROM: the id it prints is the base image, not ours.
-    at_from: bool,
     image_id: Option<String>,
     log: VecDeque<String>,
 }
@@ -133,14 +176,11 @@ impl Progress {
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("Step ") {
             self.step = rest.split('/').next().and_then(|n| n.trim().parse().ok());
-            let instruction = rest.split_once(" : ").map_or("", |(_, text)| text);
-            self.at_from = instruction.get(..5).is_some_and(|k| k.eq_ignore_ascii_case("FROM "));
         }
-        // ` ---> 3f2a1b0c9d8e`: the image a step made (after FROM: the base image, never ours).
-        if let Some(id) = line.strip_prefix(" ---> ") {
-            if id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !self.at_from {
-                janitor.image(id);
-            }
+        // ` ---> Running in 9f9aa92b6649`: the step's container. The builder removes it itself,
+        // unless the build is cut short (Ctrl-C): then the sweep must, before the image under it.
+        if let Some(id) = line.strip_prefix(" ---> Running in ") {
+            janitor.container(id.trim());
         }
         let bookkeeping = line.starts_with(" ---> ") || line.starts_with("Removing intermediate container");
         if !line.trim().is_empty() && !bookkeeping {
@@ -159,7 +199,7 @@ impl Progress {
     }
 
     fn failed(self, error: String, dockerfile: &Dockerfile) -> BuildRecord {
-        let instruction = self.step.and_then(|n| dockerfile.step(n));
+        let instruction = self.step.and_then(|n| original_step(dockerfile, n));
         BuildRecord {
             image_id: None,
             error: Some(error.trim().to_string()),
@@ -168,5 +208,23 @@ impl Progress {
             log_tail: self.log.into(),
             seconds: 0.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_is_labelled_and_steps_map_back() {
+        let text = "ARG V=1\nFROM busybox AS build\nRUN make \\\n  all\nFROM \\\n  scratch\nCOPY --from=build /a /a";
+        let dockerfile = Dockerfile::parse(text).unwrap();
+        let sent = labelled_dockerfile(text, &dockerfile, "r1");
+        assert_eq!(
+            sent,
+            "ARG V=1\nFROM busybox AS build\nLABEL shipshape.run=\"r1\"\nRUN make \\\n  all\nFROM \\\n  scratch\nLABEL shipshape.run=\"r1\"\nCOPY --from=build /a /a"
+        );
+        let keywords: Vec<&str> = (1..=7).map(|n| original_step(&dockerfile, n).map_or("-", |i| i.keyword.as_str())).collect();
+        assert_eq!(keywords, ["ARG", "FROM", "FROM", "RUN", "FROM", "FROM", "COPY"]);
     }
 }

@@ -1,7 +1,7 @@
 //! The janitor: remembers every container and image a run creates and removes them all at the
 //! end, whatever the path out. Removal errors are reported on stderr, never swallowed silently.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
@@ -15,7 +15,13 @@ pub struct Janitor {
     pub run_id: String,
     containers: Mutex<Vec<String>>,
     images: Mutex<Vec<String>>,
+    cut_short: AtomicBool,
 }
+
+/// How long the daemon gets to finish a cancelled step before the second look.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+/// Removal passes for chains of images (each pass removes the children of the next).
+const PASSES: usize = 8;
 
 impl Janitor {
     /// A janitor with a run id of its own: `PID-NANOS-N`, N counting the janitors of this process
@@ -24,7 +30,7 @@ impl Janitor {
         static MADE: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let run_id = format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
-        Janitor { docker, run_id, containers: Mutex::default(), images: Mutex::default() }
+        Janitor { docker, run_id, containers: Mutex::default(), images: Mutex::default(), cut_short: AtomicBool::new(false) }
     }
 
     /// Labels for anything this run creates.
@@ -40,7 +46,13 @@ impl Janitor {
         self.images.lock().expect("janitor lock").push(id.to_string());
     }
 
-    /// Removes everything registered, newest first, plus any image labelled with this run.
+    /// A build was cut short (timeout, Ctrl-C): the daemon may still commit the step it was
+    /// running after the connection closed, so the sweep waits for it and looks again.
+    pub fn cut_short(&self) {
+        self.cut_short.store(true, Ordering::Relaxed);
+    }
+
+    /// Removes the containers registered, then every image registered or labelled with this run.
     pub async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
         for id in containers.iter().rev() {
@@ -51,31 +63,35 @@ impl Janitor {
                 }
             }
         }
-        let mut images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
-        images.extend(self.labelled_images().await);
-        for id in images.iter().rev() {
-            if self.is_protected(id).await {
-                continue;
-            }
-            let options = RemoveImageOptionsBuilder::default().force(true).build();
-            if let Err(e) = self.docker.remove_image(id, Some(options), None).await {
-                // 404: already gone with its child; 409: still used by another run's image.
-                let benign = is_not_found(&e)
-                    || matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 409, .. });
-                if !benign {
-                    eprintln!("warning: could not remove image {id}: {e}");
-                }
-            }
+        let registered: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
+        self.remove_images(registered).await;
+        if self.cut_short.load(Ordering::Relaxed) {
+            tokio::time::sleep(SETTLE).await;
+            self.remove_images(Vec::new()).await;
         }
     }
 
-    /// A tagged image that this run did not label belongs to someone else (a base image, say):
-    /// never removed, whatever the build log suggested.
-    async fn is_protected(&self, id: &str) -> bool {
-        let Ok(image) = self.docker.inspect_image(id).await else { return false };
-        let tagged = image.repo_tags.is_some_and(|tags| !tags.is_empty());
-        let ours = image.config.and_then(|c| c.labels).and_then(|l| l.get(RUN_LABEL).cloned()) == Some(self.run_id.clone());
-        tagged && !ours
+    /// Removes the images and every image labelled with this run, children before parents:
+    /// an image still holding a child (409) is tried again in the next pass.
+    async fn remove_images(&self, mut images: Vec<String>) {
+        images.extend(self.labelled_images().await);
+        for _ in 0..PASSES {
+            let mut left = Vec::new();
+            for id in images {
+                let options = RemoveImageOptionsBuilder::default().force(true).build();
+                match self.docker.remove_image(&id, Some(options), None).await {
+                    Ok(_) => {}
+                    Err(e) if is_not_found(&e) => {}
+                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => left.push(id),
+                    Err(e) => eprintln!("warning: could not remove image {id}: {e}"),
+                }
+            }
+            if left.is_empty() {
+                return;
+            }
+            images = left;
+        }
+        eprintln!("warning: could not remove image(s) {}: they still have child images", images.join(", "));
     }
 
     async fn labelled_images(&self) -> Vec<String> {

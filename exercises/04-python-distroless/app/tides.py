@@ -51,7 +51,10 @@ def table(moment, count=4):
     """The next `count` turns of the tide, as a JSON-ready dict."""
     return {
         "port": PORT_NAME,
-        "now": {"time": moment.isoformat(timespec="seconds"), "height_m": round(height_at(moment), 2)},
+        "now": {
+            "time": moment.isoformat(timespec="seconds"),
+            "height_m": round(height_at(moment), 2),
+        },
         "turns": [
             {"kind": kind, "time": when.isoformat(timespec="minutes"), "height_m": round(height, 2)}
             for kind, when, height in turns(moment, count)

@@ -64,12 +64,14 @@ fn exercise(exercise: &Exercise) -> String {
     )
 }
 
-/// `−82.7 % (5.8× smaller)`, or `+3.0 %` when the solution is not smaller.
+/// `−82.7 % (5.8× smaller)`, `−99.2 % (124× smaller)`, or `+3.0 %` when the solution is not
+/// smaller.
 fn reduction(starter: u64, solution: u64) -> String {
     let change = (solution as f64 - starter as f64) / starter.max(1) as f64 * 100.0;
     let sign = if change < 0.0 { "−" } else { "+" };
     let percent = format!("{sign}{:.1} %", change.abs());
     match starter as f64 / solution.max(1) as f64 {
+        factor if factor >= 10.0 => format!("{percent} ({factor:.0}× smaller)"),
         factor if factor >= 1.5 => format!("{percent} ({factor:.1}× smaller)"),
         _ => percent,
     }
@@ -178,6 +180,7 @@ mod tests {
             reduction(658_000_000, 114_000_000),
             "−82.7 % (5.8× smaller)"
         );
+        assert_eq!(reduction(793_000_000, 6_380_000), "−99.2 % (124× smaller)");
         assert_eq!(reduction(100, 90), "−10.0 %");
         assert_eq!(reduction(100, 103), "+3.0 %");
     }
