@@ -425,9 +425,9 @@ impl SecondDaemon {
 
     /// `docker save IMAGES | docker -H second load`.
     fn load(&self, images: &[&str]) {
-        let save = Command::new("docker").arg("save").args(images).stdout(Stdio::piped()).spawn().unwrap();
-        let load = Command::new("docker").arg("-H").arg(&self.host).arg("load").stdin(save.stdout.unwrap()).output().unwrap();
-        assert!(load.status.success(), "loading into the second daemon: {}", text(&load.stderr));
+        let mut save = Command::new("docker").arg("save").args(images).stdout(Stdio::piped()).spawn().unwrap();
+        let load = Command::new("docker").arg("-H").arg(&self.host).arg("load").stdin(save.stdout.take().unwrap()).output().unwrap();
+        assert!(save.wait().unwrap().success() && load.status.success(), "loading into the second daemon: {}", text(&load.stderr));
     }
 
     /// SIGKILL: the daemon dies mid-run, as a crashed machine's would.

@@ -190,3 +190,22 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The `shipshape-book` binary (the course book's builder and measurer), built once per test
+/// process with the same profile.
+pub fn book_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let release = !cfg!(debug_assertions);
+        let mut build = Command::new(cargo);
+        build.current_dir(root()).args(["build", "--quiet", "-p", "shipshape-book", "--bin", "shipshape-book"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building shipshape-book failed");
+        root().join("target").join(if release { "release" } else { "debug" }).join("shipshape-book")
+    })
+    .clone()
+}

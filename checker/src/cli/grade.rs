@@ -85,7 +85,8 @@ pub fn run(args: Args) -> Result<u8> {
     let learner = learner_paths(&exercise)?;
     let targets = targets(&args)?;
     let options = build_options(&args)?;
-    let map_text = args.image_map.as_deref().map(std::fs::read).transpose().unwrap_or_default().unwrap_or_default();
+    // The map loaded (in build_options), so it reads; its text is part of every fingerprint.
+    let map_text = args.image_map.as_deref().and_then(|path| std::fs::read(path).ok()).unwrap_or_default();
     let submissions = discover(&args.submissions, &exercise, &learner, &map_text, Some(&args.out_dir))?;
     if submissions.is_empty() {
         return Err(Error::new(format!("{} holds no submissions", args.submissions.display())).action("pass a folder with one subfolder per student"));

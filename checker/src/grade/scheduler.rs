@@ -124,20 +124,21 @@ impl Grader {
         }
     }
 
-    /// One attempt on a leased endpoint, under a janitor swept before it returns. An error with
-    /// the endpoint still answering is the submission's; with it silent, the endpoint's: it is
-    /// retired, and None says to try another.
+    /// One attempt on a leased endpoint, under a janitor swept before it returns. With the
+    /// endpoint still answering afterwards, the outcome (an error too) is the submission's; with
+    /// it silent, nothing it said is trusted (a build cut off by a dying daemon looks like a
+    /// failed one): the endpoint is retired, and None says to try another.
     async fn judge(&self, submission: &Submission, overlay: &Overlay, lease: &Lease) -> Option<Grade> {
         let endpoint = lease.endpoint();
         let janitor = self.janitors.open(&submission.student, lease);
         let judged = pipeline::judge_build(&endpoint.docker, &janitor, &overlay.exercise, &overlay.dockerfile(), &self.options).await;
-        let attempt = match judged {
-            Ok(judgement) => Some(Grade::judged(submission, &Report::new(&judgement), &self.exercise.spec)),
-            Err(error) if endpoint.answers().await => Some(Grade::error(submission, &error, &self.exercise.spec)),
-            Err(error) => {
-                lease.retire(&error);
+        let attempt = match (endpoint.answers().await, judged) {
+            (false, judged) => {
+                lease.retire(&judged.err().unwrap_or_else(|| Error::new("it does not answer a ping")));
                 None
             }
+            (true, Ok(judgement)) => Some(Grade::judged(submission, &Report::new(&judgement), &self.exercise.spec)),
+            (true, Err(error)) => Some(Grade::error(submission, &error, &self.exercise.spec)),
         };
         self.janitors.sweep(&submission.student, &self.pool).await;
         attempt
