@@ -417,8 +417,6 @@ fn watch_with_everything_done_says_so() {
 }
 
 #[test]
-#[ignore = "a cancelled check leaves the build step in flight behind: the daemon commits it after the \
-            check's sweep (docker::cleanup / cli::check, not watch); remove this once they wait for it"]
 fn watch_cancels_the_check_in_flight_when_a_file_is_saved_again() {
     if !docker_ready() {
         return;

@@ -40,7 +40,7 @@ function priceList() {
   for (const [category, items] of Object.entries(index.categories).sort()) {
     lines.push('', `${category}:`);
     for (const { item, unit, priceEur, stock } of items) {
-      const price = `EUR ${priceEur.toFixed(2)}`.padStart(11);
+      const price = `EUR ${priceEur.toFixed(2).padStart(6)}`;
       lines.push(`  ${item.padEnd(38)} ${price} per ${unit}${stock === 0 ? '  (sold out)' : ''}`);
     }
   }
