@@ -1,5 +1,5 @@
 //! `builds`: the Dockerfile builds. On failure: the failing instruction, its line, the log's end.
-use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
 pub struct Builds;
 
@@ -14,10 +14,6 @@ static META: CheckMeta = CheckMeta {
 impl Check for Builds {
     fn meta(&self) -> &CheckMeta {
         &META
-    }
-
-    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
-        no_settings(settings)
     }
 
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {

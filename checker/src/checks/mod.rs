@@ -164,8 +164,11 @@ impl Input<'_> {
 pub trait Check: Sync {
     fn meta(&self) -> &CheckMeta;
 
-    /// Validates this check's settings (the spec's `[checks.ID]` table without the common keys).
-    fn validate(&self, settings: &toml::Table) -> Result<(), String>;
+    /// Validates this check's settings (the spec's `[checks.ID]` table without the common keys);
+    /// by default a check takes none.
+    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
+        no_settings(settings)
+    }
 
     /// Judges the facts. Only called when the facts in [`CheckMeta::needs`] are present.
     fn judge(&self, input: &Input<'_>, settings: &toml::Table) -> Outcome;
@@ -199,7 +202,7 @@ pub fn settings<T: DeserializeOwned>(table: &toml::Table) -> Result<T, String> {
 }
 
 /// `validate` for checks that take no settings of their own.
-pub fn no_settings(table: &toml::Table) -> Result<(), String> {
+fn no_settings(table: &toml::Table) -> Result<(), String> {
     match table.keys().next() {
         Some(key) => Err(format!("unknown setting `{key}` (this check has none)")),
         None => Ok(()),

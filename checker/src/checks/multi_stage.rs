@@ -1,5 +1,5 @@
 //! `multi-stage`: a builder stage exists and the final stage copies artifacts from it.
-use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
 pub struct MultiStage;
 
@@ -14,10 +14,6 @@ static META: CheckMeta = CheckMeta {
 impl Check for MultiStage {
     fn meta(&self) -> &CheckMeta {
         &META
-    }
-
-    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
-        no_settings(settings)
     }
 
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {

@@ -1,5 +1,5 @@
 //! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
-use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
 pub struct NonRoot;
 
@@ -25,10 +25,6 @@ fn uid_in_passwd(passwd: &[u8], name: &str) -> Option<u64> {
 impl Check for NonRoot {
     fn meta(&self) -> &CheckMeta {
         &META
-    }
-
-    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
-        no_settings(settings)
     }
 
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {

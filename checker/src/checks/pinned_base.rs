@@ -1,5 +1,5 @@
 //! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest.
-use super::{no_settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
 pub struct PinnedBase;
 
@@ -19,10 +19,6 @@ pub fn is_pinned(reference: &str) -> bool {
 impl Check for PinnedBase {
     fn meta(&self) -> &CheckMeta {
         &META
-    }
-
-    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
-        no_settings(settings)
     }
 
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
