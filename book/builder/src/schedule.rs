@@ -178,36 +178,58 @@ fn block(lesson: &Lesson, exercises: &Path, root: &str) -> Result<Block> {
     Ok(Block { items })
 }
 
-/// The section of one format: heading, the timed table, and what it leaves out.
+/// The section of one format: heading, the timed table, the time it leaves, and what it leaves
+/// out.
 fn day(format: &Format, blocks: &[Block], lessons: &[Lesson], root: &str) -> String {
     let plan = plan(format, blocks);
-    let mut rows: Vec<String> = plan
+    let mut parts = vec![format!("### {}", format.title), table(&plan)];
+    parts.extend(slack(format, &plan));
+    parts.extend(left_out(
+        &blocks[plan.covered..],
+        &lessons[plan.covered..],
+        root,
+    ));
+    parts.join("\n\n")
+}
+
+/// The timed table of a plan, closed by its end time.
+fn table(plan: &Plan<'_>) -> String {
+    let rows: Vec<String> = plan
         .rows
         .iter()
         .map(|(at, row)| table_row(*at, row))
         .collect();
-    rows.push(format!("| {} | *End* | |", clock(plan.end)));
-    let mut parts = vec![
-        format!("### {}", format.title),
+    format!(
+        "| Time | Session | Minutes |\n| --- | --- | ---: |\n{}\n| {} | *End* | |",
+        rows.join("\n"),
+        clock(plan.end)
+    )
+}
+
+/// A note on the time a plan leaves before the day's end, if it leaves any.
+fn slack(format: &Format, plan: &Plan<'_>) -> Option<String> {
+    (plan.end < format.length).then(|| {
         format!(
-            "| Time | Session | Minutes |\n| --- | --- | ---: |\n{}",
-            rows.join("\n")
-        ),
-    ];
-    let left: Vec<String> = lessons[plan.covered..]
-        .iter()
-        .map(|l| link(l, root))
-        .collect();
-    if !left.is_empty() {
-        let minutes: u32 = blocks[plan.covered..].iter().map(Block::minutes).sum();
-        parts.push(format!(
+            "The plan ends at {}, {} before the day's end at {}: room for questions and overruns.",
+            clock(plan.end),
+            duration(format.length - plan.end),
+            clock(format.length)
+        )
+    })
+}
+
+/// A note naming the chapters a plan leaves out (`blocks` and their `lessons`), if any.
+fn left_out(blocks: &[Block], lessons: &[Lesson], root: &str) -> Option<String> {
+    let links: Vec<String> = lessons.iter().map(|lesson| link(lesson, root)).collect();
+    let minutes: u32 = blocks.iter().map(Block::minutes).sum();
+    (!links.is_empty()).then(|| {
+        format!(
             "Not covered in this format ({} with their exercises): {}. Teach them on another \
              day, or hand them out as reading.",
             duration(minutes),
-            left.join(", ")
-        ));
-    }
-    parts.join("\n\n")
+            links.join(", ")
+        )
+    })
 }
 
 /// The rows of `format`: the blocks that fit, in order, with its breaks at the nearest boundary.

@@ -1,7 +1,9 @@
 //! End-to-end tests of the `shipshape-book` command: the course book builds with its generated
 //! exercise and check pages and its schedule, and a broken link, a missing include, a chapter
 //! without minutes or an unknown directive fails with exit code 2 and a message naming the
-//! chapter and the culprit.
+//! chapter and the culprit. `measure` publishes its figures and `measure --check` compares them,
+//! here against a stand-in `shipshape` script (the real one, with Docker, runs in
+//! tests/tests/book.rs of the workspace).
 //!
 //! Must hold: the course book is only read (its HTML goes to a temporary folder); failure cases
 //! run on a temporary copy of `tests/fixtures/tiny-book`, never on the fixture itself.
@@ -65,6 +67,37 @@ fn check_fails(book: &Path) -> String {
         "expected a failure, stderr: {stderr}"
     );
     stderr
+}
+
+/// A stand-in for `shipshape` that reports the sizes in $STARTER_SIZE and $SOLUTION_SIZE and two
+/// HIGH findings, the way the real one's JSON report does.
+const FAKE_SHIPSHAPE: &str = r#"#!/bin/sh
+case "$1 $2" in
+  "db import") exit 0 ;;
+  "db info") echo '{"hash": "sha256:feed", "records": 3}' ;;
+  *)
+    size=$STARTER_SIZE
+    case "$*" in *--solution*) size=$SOLUTION_SIZE ;; esac
+    echo "{\"image\": {\"size\": $size}, \"checks\": [{\"id\": \"scan\",
+      \"summary\": \"2 at or above HIGH; 2 HIGH in 5 packages; database sha256:feed\"}]}"
+    exit 1 ;;
+esac
+"#;
+
+/// Runs `measure ARGS` on `book` with the stand-in checker reporting these sizes.
+fn measure(book: &Path, args: &[&str], starter: u64, solution: u64) -> Output {
+    let fake = book.join("fake-shipshape");
+    fs::write(&fake, FAKE_SHIPSHAPE).expect("write the stand-in checker");
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the stand-in executable");
+    Command::new(env!("CARGO_BIN_EXE_shipshape-book"))
+        .args(["measure", "--book", book.to_str().expect("UTF-8 path")])
+        .args(args)
+        .env("SHIPSHAPE_BIN", &fake)
+        .env("STARTER_SIZE", starter.to_string())
+        .env("SOLUTION_SIZE", solution.to_string())
+        .output()
+        .expect("shipshape-book runs")
 }
 
 fn read(path: &Path) -> String {
@@ -251,6 +284,64 @@ fn an_unknown_check_fails_naming_chapter_and_directive() {
     assert!(
         stderr
             .contains("in `intro.md`, `{{#shipshape-check no-shel}}`: there is no check `no-shel`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn measure_publishes_and_check_compares_within_the_tolerance() {
+    let book = tiny_book();
+    let out = measure(book.path(), &[], 100_000_000, 5_000_000);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = read(&book.path().join("src/measurements.md"));
+    assert!(page.starts_with("<!-- minutes: 0 -->\n"), "{page}");
+    assert!(
+        page.contains("| Image size | 100 MB | 5.00 MB | −95.0 % (20× smaller) |"),
+        "{page}"
+    );
+    assert!(page.contains("| HIGH findings | 2 | 2 | 0 |"), "{page}");
+    assert!(page.contains("`sha256:feed`"), "{page}");
+    assert!(read(&book.path().join("src/figures/sizes.svg")).starts_with("<svg"));
+
+    let out = measure(book.path(), &["--check"], 105_000_000, 5_000_000);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hold for all 1 exercises"));
+
+    let out = measure(book.path(), &["--check"], 115_000_000, 5_000_000);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "- `01-tiny` starter: size 100 MB published, 115 MB measured (+15.0 %, tolerance ±10 %)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        page == read(&book.path().join("src/measurements.md")),
+        "--check writes nothing"
+    );
+}
+
+#[test]
+fn measure_check_names_a_page_edited_by_hand() {
+    let book = tiny_book();
+    assert!(measure(book.path(), &[], 100_000_000, 5_000_000)
+        .status
+        .success());
+    edit(book.path(), "src/measurements.md", "100 MB", "80 MB");
+    let out = measure(book.path(), &["--check"], 100_000_000, 5_000_000);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`measurements.md` is not what `figures/measurements.json` renders to"),
         "{stderr}"
     );
 }
