@@ -33,11 +33,13 @@ pub struct Limits {
     /// Build without the layer cache, so that builds running side by side share no intermediate
     /// image that one's janitor could remove under the other (grading).
     pub no_cache: bool,
+    /// Show the build's spinner on a terminal (off when builds run side by side).
+    pub spinner: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, no_cache: false }
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, no_cache: false, spinner: true }
     }
 }
 
@@ -68,7 +70,7 @@ pub async fn build(
         .build();
     let started = Instant::now();
     let mut progress = Progress::default();
-    let display = display();
+    let display = if limits.spinner { display() } else { ProgressBar::hidden() };
     let stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress, &display)).await;
     display.finish_and_clear();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
 use bollard::Docker;
 
 use super::{is_not_found, RUN_LABEL};
@@ -52,9 +52,22 @@ impl Janitor {
         self.cut_short.store(true, Ordering::Relaxed);
     }
 
-    /// Removes the containers registered, then every image registered or labelled with this run.
+    /// Removes the containers registered or labelled with this run (a build step's container
+    /// inherits the label its stage starts with), then every image registered or labelled.
     pub async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
+        let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
+        self.remove_containers(containers).await;
+        self.remove_images(images).await;
+        if self.cut_short.load(Ordering::Relaxed) {
+            tokio::time::sleep(SETTLE).await;
+            self.remove_containers(Vec::new()).await;
+            self.remove_images(Vec::new()).await;
+        }
+    }
+
+    async fn remove_containers(&self, mut containers: Vec<String>) {
+        containers.extend(self.labelled_containers().await);
         for id in containers.iter().rev() {
             let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
             if let Err(e) = self.docker.remove_container(id, Some(options)).await {
@@ -62,12 +75,6 @@ impl Janitor {
                     eprintln!("warning: could not remove container {id}: {e}");
                 }
             }
-        }
-        let registered: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
-        self.remove_images(registered).await;
-        if self.cut_short.load(Ordering::Relaxed) {
-            tokio::time::sleep(SETTLE).await;
-            self.remove_images(Vec::new()).await;
         }
     }
 
@@ -92,6 +99,15 @@ impl Janitor {
             images = left;
         }
         eprintln!("warning: could not remove image(s) {}: they still have child images", images.join(", "));
+    }
+
+    async fn labelled_containers(&self) -> Vec<String> {
+        let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", self.run_id)])]);
+        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        match self.docker.list_containers(Some(options)).await {
+            Ok(containers) => containers.into_iter().filter_map(|c| c.id).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     async fn labelled_images(&self) -> Vec<String> {

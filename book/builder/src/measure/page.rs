@@ -64,9 +64,12 @@ fn exercise(exercise: &Exercise) -> String {
     )
 }
 
-/// `−82.7 % (5.8× smaller)`, `−99.2 % (124× smaller)`, or `+3.0 %` when the solution is not
-/// smaller.
+/// `−82.7 % (5.8× smaller)`, `−99.2 % (124× smaller)`, `+3.0 %` when the solution is not
+/// smaller, and `unchanged` when the exercise is not about size.
 fn reduction(starter: u64, solution: u64) -> String {
+    if starter == solution {
+        return "unchanged".to_string();
+    }
     let change = (solution as f64 - starter as f64) / starter.max(1) as f64 * 100.0;
     let sign = if change < 0.0 { "−" } else { "+" };
     let percent = format!("{sign}{:.1} %", change.abs());
@@ -183,6 +186,7 @@ mod tests {
         assert_eq!(reduction(793_000_000, 6_380_000), "−99.2 % (124× smaller)");
         assert_eq!(reduction(100, 90), "−10.0 %");
         assert_eq!(reduction(100, 103), "+3.0 %");
+        assert_eq!(reduction(2_169_510, 2_169_510), "unchanged");
     }
 
     #[test]
