@@ -25,13 +25,7 @@ impl Check for PinnedBase {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
         let mut external = 0;
         let mut unpinned = Vec::new();
-        for instruction in &dockerfile.instructions {
-            let stage = instruction.stage.unwrap_or(0);
-            let image = instruction.from_image.as_ref().map(|(image, _)| image.as_str()).or(instruction.copy_from.as_deref());
-            let Some(image) = image else { continue };
-            if image == "scratch" || dockerfile.stage_named(image, stage).is_some() {
-                continue;
-            }
+        for (instruction, image) in dockerfile.external_images() {
             external += 1;
             if !is_pinned(image) {
                 unpinned.push(Evidence::at_line(format!("{image} is a tag: what it names can change under you"), instruction.line, &instruction.text));

@@ -209,16 +209,7 @@ fn needed_images(course: &Course) -> (BTreeMap<String, BTreeSet<String>>, Vec<It
 }
 
 fn external_images(dockerfile: &Dockerfile) -> Vec<String> {
-    let references = dockerfile.instructions.iter().filter_map(|i| {
-        let reference = i.from_image.as_ref().map(|(image, _)| image).or(i.copy_from.as_ref())?;
-        Some((reference, i.stage.unwrap_or(0)))
-    });
-    references
-        .filter(|(reference, stage)| {
-            dockerfile.stage_named(reference, *stage).is_none() && !reference.eq_ignore_ascii_case("scratch") && !reference.contains('$')
-        })
-        .map(|(reference, _)| reference.clone())
-        .collect()
+    dockerfile.external_images().map(|(_, image)| image).filter(|image| !image.contains('$')).map(str::to_string).collect()
 }
 
 async fn image_item(docker: &Docker, image: &str, exercises: &BTreeSet<String>, map: &ImageMap) -> Item {

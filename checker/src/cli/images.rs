@@ -297,19 +297,13 @@ fn dockerfile_images(path: &Path) -> Result<Vec<String>> {
 /// defaults filled in.
 fn images_named(file: &Dockerfile) -> Result<Vec<String>, String> {
     let args = global_args(file);
-    let mut images = Vec::new();
-    for instruction in &file.instructions {
-        let stage = instruction.stage.unwrap_or(0);
-        let named = instruction.from_image.as_ref().map(|(image, _)| image).into_iter().chain(&instruction.copy_from);
-        for reference in named.filter(|r| file.stage_named(r, stage).is_none()) {
-            let image = expand(reference, &args)
-                .ok_or_else(|| format!("line {}: `{reference}` uses a build argument without a default before the first FROM", instruction.line))?;
-            if !image.eq_ignore_ascii_case("scratch") {
-                images.push(image);
-            }
-        }
-    }
-    Ok(images)
+    file.external_images()
+        .map(|(instruction, reference)| {
+            expand(reference, &args)
+                .ok_or_else(|| format!("line {}: `{reference}` uses a build argument without a default before the first FROM", instruction.line))
+        })
+        .filter(|image| !image.as_ref().is_ok_and(|i| i.eq_ignore_ascii_case("scratch")))
+        .collect()
 }
 
 /// `ARG NAME=value` before the first `FROM` (the only ones `FROM` may use).

@@ -98,6 +98,17 @@ impl Dockerfile {
             .find(|s| s.name.as_deref() == Some(reference.as_str()) || reference.parse() == Ok(s.index))
     }
 
+    /// The images the Dockerfile names — in `FROM` and `COPY --from` — that are neither one of its
+    /// own stages nor `scratch`, with the instruction naming each.
+    pub fn external_images(&self) -> impl Iterator<Item = (&Instruction, &str)> {
+        self.instructions.iter().filter_map(move |instruction| {
+            let stage = instruction.stage.unwrap_or(0);
+            let image = instruction.from_image.as_ref().map(|(image, _)| image.as_str()).or(instruction.copy_from.as_deref())?;
+            let external = !image.eq_ignore_ascii_case("scratch") && self.stage_named(image, stage).is_none();
+            external.then_some((instruction, image))
+        })
+    }
+
     /// The instruction the classic builder reports as `Step N/M` (1-based, every instruction).
     pub fn step(&self, number: usize) -> Option<&Instruction> {
         self.instructions.get(number.checked_sub(1)?)
@@ -180,6 +191,8 @@ mod tests {
         assert!(file.stage_named("build", 0).is_none());
         assert_eq!(file.step(1).unwrap().keyword, "ARG");
         assert_eq!(file.instructions[0].stage, None);
+        let external: Vec<&str> = file.external_images().map(|(_, image)| image).collect();
+        assert_eq!(external, ["node:${V}", "gcr.io/distroless/nodejs20-debian12:nonroot"]);
     }
 
     #[test]
