@@ -78,8 +78,8 @@ case "$1 $2" in
   *)
     size=$STARTER_SIZE
     case "$*" in *--solution*) size=$SOLUTION_SIZE ;; esac
-    echo "{\"image\": {\"size\": $size}, \"checks\": [{\"id\": \"scan\",
-      \"summary\": \"2 at or above HIGH; 2 HIGH in 5 packages; database sha256:feed\"}]}"
+    echo "{\"image\": {\"size\": $size}, \"scan\": {\"by_severity\": {\"HIGH\": 2}},
+      \"checks\": [{\"id\": \"scan\", \"summary\": \"2 at or above HIGH\"}]}"
     exit 1 ;;
 esac
 "#;

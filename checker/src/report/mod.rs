@@ -41,11 +41,24 @@ pub struct ScanSummary {
     pub os: Option<String>,
     pub packages: usize,
     pub findings: usize,
+    /// Findings by severity (`CRITICAL` … `UNKNOWN`), ignored ones included.
+    pub by_severity: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl ScanSummary {
     fn of(scan: &ScanRecord) -> Self {
-        ScanSummary { scanner: scan.scanner.clone(), database: scan.database.clone(), os: scan.os.clone(), packages: scan.packages, findings: scan.findings.len() }
+        let mut by_severity = std::collections::BTreeMap::new();
+        for finding in &scan.findings {
+            *by_severity.entry(finding.severity.as_str()).or_insert(0) += 1;
+        }
+        ScanSummary {
+            scanner: scan.scanner.clone(),
+            database: scan.database.clone(),
+            os: scan.os.clone(),
+            packages: scan.packages,
+            findings: scan.findings.len(),
+            by_severity,
+        }
     }
 }
 

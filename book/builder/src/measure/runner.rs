@@ -5,7 +5,7 @@
 //!
 //! Must hold: every run uses that database and a fresh layer cache, never the user's, and only
 //! the image map it is given; a run that could not judge (exit 2), a starter or solution that does
-//! not build, or a scan summary in a wording this reader does not know is an error naming the
+//! not build, or scan counts this reader does not know are an error naming the
 //! exercise and what the checker said. Temporary folders go when the [`Checker`] is dropped.
 
 use super::figures::{Database, Findings, Sample};
@@ -185,7 +185,7 @@ fn sample(report: &Value) -> Result<Sample> {
             check_summary(report, "builds").unwrap_or("no image")
         );
     };
-    let findings = check_summary(report, "scan").map(findings).transpose()?;
+    let findings = report["scan"]["by_severity"].as_object().map(findings).transpose()?;
     Ok(Sample { size, findings })
 }
 
@@ -198,29 +198,12 @@ fn check_summary<'a>(report: &'a Value, id: &str) -> Option<&'a str> {
         .as_str()
 }
 
-/// Findings by severity from the scan check's summary, such as
-/// `1 at or above HIGH; 4 CRITICAL, 2 LOW in 130 packages; database sha256:… (23 records, …)`.
-fn findings(summary: &str) -> Result<Findings> {
-    let unknown = || {
-        anyhow::anyhow!(
-            "cannot read findings by severity from the scan check's summary `{summary}`: has its \
-             wording changed? (book/builder/src/measure/runner.rs reads it)"
-        )
-    };
-    let found = summary
-        .split("; ")
-        .nth(1)
-        .and_then(|part| part.rsplit_once(" in "))
-        .map(|(found, _)| found)
-        .ok_or_else(unknown)?;
+/// Findings by severity from the report's `scan.by_severity`.
+fn findings(by_severity: &serde_json::Map<String, Value>) -> Result<Findings> {
     let mut findings = Findings::default();
-    if found == "no findings" {
-        return Ok(findings);
-    }
-    for item in found.split(", ") {
-        let (count, severity) = item.split_once(' ').ok_or_else(unknown)?;
-        let count = count.parse().map_err(|_| unknown())?;
-        findings.add(severity, count).ok_or_else(unknown)?;
+    for (severity, count) in by_severity {
+        let count = count.as_u64().ok_or_else(|| anyhow::anyhow!("scan.by_severity.{severity} is not a count"))?;
+        findings.add(severity, count).ok_or_else(|| anyhow::anyhow!("unknown severity `{severity}` in scan.by_severity"))?;
     }
     Ok(findings)
 }
@@ -234,19 +217,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn findings_come_from_the_scan_summary() {
-        let summary = "1 at or above HIGH; 4 CRITICAL, 2 LOW in 130 packages; database \
-                       sha256:5fb246409e2b (23 records, 0 days old)";
+    fn findings_come_from_the_scan_counts() {
+        let report = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "CRITICAL": 4, "LOW": 2 } } });
         let expected = Findings {
             critical: 4,
             low: 2,
             ..Findings::default()
         };
-        assert_eq!(findings(summary).unwrap(), expected);
-        let clean = "0 at or above HIGH; no findings in 12 packages; database sha256:5f (23 records, 0 days old)";
-        assert_eq!(findings(clean).unwrap(), Findings::default());
-        let error = findings("the scan settings are unreadable").unwrap_err();
-        assert!(error.to_string().contains("has its wording changed?"));
+        assert_eq!(sample(&report).unwrap().findings, Some(expected));
+        let odd = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "SEVERE": 1 } } });
+        assert!(sample(&odd).unwrap_err().to_string().contains("SEVERE"));
     }
 
     #[test]
@@ -262,7 +242,7 @@ mod tests {
         );
         let report = serde_json::json!({
             "image": { "size": 1880000 },
-            "checks": [{ "id": "scan", "summary": "0 at or above HIGH; 1 LOW in 3 packages; db" }]
+            "scan": { "by_severity": { "LOW": 1 } }
         });
         let sample = sample(&report).unwrap();
         assert_eq!((sample.size, sample.findings.unwrap().low), (1_880_000, 1));
