@@ -136,7 +136,7 @@ fn build_options(args: &Args) -> Result<BuildOptions> {
     if !(0.01..=256.0).contains(&args.build_cpus) {
         return Err(Error::new(format!("--build-cpus {} is not from 0.01 to 256", args.build_cpus)).action("write it like 1.5"));
     }
-    let limits = Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, no_cache: true, spinner: false };
+    let limits = Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, spinner: false };
     Ok(BuildOptions {
         image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
         limits,

@@ -30,16 +30,13 @@ pub struct Limits {
     pub memory_bytes: i32,
     /// CPU quota in microseconds per 100 ms period (100_000 = one core).
     pub cpu_quota: i32,
-    /// Build without the layer cache, so that builds running side by side share no intermediate
-    /// image that one's janitor could remove under the other (grading).
-    pub no_cache: bool,
     /// Show the build's spinner on a terminal (off when builds run side by side).
     pub spinner: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, no_cache: false, spinner: true }
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, spinner: true }
     }
 }
 
@@ -61,12 +58,11 @@ pub async fn build(
         .networkmode("none")
         .rm(true)
         .forcerm(true)
-        .nocache(limits.no_cache)
         .memory(limits.memory_bytes)
         .memswap(limits.memory_bytes)
         .cpuperiod(100_000)
         .cpuquota(limits.cpu_quota)
-        .labels(&janitor.labels())
+        .labels(&janitor.build_labels())
         .build();
     let started = Instant::now();
     let mut progress = Progress::default();
@@ -127,7 +123,7 @@ fn display() -> ProgressBar {
 /// The Dockerfile as sent to the builder: after each `FROM`, a `LABEL` with the run's id, so that
 /// every image the builder commits — each step of each stage, not only the final image — carries
 /// it and the janitor finds them all by label, also those of a build cut short.
-pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, run_id: &str) -> String {
+pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, label: &str) -> String {
     let from_lines: Vec<usize> = dockerfile.instructions.iter().filter(|i| i.keyword == "FROM").map(|i| i.line).collect();
     let mut out = String::with_capacity(text.len() + from_lines.len() * 64);
     let mut pending = false;
@@ -138,7 +134,7 @@ pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, run_id: &str) ->
             if !line.ends_with('\n') {
                 out.push('\n');
             }
-            out.push_str(&format!("LABEL {RUN_LABEL}=\"{run_id}\"\n"));
+            out.push_str(&format!("LABEL {RUN_LABEL}=\"{label}\"\n"));
             pending = false;
         }
     }

@@ -13,9 +13,25 @@ pub struct Janitor {
     docker: Docker,
     /// Identifies this run in [`RUN_LABEL`].
     pub run_id: String,
+    /// The [`RUN_LABEL`] value the run's builds carry: its own id, or one shared by the builds of
+    /// a grading run so that identical steps of different submissions are built once.
+    pub build_label: String,
+    /// Builds share images with other runs: leave them to the sweep at the end of those runs.
+    keeps_images: bool,
     containers: Mutex<Vec<String>>,
     images: Mutex<Vec<String>>,
     cut_short: AtomicBool,
+}
+
+/// `PID-NANOS-N`, N counting the janitors of this process (grading makes several side by side).
+fn new_run_id() -> String {
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed))
+}
+
+fn labels(run: &str) -> HashMap<String, String> {
+    HashMap::from([(super::LABEL.to_string(), "1".to_string()), (RUN_LABEL.to_string(), run.to_string())])
 }
 
 /// How long the daemon gets to finish a cancelled step before the second look.
@@ -24,18 +40,41 @@ const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
 const PASSES: usize = 8;
 
 impl Janitor {
-    /// A janitor with a run id of its own: `PID-NANOS-N`, N counting the janitors of this process
-    /// (grading makes one per submission, side by side).
-    pub fn new(docker: Docker) -> Self {
-        static MADE: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let run_id = format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
-        Janitor { docker, run_id, containers: Mutex::default(), images: Mutex::default(), cut_short: AtomicBool::new(false) }
+    /// A fresh run id, for a label several janitors share.
+    pub fn new_label() -> String {
+        new_run_id()
     }
 
-    /// Labels for anything this run creates.
+    /// A janitor with a run id of its own.
+    pub fn new(docker: Docker) -> Self {
+        let run_id = new_run_id();
+        Janitor::with(docker, run_id.clone(), run_id, false)
+    }
+
+    /// A janitor for one of several builds that share a build cache (grading): the builds carry
+    /// `build_label`, so a step that several submissions have in common is built once; it removes
+    /// its own containers only, and the images go with [`Janitor::for_label`] when all are done.
+    pub fn sharing(docker: Docker, build_label: &str) -> Self {
+        Janitor::with(docker, new_run_id(), build_label.to_string(), true)
+    }
+
+    /// A janitor for everything labelled `label` (the end of a grading run).
+    pub fn for_label(docker: Docker, label: &str) -> Self {
+        Janitor::with(docker, label.to_string(), label.to_string(), false)
+    }
+
+    fn with(docker: Docker, run_id: String, build_label: String, keeps_images: bool) -> Self {
+        Janitor { docker, run_id, build_label, keeps_images, containers: Mutex::default(), images: Mutex::default(), cut_short: AtomicBool::new(false) }
+    }
+
+    /// Labels for the containers this run creates.
     pub fn labels(&self) -> HashMap<String, String> {
-        HashMap::from([(super::LABEL.to_string(), "1".to_string()), (RUN_LABEL.to_string(), self.run_id.clone())])
+        labels(&self.run_id)
+    }
+
+    /// Labels for the images this run's builds create.
+    pub fn build_labels(&self) -> HashMap<String, String> {
+        labels(&self.build_label)
     }
 
     pub fn container(&self, id: &str) {
@@ -58,11 +97,15 @@ impl Janitor {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
         let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
         self.remove_containers(containers).await;
-        self.remove_images(images).await;
+        if !self.keeps_images {
+            self.remove_images(images).await;
+        }
         if self.cut_short.load(Ordering::Relaxed) {
             tokio::time::sleep(SETTLE).await;
             self.remove_containers(Vec::new()).await;
-            self.remove_images(Vec::new()).await;
+            if !self.keeps_images {
+                self.remove_images(Vec::new()).await;
+            }
         }
     }
 

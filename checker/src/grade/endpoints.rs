@@ -129,6 +129,10 @@ impl Pool {
         }
     }
 
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
     pub fn is_alive(&self, index: usize) -> bool {
         self.lock()[index].alive
     }

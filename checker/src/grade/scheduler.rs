@@ -77,7 +77,10 @@ impl Grader {
                 Some(Err(cancelled)) => break Some(Error::new("a grading task stopped unexpectedly").because(cancelled)),
             }
         };
-        let Some(error) = stopped else { return Ok(finished) };
+        let Some(error) = stopped else {
+            self.janitors.sweep_builds(&self.pool).await;
+            return Ok(finished);
+        };
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
         self.janitors.sweep_all(&self.pool).await;
@@ -153,15 +156,23 @@ fn signal_error(cause: std::io::Error) -> Error {
     Error::new("cannot listen for Ctrl-C").because(cause)
 }
 
-/// The open janitors, by student, with the endpoint each works on.
-#[derive(Default)]
+/// The open janitors, by student, with the endpoint each works on. Their builds share one label,
+/// so what submissions have in common (the base, the exercise's own files, identical steps) is
+/// built once per endpoint; those images go when the run ends ([`Janitors::sweep_builds`]).
 struct Janitors {
     open: Mutex<HashMap<String, (Arc<Janitor>, usize)>>,
+    builds: String,
+}
+
+impl Default for Janitors {
+    fn default() -> Self {
+        Janitors { open: Mutex::default(), builds: Janitor::new_label() }
+    }
 }
 
 impl Janitors {
     fn open(&self, student: &str, lease: &Lease) -> Arc<Janitor> {
-        let janitor = Arc::new(Janitor::new(lease.endpoint().docker.clone()));
+        let janitor = Arc::new(Janitor::sharing(lease.endpoint().docker.clone(), &self.builds));
         self.lock().insert(student.to_string(), (janitor.clone(), lease.index()));
         janitor
     }
@@ -179,6 +190,13 @@ impl Janitors {
     async fn sweep_all(&self, pool: &Pool) {
         let open: Vec<_> = self.lock().drain().map(|(_, open)| open).collect();
         futures_util::future::join_all(open.into_iter().map(|open| sweep_one(open, pool))).await;
+        self.sweep_builds(pool).await;
+    }
+
+    /// Removes every image the run's builds made, on every endpoint still answering.
+    async fn sweep_builds(&self, pool: &Pool) {
+        let sweeps = (0..pool.endpoints().len()).map(|index| sweep_one((Arc::new(Janitor::for_label(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
+        futures_util::future::join_all(sweeps).await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Janitor>, usize)>> {
