@@ -124,3 +124,38 @@ fn an_archive_scans_like_its_image() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["scan"]["packages"], 0);
 }
+
+/// Trivy cannot be installed here, so a stand-in `trivy` on PATH answers with one of Trivy's own
+/// reports (../shared/fixtures/trivy); this proves the adapter's invocation and that its findings
+/// are graded by the same policy, not Trivy itself.
+#[test]
+fn trivy_reports_are_graded_by_the_same_policy() {
+    let Some(_docker) = docker_lock() else { return };
+    let trivy_report = fixture("trivy/debian-buster.json.golden").display().to_string();
+    let script = format!("#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"image --format json --quiet\" ] || {{ echo \"unexpected: $*\" >&2; exit 3; }}\ncat '{trivy_report}'\n");
+    let dir = Scratch::new("trivy", &[("bin/trivy", &script)]);
+    std::fs::set_permissions(dir.dir.join("bin/trivy"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", dir.path("bin"), std::env::var("PATH").unwrap_or_default());
+    let image = "shipshape.test/distroless/static-debian12:nonroot";
+    let run = |extra: &[&str]| {
+        let mut args = vec!["scan", image, "--scanner", "trivy", "--format", "json"];
+        args.extend_from_slice(extra);
+        let output = shipshape_with_env(&args, &[("PATH", &path)]);
+        (output.status.code(), report(&output))
+    };
+    // CVE-2019-18224 (libidn2-0, CRITICAL, fixed) and CVE-2019-18276 (bash, LOW, no fix).
+    let (code, judged) = run(&[]);
+    assert_eq!(code, Some(1), "{judged:#}");
+    assert_eq!(judged["scan"]["scanner"], "trivy");
+    assert_eq!(judged["scan"]["by_severity"], serde_json::json!({"CRITICAL": 1, "LOW": 1}));
+    let failing: Vec<&str> = judged["checks"][0]["evidence"].as_array().unwrap().iter().filter_map(|e| e["finding"]["id"].as_str()).collect();
+    assert_eq!(failing, ["CVE-2019-18224"], "only the CRITICAL one is at or above HIGH");
+    let dir_ignore = Scratch::new("trivy-ignore", &[("ignore.toml", "[[ignore]]\nid = \"CVE-2019-18224\"\nreason = \"libidn2 is not reachable\"\n")]);
+    let (code, judged) = run(&["--ignore-file", &dir_ignore.path("ignore.toml")]);
+    assert_eq!(code, Some(0), "the ignore file applies to Trivy's findings too: {judged:#}");
+    let (code, judged) = run(&["--fail-on", "LOW", "--ignore-file", &dir_ignore.path("ignore.toml")]);
+    assert_eq!(code, Some(1), "the LOW bash finding fails at LOW: {judged:#}");
+    let (code, _) = run(&["--fail-on", "LOW", "--ignore-file", &dir_ignore.path("ignore.toml"), "--ignore-unfixed"]);
+    assert_eq!(code, Some(0), "and is let through as unfixed");
+}
+
