@@ -256,7 +256,7 @@ fn remember(facts: &ImageFacts, config: &[u8], cache: &LayerCache) {
     }
     cache.store_config(&facts.id, config);
     for (diff_id, layer) in facts.config.diff_ids.iter().zip(&facts.layers) {
-        if cache.layer(diff_id).is_none() {
+        if !cache.has_layer(diff_id) {
             cache.store_layer(diff_id, &layer.facts);
         }
     }

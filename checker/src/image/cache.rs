@@ -55,6 +55,12 @@ impl LayerCache {
         postcard::from_bytes(&bytes).ok()
     }
 
+    /// Whether an entry exists for the layer (without reading it; a broken one is replaced the
+    /// next time it is read).
+    pub fn has_layer(&self, diff_id: &str) -> bool {
+        self.file("layers", diff_id).is_some_and(|path| path.exists())
+    }
+
     pub fn store_layer(&self, diff_id: &str, facts: &LayerFacts) {
         if let (Some(path), Ok(bytes)) = (self.file("layers", diff_id), postcard::to_stdvec(facts)) {
             write_entry(&path, &bytes);
