@@ -51,7 +51,7 @@ fn one_of(names: &'static [&'static str]) -> impl Fn(&str) -> bool {
 /// `x86_64-linux-gnu-gcc-12` → `gcc`: drops a target-triple prefix and a version suffix.
 fn tool_stem(name: &str) -> &str {
     let name = match name.rfind("-linux-gnu-").or_else(|| name.rfind("-linux-musl-")) {
-        Some(at) => &name[at..].splitn(4, '-').nth(3).unwrap_or(name),
+        Some(at) => name[at..].splitn(4, '-').nth(3).unwrap_or(name),
         None => name,
     };
     match name.rsplit_once('-') {

@@ -97,10 +97,13 @@ pub fn normalize(path: &str) -> String {
     if trimmed == "." { String::new() } else { trimmed.to_string() }
 }
 
+/// A stream whose first bytes were read ahead and are given back first.
+pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Reads the first `n` bytes (fewer only at the end of the stream) and gives them back together
 /// with a reader that yields the whole stream again. A stream's first read may be short, so one
 /// `fill_buf` is not enough to sniff a format.
-pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::with_capacity(n);
     (&mut stream).take(n as u64).read_to_end(&mut head)?;
     Ok((head.clone(), io::Cursor::new(head).chain(stream)))
