@@ -65,7 +65,7 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     })?;
     let (dockerfile, build) = match Dockerfile::parse(&text) {
         Ok(dockerfile) => {
-            let sent = docker::build::labelled_dockerfile(&options.image_map.rewrite(&dockerfile), &dockerfile, &janitor.build_label);
+            let sent = docker::build::labelled_dockerfile(&options.image_map.rewrite(&dockerfile), &dockerfile, &janitor.build_labels());
             let context = docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?;
             let build = docker::build::build(docker, janitor, context, &dockerfile, &exercise.spec.exercise.build_args, &options.limits).await?;
             (Some(dockerfile), build)

@@ -130,9 +130,19 @@ fn stand_ins() -> Vec<String> {
 }
 
 /// Holds the Docker lock for one test; `None` means skip (no daemon and not required).
-/// On drop, asserts that nothing labelled `shipshape` was left behind.
+/// On drop, asserts that the test left nothing labelled `shipshape.run` behind: nothing that was not
+/// there when it started (a run killed before these tests, e.g. by a reboot, is not theirs).
 pub struct DockerTest {
     _lock: MutexGuard<'static, ()>,
+    before: Vec<String>,
+}
+
+/// The ids of every container and image labelled with a Shipshape run (every image a build
+/// commits carries it, intermediate ones too).
+fn labelled() -> Vec<String> {
+    let containers = stdout(&docker(&["ps", "-aq", "--filter", "label=shipshape.run"]));
+    let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape.run"]));
+    containers.split_whitespace().chain(images.split_whitespace()).map(str::to_string).collect()
 }
 
 pub fn docker_lock() -> Option<DockerTest> {
@@ -148,7 +158,7 @@ pub fn docker_lock() -> Option<DockerTest> {
         assert!(present, "stand-in image {image} is missing: run `sudo tests/images/build-images`");
     }
     let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    Some(DockerTest { _lock: lock })
+    Some(DockerTest { _lock: lock, before: labelled() })
 }
 
 impl Drop for DockerTest {
@@ -156,10 +166,8 @@ impl Drop for DockerTest {
         if std::thread::panicking() {
             return;
         }
-        let containers = stdout(&docker(&["ps", "-aq", "--filter", "label=shipshape"]));
-        let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape"]));
-        assert!(containers.trim().is_empty(), "containers left behind: {containers}");
-        assert!(images.trim().is_empty(), "images left behind: {images}");
+        let left: Vec<String> = labelled().into_iter().filter(|id| !self.before.contains(id)).collect();
+        assert!(left.is_empty(), "containers or images left behind: {}", left.join(" "));
     }
 }
 

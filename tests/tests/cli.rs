@@ -141,10 +141,9 @@ fn judging_an_existing_image_by_reference() {
     assert_eq!(output.status.code(), Some(1));
 }
 
-#[test]
-fn ctrl_c_during_a_build_stops_it_and_leaves_nothing() {
-    let Some(_docker) = docker_lock() else { return };
-    let dir = Scratch::new("interrupted", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "FROM debian:bookworm-slim\nRUN sleep 117\n")]);
+/// Starts `shipshape check` on the scratch exercise and returns once the build's step running
+/// `command` has its container (the step inherits the run label every stage starts with).
+fn check_until_step_runs(dir: &Scratch, command: &str) -> (std::process::Child, std::time::Instant) {
     let map = image_map().display().to_string();
     let child = std::process::Command::new(shipshape_bin())
         .args(["check", &dir.path(""), "--image-map", &map])
@@ -152,24 +151,56 @@ fn ctrl_c_during_a_build_stops_it_and_leaves_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the RUN step's container exists (it inherits the run label every stage starts
-    // with), then press Ctrl-C.
     let started = std::time::Instant::now();
-    let running = || stdout(&docker(&["ps", "-a", "--no-trunc", "--filter", "label=shipshape.run", "--format", "{{.Command}}"])).contains("sleep 117");
-    while !running() {
+    while !step_container_exists(command) {
         assert!(started.elapsed().as_secs() < 60, "the build never started");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    (child, started)
+}
+
+fn step_container_exists(command: &str) -> bool {
+    stdout(&docker(&["ps", "-a", "--no-trunc", "--filter", "label=shipshape.run", "--format", "{{.Command}}"])).contains(command)
+}
+
+#[test]
+fn ctrl_c_during_a_build_stops_it_and_leaves_nothing() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = Scratch::new("interrupted", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "FROM debian:bookworm-slim\nRUN sleep 117\n")]);
+    let (child, started) = check_until_step_runs(&dir, "sleep 117");
     std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("interrupted"), "{}", stderr(&output));
     assert!(started.elapsed().as_secs() < 60, "the build was stopped, not waited for");
     // Nothing of the run is left: no container, no image of any stage (all carry the run label).
-    assert!(!running(), "the step's container is left");
+    assert!(!step_container_exists("sleep 117"), "the step's container is left");
     let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape.run"]));
     for image in images.split_whitespace() {
         let history = stdout(&docker(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]));
         assert!(!history.contains("sleep 117"), "image {image} of the interrupted build is left");
     }
+}
+
+#[test]
+fn what_a_killed_run_leaves_is_collected_by_the_next_run() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = Scratch::new("killed", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "FROM busybox:1.36\nRUN echo kept > /kept\nRUN sleep 119\n")]);
+    let (mut child, _) = check_until_step_runs(&dir, "sleep 119");
+    let pid = child.id();
+    child.kill().unwrap(); // SIGKILL: no sweep of its own
+    child.wait().unwrap();
+    let owned_by_it = || {
+        let format = "{{.ID}} {{.Label \"shipshape.owner\"}}";
+        let listed = stdout(&docker(&["ps", "-a", "--filter", "label=shipshape.owner", "--format", format])) + &stdout(&docker(&["images", "-a", "--filter", "label=shipshape.owner", "--format", format]));
+        listed.lines().filter(|line| line.split('/').nth(2) == Some(&pid.to_string())).map(str::to_string).collect::<Vec<_>>()
+    };
+    let left = owned_by_it();
+    assert!(!left.is_empty(), "the killed build left nothing to collect, so this test proves nothing");
+
+    let spec = Scratch::new("killed-next", &[("spec.toml", "[checks.no-shell]\n")]);
+    let next = shipshape(&["check", "--image", "shipshape.test/busybox:latest", "--spec", &spec.path("spec.toml")]);
+    assert!(stderr(&next).contains(&format!("left by an interrupted Shipshape run (process {pid},")), "{}", stderr(&next));
+    assert_eq!(owned_by_it(), Vec::<String>::new(), "the next run left them: {left:?}");
+    assert!(!step_container_exists("sleep 119"), "the killed step's container is left");
 }

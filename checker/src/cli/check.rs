@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{runtime, CheckArgs, Format, ScanArgs, ScanFlags};
-use crate::docker::{self, cleanup::Janitor};
+use crate::docker::{self, cleanup::{self, Janitor}};
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
@@ -124,6 +124,7 @@ where
 {
     runtime()?.block_on(async move {
         let docker = docker::connect().await?;
+        cleanup::sweep_abandoned(&docker).await;
         let janitor = Arc::new(Janitor::new(docker.clone()));
         let mut task = tokio::spawn(work(docker, janitor.clone()));
         let outcome = tokio::select! {

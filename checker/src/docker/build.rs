@@ -18,7 +18,6 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::cleanup::Janitor;
 use super::context::DOCKERFILE_NAME;
-use super::RUN_LABEL;
 use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
@@ -120,10 +119,13 @@ fn display() -> ProgressBar {
     bar
 }
 
-/// The Dockerfile as sent to the builder: after each `FROM`, a `LABEL` with the run's id, so that
-/// every image the builder commits — each step of each stage, not only the final image — carries
-/// it and the janitor finds them all by label, also those of a build cut short.
-pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, label: &str) -> String {
+/// The Dockerfile as sent to the builder: after each `FROM`, one `LABEL` with the run's labels
+/// (its id and owner), so that every image the builder commits — each step of each stage, not only
+/// the final image — carries them and the janitor finds them all by label, also those of a build
+/// cut short, or of a run killed before it could sweep.
+pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, labels: &HashMap<String, String>) -> String {
+    let labels: BTreeMap<&String, &String> = labels.iter().collect();
+    let instruction = labels.iter().map(|(key, value)| format!(" {key}=\"{value}\"")).collect::<String>();
     let from_lines: Vec<usize> = dockerfile.instructions.iter().filter(|i| i.keyword == "FROM").map(|i| i.line).collect();
     let mut out = String::with_capacity(text.len() + from_lines.len() * 64);
     let mut pending = false;
@@ -134,7 +136,7 @@ pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, label: &str) -> 
             if !line.ends_with('\n') {
                 out.push('\n');
             }
-            out.push_str(&format!("LABEL {RUN_LABEL}=\"{label}\"\n"));
+            out.push_str(&format!("LABEL{instruction}\n"));
             pending = false;
         }
     }
@@ -217,11 +219,10 @@ mod tests {
     fn every_stage_is_labelled_and_steps_map_back() {
         let text = "ARG V=1\nFROM busybox AS build\nRUN make \\\n  all\nFROM \\\n  scratch\nCOPY --from=build /a /a";
         let dockerfile = Dockerfile::parse(text).unwrap();
-        let sent = labelled_dockerfile(text, &dockerfile, "r1");
-        assert_eq!(
-            sent,
-            "ARG V=1\nFROM busybox AS build\nLABEL shipshape.run=\"r1\"\nRUN make \\\n  all\nFROM \\\n  scratch\nLABEL shipshape.run=\"r1\"\nCOPY --from=build /a /a"
-        );
+        let labels = HashMap::from([("shipshape.run".to_string(), "r1".to_string()), ("shipshape.owner".to_string(), "h/b/1/2".to_string())]);
+        let sent = labelled_dockerfile(text, &dockerfile, &labels);
+        let label = "LABEL shipshape.owner=\"h/b/1/2\" shipshape.run=\"r1\"";
+        assert_eq!(sent, format!("ARG V=1\nFROM busybox AS build\n{label}\nRUN make \\\n  all\nFROM \\\n  scratch\n{label}\nCOPY --from=build /a /a"));
         let keywords: Vec<&str> = (1..=7).map(|n| original_step(&dockerfile, n).map_or("-", |i| i.keyword.as_str())).collect();
         assert_eq!(keywords, ["ARG", "FROM", "FROM", "RUN", "FROM", "FROM", "COPY"]);
     }

@@ -1,12 +1,14 @@
 //! The janitor: remembers every container and image a run creates and removes them all at the
-//! end, whatever the path out. Removal errors are reported on stderr, never swallowed silently.
-use std::collections::HashMap;
+//! end, whatever the path out; and, at the start of a run, collects what runs killed before they
+//! could sweep left behind. Removal errors are reported on stderr, never swallowed silently.
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
 use bollard::Docker;
 
+use super::owner::{Owner, OWNER_LABEL};
 use super::{is_not_found, RUN_LABEL};
 
 pub struct Janitor {
@@ -15,7 +17,7 @@ pub struct Janitor {
     pub run_id: String,
     /// The [`RUN_LABEL`] value the run's builds carry: its own id, or one shared by the builds of
     /// a grading run so that identical steps of different submissions are built once.
-    pub build_label: String,
+    build_label: String,
     /// Builds share images with other runs: leave them to the sweep at the end of those runs.
     keeps_images: bool,
     containers: Mutex<Vec<String>>,
@@ -30,8 +32,14 @@ fn new_run_id() -> String {
     format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The labels of everything a run makes: Shipshape's, the run's, and (where the OS can say) the
+/// process that owns it, so that a later run can collect it if this one is killed.
 fn labels(run: &str) -> HashMap<String, String> {
-    HashMap::from([(super::LABEL.to_string(), "1".to_string()), (RUN_LABEL.to_string(), run.to_string())])
+    let mut labels = HashMap::from([(super::LABEL.to_string(), "1".to_string()), (RUN_LABEL.to_string(), run.to_string())]);
+    if let Some(owner) = Owner::current() {
+        labels.insert(OWNER_LABEL.to_string(), owner.label());
+    }
+    labels
 }
 
 /// How long the daemon gets to finish a cancelled step before the second look.
@@ -161,4 +169,32 @@ impl Janitor {
             Err(_) => Vec::new(),
         }
     }
+}
+
+/// Removes what runs of this host that no longer exist left behind (killed before their sweep:
+/// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone.
+pub async fn sweep_abandoned(docker: &Docker) {
+    let Some(current) = Owner::current() else { return };
+    let mut abandoned: BTreeMap<String, (Owner, usize)> = BTreeMap::new();
+    for labels in owned_labels(docker).await {
+        let (Some(run), Some(owner)) = (labels.get(RUN_LABEL), labels.get(OWNER_LABEL).and_then(|o| Owner::parse(o))) else { continue };
+        if owner.is_abandoned(&current) {
+            abandoned.entry(run.clone()).or_insert((owner, 0)).1 += 1;
+        }
+    }
+    for (run, (owner, count)) in abandoned {
+        eprintln!("note: removing {count} container(s) and image(s) left by an interrupted Shipshape run (process {}, {RUN_LABEL}={run})", owner.pid);
+        Janitor::for_label(docker.clone(), &run).sweep().await;
+    }
+}
+
+/// The labels of every container and image that carries an owner.
+async fn owned_labels(docker: &Docker) -> Vec<HashMap<String, String>> {
+    let filters = HashMap::from([("label", vec![OWNER_LABEL.to_string()])]);
+    let containers = docker.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()));
+    let images = docker.list_images(Some(ListImagesOptionsBuilder::default().all(true).filters(&filters).build()));
+    let (containers, images) = futures_util::join!(containers, images);
+    let containers = containers.unwrap_or_default().into_iter().filter_map(|c| c.labels);
+    let images = images.unwrap_or_default().into_iter().map(|i| i.labels);
+    containers.chain(images).collect()
 }

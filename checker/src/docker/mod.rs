@@ -1,13 +1,14 @@
 //! The async edge: the only code that talks to the Docker Engine (through bollard).
 //!
-//! What must hold: every container and image created here carries the label [`LABEL`] and the
-//! run's [`RUN_LABEL`], and is registered with the [`cleanup::Janitor`] the moment its id is known,
+//! What must hold: every container and image created here carries the label [`LABEL`], the
+//! run's [`RUN_LABEL`] and its [`owner::OWNER_LABEL`], and is registered with the [`cleanup::Janitor`] the moment its id is known,
 //! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds use network
 //! `none`; containers get no network, or the host's for a probe on 127.0.0.1 only.
 pub mod build;
 pub mod cleanup;
 pub mod context;
 pub mod images;
+pub mod owner;
 pub mod probe;
 pub mod save;
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use bollard::Docker;
 use tokio::sync::Notify;
 
+use crate::docker::cleanup;
 use crate::error::{Error, Result};
 
 /// How long connecting, and a liveness ping, may take.
@@ -58,6 +59,7 @@ impl Endpoint {
         if !endpoint.answers().await {
             return Err(unreachable("it does not answer a ping".into()));
         }
+        cleanup::sweep_abandoned(&endpoint.docker).await;
         Ok(endpoint)
     }
 
