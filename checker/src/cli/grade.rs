@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use super::check::{apply_scan_flags, CONTEXT_LIMIT};
-use super::{runtime, ScanFlags};
+use super::{parallel_runtime, ScanFlags};
 use crate::docker::build::Limits;
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result};
@@ -98,7 +98,7 @@ pub fn run(args: Args) -> Result<u8> {
     }
     let total = grades.len() + todo.len();
     if !todo.is_empty() {
-        let finished = runtime()?.block_on(async {
+        let finished = parallel_runtime()?.block_on(async {
             let pool = Pool::connect(&targets).await?;
             let grader = Arc::new(Grader::new(exercise.clone(), learner, options, pool, usize::from(args.jobs)));
             grader

@@ -165,7 +165,19 @@ fn report_error(error: &Error) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-/// A multi-threaded runtime for the async edge.
+/// The async edge of a command that judges one image at a time: one thread. The work that needs
+/// a core of its own (reading the image) runs on a blocking thread; a multi-threaded runtime
+/// would only add wake-ups between its workers — 25,000 per 650 MB `docker save` stream, which
+/// cost ≈ 10 % of the stream's time on 2 cores (measured).
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::new("cannot start the async runtime").because(e))
+    build_runtime(tokio::runtime::Builder::new_current_thread())
+}
+
+/// The async edge of grading, where several submissions are judged side by side.
+pub fn parallel_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    build_runtime(tokio::runtime::Builder::new_multi_thread())
+}
+
+fn build_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Error> {
+    builder.enable_all().build().map_err(|e| Error::new("cannot start the async runtime").because(e))
 }
