@@ -178,7 +178,7 @@ pub async fn sweep_abandoned(docker: &Docker) {
     let mut abandoned: BTreeMap<String, (Owner, usize)> = BTreeMap::new();
     for labels in owned_labels(docker).await {
         let (Some(run), Some(owner)) = (labels.get(RUN_LABEL), labels.get(OWNER_LABEL).and_then(|o| Owner::parse(o))) else { continue };
-        if owner.is_abandoned(&current) {
+        if owner.is_abandoned(current) {
             abandoned.entry(run.clone()).or_insert((owner, 0)).1 += 1;
         }
     }

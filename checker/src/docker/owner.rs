@@ -7,6 +7,7 @@
 //! reused pid does not count as alive). Anything else (another host sharing the daemon, a system
 //! without `/proc`) is left alone.
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The label holding [`Owner::label`].
 pub const OWNER_LABEL: &str = "shipshape.owner";
@@ -23,8 +24,9 @@ pub struct Owner {
 
 impl Owner {
     /// This process, or `None` where `/proc` cannot say (not Linux).
-    pub fn current() -> Option<Owner> {
-        Owner::of(Path::new("/proc"), std::process::id())
+    pub fn current() -> Option<&'static Owner> {
+        static CURRENT: OnceLock<Option<Owner>> = OnceLock::new();
+        CURRENT.get_or_init(|| Owner::of(Path::new("/proc"), std::process::id())).as_ref()
     }
 
     fn of(proc: &Path, pid: u32) -> Option<Owner> {
@@ -106,11 +108,11 @@ mod tests {
     #[test]
     fn this_process_is_alive_and_a_reused_pid_or_another_boot_is_not() {
         let Some(me) = Owner::current() else { return };
-        assert!(!me.is_abandoned(&me));
+        assert!(!me.is_abandoned(me));
         let reused_pid = Owner { start: me.start + 1, ..me.clone() };
-        assert!(reused_pid.is_abandoned(&me));
+        assert!(reused_pid.is_abandoned(me));
         let earlier_boot = Owner { boot: "an-earlier-boot".into(), ..me.clone() };
-        assert!(earlier_boot.is_abandoned(&me));
+        assert!(earlier_boot.is_abandoned(me));
     }
 
     #[test]
