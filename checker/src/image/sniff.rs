@@ -145,7 +145,10 @@ fn shell_in(mut stream: impl Read) -> io::Result<ContentClass> {
     let mut buffer = vec![0; overlap + SCAN_BUFFER];
     let (mut carried, mut class) = (0, ContentClass::Elf);
     loop {
-        let read = stream.read(&mut buffer[carried..])?;
+        let read = match stream.read(&mut buffer[carried..]) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            read => read?,
+        };
         if read == 0 {
             return Ok(class);
         }
