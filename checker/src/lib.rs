@@ -22,4 +22,5 @@ pub mod record;
 pub mod report;
 pub mod scan;
 pub mod spec;
+pub mod stop;
 pub mod units;

@@ -164,21 +164,25 @@ fn step_container_exists(command: &str) -> bool {
 }
 
 #[test]
-fn ctrl_c_during_a_build_stops_it_and_leaves_nothing() {
+fn ctrl_c_or_sigterm_during_a_build_stops_it_and_leaves_nothing() {
     let Some(_docker) = docker_lock() else { return };
-    let dir = Scratch::new("interrupted", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "FROM debian:bookworm-slim\nRUN sleep 117\n")]);
-    let (child, started) = check_until_step_runs(&dir, "sleep 117");
-    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("interrupted"), "{}", stderr(&output));
-    assert!(started.elapsed().as_secs() < 60, "the build was stopped, not waited for");
-    // Nothing of the run is left: no container, no image of any stage (all carry the run label).
-    assert!(!step_container_exists("sleep 117"), "the step's container is left");
-    let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape.run"]));
-    for image in images.split_whitespace() {
-        let history = stdout(&docker(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]));
-        assert!(!history.contains("sleep 117"), "image {image} of the interrupted build is left");
+    for (signal, seconds) in [("INT", 117), ("TERM", 118)] {
+        let step = format!("sleep {seconds}");
+        let dockerfile = format!("FROM debian:bookworm-slim\nRUN {step}\n");
+        let dir = Scratch::new(&format!("interrupted-{signal}"), &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", &dockerfile)]);
+        let (child, started) = check_until_step_runs(&dir, &step);
+        std::process::Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "SIG{signal}: {}", stderr(&output));
+        assert!(stderr(&output).contains("interrupted"), "SIG{signal}: {}", stderr(&output));
+        assert!(started.elapsed().as_secs() < 60, "SIG{signal}: the build was stopped, not waited for");
+        // Nothing of the run is left: no container, no image of any stage (all carry the run label).
+        assert!(!step_container_exists(&step), "SIG{signal}: the step's container is left");
+        let images = stdout(&docker(&["images", "-aq", "--filter", "label=shipshape.run"]));
+        for image in images.split_whitespace() {
+            let history = stdout(&docker(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]));
+            assert!(!history.contains(&step), "SIG{signal}: image {image} of the interrupted build is left");
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::image::cache::LayerCache;
 use crate::pipeline::{self, BuildOptions, Judgement, FactOptions};
 use crate::report::{self, Report};
 use crate::spec::Spec;
+use crate::stop::StopSignals;
 
 /// Build contexts bigger than this are refused.
 pub(super) const CONTEXT_LIMIT: u64 = 200_000_000;
@@ -116,20 +117,21 @@ fn render(report: &Report, format: Format, dockerfile: Option<&Path>) -> String 
 }
 
 /// Connects, runs `work` as its own task with a janitor, and sweeps whatever happens to it:
-/// it finishes, fails, panics, or the user presses Ctrl-C.
+/// it finishes, fails, panics, or a signal stops it (Ctrl-C, SIGTERM, SIGHUP).
 fn with_daemon<F, Fut>(work: F) -> Result<Judgement>
 where
     F: FnOnce(bollard::Docker, Arc<Janitor>) -> Fut,
     Fut: Future<Output = Result<Judgement>> + Send + 'static,
 {
     runtime()?.block_on(async move {
+        let mut stop = StopSignals::listen()?;
         let docker = docker::connect().await?;
         cleanup::sweep_abandoned(&docker).await;
         let janitor = Arc::new(Janitor::new(docker.clone()));
         let mut task = tokio::spawn(work(docker, janitor.clone()));
         let outcome = tokio::select! {
             joined = &mut task => joined.unwrap_or_else(|e| Err(Error::new("the check crashed").because(e).action("please report this as a bug"))),
-            _ = tokio::signal::ctrl_c() => {
+            () = stop.received() => {
                 janitor.cut_short();
                 task.abort();
                 let _ = task.await;

@@ -22,6 +22,7 @@ use crate::dockerfile::image_map::ImageMap;
 use crate::dockerfile::Dockerfile;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
 use crate::exercise::SPEC_FILE;
+use crate::stop::StopSignals;
 use crate::units::format_size;
 
 #[derive(clap::Args)]
@@ -249,7 +250,7 @@ fn short_id(id: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Connects, then runs `work` until it finishes or the user presses Ctrl-C (dropping a save's
+/// Connects, then runs `work` until it finishes or a signal stops it (dropping a save's
 /// half-written file on the way out).
 fn with_docker<T, F, Fut>(work: F) -> Result<T>
 where
@@ -257,10 +258,11 @@ where
     Fut: Future<Output = Result<T>>,
 {
     runtime()?.block_on(async move {
+        let mut stop = StopSignals::listen()?;
         let docker = docker::connect().await?;
         tokio::select! {
             outcome = work(docker) => outcome,
-            _ = tokio::signal::ctrl_c() => Err(Error::new("interrupted").action("nothing half-written was kept; run the command again when ready")),
+            () = stop.received() => Err(Error::new("interrupted").action("nothing half-written was kept; run the command again when ready")),
         }
     })
 }

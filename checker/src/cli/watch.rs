@@ -17,7 +17,6 @@ use colored::Colorize;
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::process::{Child, Command};
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::{sleep_until, Instant};
 
@@ -27,6 +26,7 @@ use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Context, Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::progress::Progress;
+use crate::stop::StopSignals;
 
 /// A check starts this long after the last change of a burst (editors write several times).
 const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -103,14 +103,14 @@ struct Watch {
 
 impl Watch {
     async fn run(&mut self, first: Exercise, mut received: UnboundedReceiver<Input>) -> Result<u8> {
-        let mut interrupt = signal(SignalKind::interrupt()).context(|| "cannot catch Ctrl-C".into())?;
+        let mut stop = StopSignals::listen()?;
         self.switch_to(first).await?;
         let mut due: Option<Instant> = None;
         loop {
             tokio::select! {
-                // Ctrl-C first: the check it also interrupted is not worth a report.
+                // A signal first: the check that Ctrl-C also interrupted is not worth a report.
                 biased;
-                _ = interrupt.recv() => break,
+                () = stop.received() => break,
                 status = finished(&mut self.check) => {
                     self.check = None;
                     self.report(status);

@@ -3,7 +3,7 @@
 //!
 //! What must hold: one submission never stops or changes another: its problems, a panic included,
 //! become its own `error` grade, and a submission whose endpoint dies moves to another endpoint;
-//! Ctrl-C (or SIGTERM) stops every task and sweeps every janitor still open before returning.
+//! Ctrl-C, SIGTERM or SIGHUP ([`StopSignals`]) stops every task and sweeps every janitor still open before returning.
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -23,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::pipeline::{self, BuildOptions};
 use crate::report::Report;
+use crate::stop::StopSignals;
 
 /// How long one janitor's sweep may take before the run moves on.
 const SWEEP_WITHIN: Duration = Duration::from_secs(120);
@@ -52,8 +52,7 @@ impl Grader {
     /// Grades every submission, handing each grade to `done` as it comes (on this task, in the
     /// order they finish). An error from `done`, or a signal, stops the run after the sweep.
     pub async fn run(self: Arc<Self>, submissions: Vec<Submission>, mut done: impl FnMut(&Grade) -> Result<()>) -> Result<Finished> {
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_error)?;
-        let mut terminate = signal(SignalKind::terminate()).map_err(signal_error)?;
+        let mut stop = StopSignals::listen()?;
         let mut tasks = JoinSet::new();
         for submission in submissions {
             tasks.spawn(self.clone().grade_caught(submission));
@@ -62,8 +61,7 @@ impl Grader {
         let stopped = loop {
             let joined = tokio::select! {
                 joined = tasks.join_next() => joined,
-                _ = interrupt.recv() => break Some(interrupted()),
-                _ = terminate.recv() => break Some(interrupted()),
+                () = stop.received() => break Some(interrupted()),
             };
             match joined {
                 None => break None,
@@ -150,10 +148,6 @@ impl Grader {
 
 fn interrupted() -> Error {
     Error::new("interrupted").action("the containers and images this run made were removed; run the same command again to grade the rest")
-}
-
-fn signal_error(cause: std::io::Error) -> Error {
-    Error::new("cannot listen for Ctrl-C").because(cause)
 }
 
 /// The open janitors, by student, with the endpoint each works on. Their builds share one label,
