@@ -3,7 +3,8 @@
 //!
 //! What must hold: one submission never stops or changes another: its problems, a panic included,
 //! become its own `error` grade, and a submission whose endpoint dies moves to another endpoint;
-//! Ctrl-C, SIGTERM or SIGHUP ([`StopSignals`]) stops every task and sweeps every janitor still open before returning.
+//! Ctrl-C, SIGTERM or SIGHUP ([`StopSignals`]) stops every task and sweeps every janitor still
+//! open before returning.
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
