@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::models::{ContainerSummary, ImageSummary};
 use bollard::Docker;
 
 use super::owner::{Owner, OWNER_LABEL};
@@ -153,36 +154,39 @@ impl Janitor {
     }
 
     async fn labelled_containers(&self) -> Vec<String> {
-        let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", self.run_id)])]);
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
-        match self.docker.list_containers(Some(options)).await {
-            Ok(containers) => containers.into_iter().filter_map(|c| c.id).collect(),
-            Err(_) => Vec::new(),
-        }
+        containers_labelled(&self.docker, format!("{RUN_LABEL}={}", self.run_id)).await.into_iter().filter_map(|c| c.id).collect()
     }
 
     async fn labelled_images(&self) -> Vec<String> {
-        let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", self.run_id)])]);
-        let options = ListImagesOptionsBuilder::default().all(true).filters(&filters).build();
-        match self.docker.list_images(Some(options)).await {
-            Ok(images) => images.into_iter().map(|i| i.id).collect(),
-            Err(_) => Vec::new(),
-        }
+        images_labelled(&self.docker, format!("{RUN_LABEL}={}", self.run_id)).await.into_iter().map(|i| i.id).collect()
     }
+}
+
+/// Every container, stopped ones too, with `label` (`KEY` or `KEY=VALUE`); none when the daemon
+/// does not answer (the sweep then has nothing more it could do).
+async fn containers_labelled(docker: &Docker, label: String) -> Vec<ContainerSummary> {
+    let filters = HashMap::from([("label", vec![label])]);
+    docker.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await.unwrap_or_default()
+}
+
+/// Every image, intermediate ones too, with `label`; as [`containers_labelled`].
+async fn images_labelled(docker: &Docker, label: String) -> Vec<ImageSummary> {
+    let filters = HashMap::from([("label", vec![label])]);
+    docker.list_images(Some(ListImagesOptionsBuilder::default().all(true).filters(&filters).build())).await.unwrap_or_default()
 }
 
 /// Removes what runs of this host that no longer exist left behind (killed before their sweep:
 /// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone.
 pub async fn sweep_abandoned(docker: &Docker) {
     let Some(current) = Owner::current() else { return };
-    let mut abandoned: BTreeMap<String, (Owner, usize)> = BTreeMap::new();
+    let mut runs: BTreeMap<(String, String), usize> = BTreeMap::new();
     for labels in owned_labels(docker).await {
-        let (Some(run), Some(owner)) = (labels.get(RUN_LABEL), labels.get(OWNER_LABEL).and_then(|o| Owner::parse(o))) else { continue };
-        if owner.is_abandoned(current) {
-            abandoned.entry(run.clone()).or_insert((owner, 0)).1 += 1;
+        if let (Some(run), Some(owner)) = (labels.get(RUN_LABEL), labels.get(OWNER_LABEL)) {
+            *runs.entry((run.clone(), owner.clone())).or_default() += 1;
         }
     }
-    for (run, (owner, count)) in abandoned {
+    for ((run, owner), count) in runs {
+        let Some(owner) = Owner::parse(&owner).filter(|owner| owner.is_abandoned(current)) else { continue };
         eprintln!("note: removing {count} container(s) and image(s) left by an interrupted Shipshape run (process {}, {RUN_LABEL}={run})", owner.pid);
         Janitor::for_label(docker.clone(), &run).sweep().await;
     }
@@ -190,11 +194,7 @@ pub async fn sweep_abandoned(docker: &Docker) {
 
 /// The labels of every container and image that carries an owner.
 async fn owned_labels(docker: &Docker) -> Vec<HashMap<String, String>> {
-    let filters = HashMap::from([("label", vec![OWNER_LABEL.to_string()])]);
-    let containers = docker.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()));
-    let images = docker.list_images(Some(ListImagesOptionsBuilder::default().all(true).filters(&filters).build()));
-    let (containers, images) = futures_util::join!(containers, images);
-    let containers = containers.unwrap_or_default().into_iter().filter_map(|c| c.labels);
-    let images = images.unwrap_or_default().into_iter().map(|i| i.labels);
-    containers.chain(images).collect()
+    let (containers, images) = futures_util::join!(containers_labelled(docker, OWNER_LABEL.into()), images_labelled(docker, OWNER_LABEL.into()));
+    let containers = containers.into_iter().filter_map(|c| c.labels);
+    containers.chain(images.into_iter().map(|i| i.labels)).collect()
 }

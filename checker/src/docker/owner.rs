@@ -26,17 +26,14 @@ impl Owner {
     /// This process, or `None` where `/proc` cannot say (not Linux).
     pub fn current() -> Option<&'static Owner> {
         static CURRENT: OnceLock<Option<Owner>> = OnceLock::new();
-        CURRENT.get_or_init(|| Owner::of(Path::new("/proc"), std::process::id())).as_ref()
-    }
-
-    fn of(proc: &Path, pid: u32) -> Option<Owner> {
-        let read = |relative: &str| std::fs::read_to_string(proc.join(relative)).ok().map(|s| s.trim().to_string());
-        Some(Owner {
-            host: read("sys/kernel/hostname")?,
-            boot: read("sys/kernel/random/boot_id")?,
-            pid,
-            start: start_time(&read(&format!("{pid}/stat"))?)?,
-        })
+        CURRENT
+            .get_or_init(|| {
+                let read = |path: &str| std::fs::read_to_string(path).ok().map(|s| s.trim().to_string());
+                let pid = std::process::id();
+                let start = start_of(Path::new("/proc"), pid)?;
+                Some(Owner { host: read("/proc/sys/kernel/hostname")?, boot: read("/proc/sys/kernel/random/boot_id")?, pid, start })
+            })
+            .as_ref()
     }
 
     /// `HOST/BOOT/PID/START`: none of the parts can hold a `/`.
@@ -67,11 +64,16 @@ impl Owner {
         if self.boot != current.boot {
             return true;
         }
-        match Owner::of(proc, self.pid) {
-            Some(now) => now.start != self.start,
+        match start_of(proc, self.pid) {
+            Some(start) => start != self.start,
             None => !proc.join(self.pid.to_string()).exists(),
         }
     }
+}
+
+/// When process `pid` started, or `None` when its `stat` cannot be read.
+fn start_of(proc: &Path, pid: u32) -> Option<u64> {
+    start_time(&std::fs::read_to_string(proc.join(format!("{pid}/stat"))).ok()?)
 }
 
 /// Field 22 of `/proc/PID/stat`. The command name (field 2) sits in parentheses and may itself
@@ -118,9 +120,7 @@ mod tests {
     #[test]
     fn a_pid_that_no_longer_exists_is_abandoned_but_another_host_is_never_judged() {
         let proc = std::env::temp_dir().join(format!("shipshape-owner-proc-{}", std::process::id()));
-        std::fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
-        std::fs::write(proc.join("sys/kernel/hostname"), "lab-07\n").unwrap();
-        std::fs::write(proc.join("sys/kernel/random/boot_id"), "b1\n").unwrap();
+        std::fs::create_dir_all(&proc).unwrap();
         let current = owner("lab-07", "b1", 1, 1);
         assert!(owner("lab-07", "b1", 31337, 5).is_abandoned_in(&current, &proc));
         assert!(!owner("lab-08", "b0", 31337, 5).is_abandoned_in(&current, &proc));

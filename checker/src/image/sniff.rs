@@ -121,18 +121,6 @@ pub fn sniff(content: &mut impl Read, size: u64) -> io::Result<Sniffed> {
     Ok(Sniffed { class, go: gobuild::parse(&tap.kept) })
 }
 
-/// The longest signature: a match can straddle two reads by one byte less than this.
-const LONGEST_SIGNATURE: usize = {
-    let (mut index, mut longest) = (0, 0);
-    while index < SIGNATURES.len() {
-        if SIGNATURES[index].0.len() > longest {
-            longest = SIGNATURES[index].0.len();
-        }
-        index += 1;
-    }
-    longest
-};
-
 /// How much of a file is searched at a time.
 const SCAN_BUFFER: usize = 64 * 1024;
 
@@ -141,7 +129,8 @@ const SCAN_BUFFER: usize = 64 * 1024;
 /// steps its automaton byte by byte, several times slower); each buffer keeps the previous one's
 /// last bytes for a signature split between two reads.
 fn shell_in(mut stream: impl Read) -> io::Result<ContentClass> {
-    let overlap = LONGEST_SIGNATURE - 1;
+    // A signature can straddle two reads by one byte less than the longest.
+    let overlap = SIGNATURES.iter().map(|(signature, _)| signature.len()).max().unwrap_or(1) - 1;
     let mut buffer = vec![0; overlap + SCAN_BUFFER];
     let (mut carried, mut class) = (0, ContentClass::Elf);
     loop {

@@ -150,24 +150,16 @@ fn decade_label(decade: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::figures::{Database, Sample, Setup};
+    use crate::measure::figures::Sample;
 
     fn figures(sizes: &[(u64, u64)]) -> Figures {
         let sample = |size| Sample {
             size,
             findings: None,
         };
-        Figures {
-            setup: Setup {
-                date: "2026-01-01".into(),
-                cores: 2,
-                image_map: None,
-                database: Database {
-                    hash: "sha256:a".into(),
-                    records: 1,
-                },
-            },
-            exercises: sizes
+        Figures::for_tests(
+            "sha256:a",
+            sizes
                 .iter()
                 .enumerate()
                 .map(|(n, &(starter, solution))| Exercise {
@@ -178,7 +170,7 @@ mod tests {
                     solution: sample(solution),
                 })
                 .collect(),
-        }
+        )
     }
 
     #[test]

@@ -219,6 +219,26 @@ fn findings_drift(
 }
 
 #[cfg(test)]
+impl Figures {
+    /// Figures of `exercises`, measured on a made-up day with a 23-record database `hash`.
+    pub(crate) fn for_tests(hash: &str, exercises: Vec<Exercise>) -> Figures {
+        let database = Database {
+            hash: hash.into(),
+            records: 23,
+        };
+        Figures {
+            setup: Setup {
+                date: "2026-01-01".into(),
+                cores: 2,
+                image_map: None,
+                database,
+            },
+            exercises,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -230,17 +250,9 @@ mod tests {
                 ..Findings::default()
             }),
         };
-        Figures {
-            setup: Setup {
-                date: "2026-01-01".into(),
-                cores: 2,
-                image_map: None,
-                database: Database {
-                    hash: hash.into(),
-                    records: 23,
-                },
-            },
-            exercises: exercises
+        Figures::for_tests(
+            hash,
+            exercises
                 .iter()
                 .map(|&(name, size, high)| Exercise {
                     name: name.into(),
@@ -250,7 +262,7 @@ mod tests {
                     solution: sample(size / 10, high.map(|_| 0)),
                 })
                 .collect(),
-        }
+        )
     }
 
     #[test]
