@@ -32,11 +32,7 @@ impl Origins {
         let layers = (0..image.layers.len())
             .map(|index| {
                 let history = image.layers[index].history;
-                Origin {
-                    layer: index,
-                    instruction: image.layer_instruction(index),
-                    line: history.and_then(|h| lines.get(h).copied().flatten()),
-                }
+                Origin { layer: index, instruction: image.layer_instruction(index), line: history.and_then(|h| lines.get(h).copied().flatten()) }
             })
             .collect();
         Origins { layers, history_lines: lines }
@@ -88,11 +84,7 @@ fn align_from_end<A: AsRef<str>, B: AsRef<str>>(a: &[A], b: &[B]) -> Vec<(usize,
     let mut best = vec![vec![0u32; m + 1]; n + 1];
     for i in 1..=n {
         for j in 1..=m {
-            best[i][j] = if a[i - 1].as_ref() == b[j - 1].as_ref() {
-                best[i - 1][j - 1] + 1
-            } else {
-                best[i - 1][j].max(best[i][j - 1])
-            };
+            best[i][j] = if a[i - 1].as_ref() == b[j - 1].as_ref() { best[i - 1][j - 1] + 1 } else { best[i - 1][j].max(best[i][j - 1]) };
         }
     }
     let (mut i, mut j, mut pairs) = (n, m, Vec::new());

@@ -14,8 +14,8 @@ use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::image::archive::{read_archive, ReadPlan};
-use crate::image::secrets::SecretSearch;
 use crate::image::cache::LayerCache;
+use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
 use crate::scan::{self, db::Database};
@@ -59,9 +59,7 @@ enum Target<'a> {
 /// Builds `dockerfile_path` in the exercise's context and judges the result.
 pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile_path: &Path, options: &BuildOptions) -> Result<Judgement> {
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
-        Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display()))
-            .because(e)
-            .action("check the path, or pass --dockerfile FILE")
+        Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
     let (dockerfile, build) = match Dockerfile::parse(&text) {
         Ok(dockerfile) => {
@@ -173,7 +171,8 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options
             .action("check the database records named above (`shipshape db info`), or re-import a correct copy"));
     }
     let info = database.info();
-    record.database = Some(DatabaseSummary { hash: info.hash.clone(), records: info.records, written_at: info.written_at_rfc3339(), age_days: info.age_days() });
+    record.database =
+        Some(DatabaseSummary { hash: info.hash.clone(), records: info.records, written_at: info.written_at_rfc3339(), age_days: info.age_days() });
     record.findings = matches.findings;
     Ok(Some(record))
 }

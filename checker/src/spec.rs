@@ -110,11 +110,8 @@ impl Spec {
     }
 
     pub fn parse(text: &str) -> Result<Spec> {
-        let raw: RawSpec = toml::from_str(text).map_err(|e| {
-            Error::new(e.message().to_string())
-                .because(e.to_string().trim())
-                .action("fix the spec; its format is documented in docs/spec.md")
-        })?;
+        let raw: RawSpec = toml::from_str(text)
+            .map_err(|e| Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in docs/spec.md"))?;
         let exercise = raw.exercise.unwrap_or_default();
         let mut requirements = Vec::new();
         for check in checks::registry() {
@@ -157,9 +154,7 @@ fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta) -> toml
 
 fn requirement(check: &'static dyn Check, value: &toml::Value) -> Result<Requirement> {
     let id = check.meta().id;
-    let bad = |message: String| {
-        Error::new(format!("[checks.{id}]: {message}")).action(format!("see `shipshape explain {id}` for its settings"))
-    };
+    let bad = |message: String| Error::new(format!("[checks.{id}]: {message}")).action(format!("see `shipshape explain {id}` for its settings"));
     let mut settings = match value {
         toml::Value::Table(table) => table.clone(),
         _ => return Err(bad("must be a table, like [checks.size] with max = \"150 MB\"".into())),
@@ -190,10 +185,8 @@ mod tests {
 
     #[test]
     fn a_valid_spec_loads_in_registry_order() {
-        let spec = Spec::parse(
-            "[exercise]\ntitle = \"t\"\nstarter-fails = [\"size\"]\n[checks.non-root]\n[checks.size]\nmax = \"150 MB\"\nweight = 2\n",
-        )
-        .unwrap();
+        let spec =
+            Spec::parse("[exercise]\ntitle = \"t\"\nstarter-fails = [\"size\"]\n[checks.non-root]\n[checks.size]\nmax = \"150 MB\"\nweight = 2\n").unwrap();
         let ids: Vec<&str> = spec.requirements.iter().map(|r| r.check.meta().id).collect();
         assert_eq!(ids, ["size", "non-root"]);
         assert_eq!(spec.requirement("size").unwrap().weight, 2);

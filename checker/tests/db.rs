@@ -149,10 +149,7 @@ fn imports_a_folder_and_a_zip() {
     assert_eq!(affected.ranges[0].events, [Event::Introduced("1.0.0".into()), Event::Fixed("1.2.6".into())]);
 
     let (zlib, entry) = db.affected(&debian12(), "zlib").next().expect("zlib in Debian:12");
-    assert_eq!(
-        (zlib.upstream.as_slice(), entry.ranges[0].events.as_slice()),
-        (&["CVE-2023-45853".to_string()][..], &[Event::Introduced("0".into())][..])
-    );
+    assert_eq!((zlib.upstream.as_slice(), entry.ranges[0].events.as_slice()), (&["CVE-2023-45853".to_string()][..], &[Event::Introduced("0".into())][..]));
     assert_eq!(entry.label.as_deref(), Some("not yet assigned"));
     assert!(zlib.summary.starts_with("MiniZip in zlib through 1.3"));
     assert!(db.affected(&Ecosystem::Debian("11".into()), "zlib").next().is_none(), "a Debian 12 record says nothing of Debian 11");
@@ -380,11 +377,7 @@ fn update_errors_are_clear_and_leave_the_database_alone() {
 
     let unknown = shipshape(&["db", "update", "--ecosystem", "crates.io", "--db-dir", dir]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(
-        stderr(&unknown).contains("unknown ecosystem `crates.io`") && stderr(&unknown).contains("Debian, npm, PyPI, Go, Alpine"),
-        "{}",
-        stderr(&unknown)
-    );
+    assert!(stderr(&unknown).contains("unknown ecosystem `crates.io`") && stderr(&unknown).contains("Debian, npm, PyPI, Go, Alpine"), "{}", stderr(&unknown));
 
     assert_eq!(open(dbdir.path()).hash(), before);
 }
@@ -402,11 +395,7 @@ fn the_database_folder_comes_from_the_environment() {
     let info = shipshape_with(&["db", "info"], &[("XDG_CACHE_HOME", &xdg), ("HOME", home.path())]);
     assert!(stderr(&info).contains(&format!("no vulnerability database in {}", xdg.join("shipshape/db").display())), "{}", stderr(&info));
     let info = shipshape_with(&["db", "info"], &[("HOME", home.path())]);
-    assert!(
-        stderr(&info).contains(&format!("no vulnerability database in {}", home.path().join(".cache/shipshape/db").display())),
-        "{}",
-        stderr(&info)
-    );
+    assert!(stderr(&info).contains(&format!("no vulnerability database in {}", home.path().join(".cache/shipshape/db").display())), "{}", stderr(&info));
 }
 
 /// 20,000 generated records load in well under half a second (asserted in release builds).
@@ -444,17 +433,8 @@ fn shipshape(args: &[&str]) -> Output {
 /// variables (so the user's real cache is never touched).
 fn shipshape_with(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_shipshape"));
-    for name in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "SHIPSHAPE_OSV_URL",
-        "SHIPSHAPE_DB_DIR",
-        "XDG_CACHE_HOME",
-    ] {
+    for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "SHIPSHAPE_OSV_URL", "SHIPSHAPE_DB_DIR", "XDG_CACHE_HOME"]
+    {
         command.env_remove(name);
     }
     command.envs(env.iter().copied()).args(args).output().unwrap()

@@ -88,16 +88,24 @@ impl Fixture {
     fn class(name: &str) -> Fixture {
         let fixture = Fixture::new(name);
         let m = fixture.marker.clone();
-        fixture.write("class/alice/Dockerfile", &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"));
+        fixture.write(
+            "class/alice/Dockerfile",
+            &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"),
+        );
         fixture.write(
             "class/bob/Dockerfile",
-            &format!("FROM gcr.io/distroless/static-debian12\nLABEL grade.test={m}\nCOPY --from=busybox:1.36 /bin/busybox /bin/sh\nCOPY hello.txt /hello.txt\n"),
+            &format!(
+                "FROM gcr.io/distroless/static-debian12\nLABEL grade.test={m}\nCOPY --from=busybox:1.36 /bin/busybox /bin/sh\nCOPY hello.txt /hello.txt\n"
+            ),
         );
         fixture.write("class/carol/Dockerfile", &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY missing.txt /\n"));
         fixture.write("class/dave/notes.txt", "see alice\n");
         std::os::unix::fs::symlink("../alice/Dockerfile", fixture.path("class/dave/Dockerfile")).unwrap();
         fixture.write("class/erin/README.md", "I forgot the Dockerfile\n");
-        fixture.write("class/frank/Dockerfile", &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"));
+        fixture.write(
+            "class/frank/Dockerfile",
+            &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"),
+        );
         fixture.write("class/frank/exercise.toml", "[checks.builds]\n");
         fixture
     }
@@ -173,14 +181,8 @@ fn grades_a_class_writes_every_output_and_resumes() {
     assert_eq!(output.status.code(), Some(1), "some submissions fail; stderr:\n{stderr}");
     let class = fixture.json("class.json");
     let grades = students(&class);
-    let expected = [
-        ("alice", ("pass", 7)),
-        ("bob", ("fail", 4)),
-        ("carol", ("fail", 0)),
-        ("dave", ("error", 0)),
-        ("erin", ("error", 0)),
-        ("frank", ("pass", 7)),
-    ];
+    let expected =
+        [("alice", ("pass", 7)), ("bob", ("fail", 4)), ("carol", ("fail", 0)), ("dave", ("error", 0)), ("erin", ("error", 0)), ("frank", ("pass", 7))];
     for (student, (status, earned)) in expected {
         assert_eq!(summary(&grades[student]), (status.to_string(), earned, 7), "{student}: {}", grades[student]);
     }
@@ -238,10 +240,16 @@ fn grades_a_class_writes_every_output_and_resumes() {
     assert!(annotations.trim_end().ends_with("shipshape exercise: failed, 4/7 points"), "{annotations}");
 
     let table = text(&fixture.grade(&[]).stdout);
-    assert!(table.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["bob", "FAIL", "4/7", "pass", "pass", "FAIL", "FAIL", "pass", "3.859", "MB"]), "{table}");
+    assert!(
+        table.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["bob", "FAIL", "4/7", "pass", "pass", "FAIL", "FAIL", "pass", "3.859", "MB"]),
+        "{table}"
+    );
 
     // A changed submission is graded again; the others are kept. --restart grades all again.
-    fixture.write("class/carol/Dockerfile", &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={}\nCOPY hello.txt /\nUSER 65532\n", fixture.marker));
+    fixture.write(
+        "class/carol/Dockerfile",
+        &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={}\nCOPY hello.txt /\nUSER 65532\n", fixture.marker),
+    );
     let fixed = fixture.grade(&["--format", "json"]);
     let fixed_err = text(&fixed.stderr);
     assert!(fixed_err.contains("resuming: 5 submission(s)") && fixed_err.contains("grading carol") && !fixed_err.contains("grading alice"), "{fixed_err}");
@@ -296,7 +304,16 @@ fn chromium() -> Option<PathBuf> {
 
 fn chromium_run(chromium: &Path, profile: &Path, args: &[&str]) -> String {
     let output = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .output()
@@ -413,7 +430,11 @@ impl SecondDaemon {
         let second = SecondDaemon { base, host, daemon };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !second.docker(&["info"]).status.success() {
-            assert!(Instant::now() < deadline, "the second dockerd did not come up: {}", std::fs::read_to_string(format!("{}.log", second.base)).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "the second dockerd did not come up: {}",
+                std::fs::read_to_string(format!("{}.log", second.base)).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(300));
         }
         second
@@ -454,7 +475,8 @@ impl Drop for SecondDaemon {
         }
         let root = format!("{}-root", self.base);
         let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-        let mut ours: Vec<&str> = mounts.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|m| m.starts_with(&root) || m.starts_with(&exec_root)).collect();
+        let mut ours: Vec<&str> =
+            mounts.lines().filter_map(|l| l.split_whitespace().nth(1)).filter(|m| m.starts_with(&root) || m.starts_with(&exec_root)).collect();
         ours.sort_by_key(|m| std::cmp::Reverse(m.len()));
         for mount in ours {
             let _ = Command::new("umount").args(["-l", mount]).status();
@@ -519,7 +541,12 @@ fn two_daemons_share_the_class_and_one_dying_moves_its_work() {
     assert!(second.docker(&["images", "-aq", "--filter", &format!("label=grade.test={}", fixture.marker)]).stdout.is_empty(), "swept on the second daemon too");
 
     // Again from scratch; the second daemon dies in the middle of a build.
-    let mut child = fixture.command(&["--restart", "--jobs", "2", "--docker-host", &main, "--docker-host", &other, "--format", "json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = fixture
+        .command(&["--restart", "--jobs", "2", "--docker-host", &main, "--docker-host", &other, "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let lines = stderr_lines(&mut child);
     let mut seen = Vec::new();
     let on_second = format!(" on {}", second.host);

@@ -232,7 +232,9 @@ fn doctor_finds_the_engine_the_images_and_the_database() {
     assert!(lines[1].starts_with("ok    storage driver "), "{stdout}");
     assert!(lines[2].contains("free disk in "), "{stdout}");
     assert!(
-        lines.contains(&"ok    image gcr.io/distroless/static-debian12:nonroot (mapped to shipshape.test/distroless/static-debian12:nonroot) for 01-static, 02-second"),
+        lines.contains(
+            &"ok    image gcr.io/distroless/static-debian12:nonroot (mapped to shipshape.test/distroless/static-debian12:nonroot) for 01-static, 02-second"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("ok    vulnerability database ") && stdout.contains(" days old)"), "{stdout}");
@@ -248,10 +250,7 @@ fn doctor_finds_the_engine_the_images_and_the_database() {
     let output = doctor();
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
-    assert!(
-        stdout.contains("todo  image shipshape.test/not-there:1 for 03-missing: not in the daemon → `docker pull shipshape.test/not-there:1`"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("todo  image shipshape.test/not-there:1 for 03-missing: not in the daemon → `docker pull shipshape.test/not-there:1`"), "{stdout}");
     assert!(stdout.contains("skip  base images of exercises/03-missing/solution/Dockerfile: cannot read it"), "{stdout}");
 }
 
@@ -266,7 +265,10 @@ fn doctor_without_a_daemon_says_what_to_do() {
     assert!(lines[0].starts_with("todo  Docker engine: cannot reach the Docker daemon at unix:///nonexistent/docker.sock"), "{stdout}");
     assert!(lines[0].contains("→ start the daemon"), "{stdout}");
     assert_eq!(lines[1], "skip  storage driver, free disk and base images: they need the Docker engine");
-    assert!(lines[2].starts_with("todo  vulnerability database: no vulnerability database in ") && lines[2].contains("→ run `shipshape db update`"), "{stdout}");
+    assert!(
+        lines[2].starts_with("todo  vulnerability database: no vulnerability database in ") && lines[2].contains("→ run `shipshape db update`"),
+        "{stdout}"
+    );
     assert_eq!(lines[3], "2 things need doing: see the lines marked todo.");
 }
 

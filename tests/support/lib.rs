@@ -63,7 +63,8 @@ pub fn test_db() -> PathBuf {
     DB.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("shipshape-test-db-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let output = Command::new(shipshape_bin()).current_dir(root()).args(["db", "import", "tests/vulndb", "--db-dir"]).arg(&dir).output().expect("shipshape runs");
+        let output =
+            Command::new(shipshape_bin()).current_dir(root()).args(["db", "import", "tests/vulndb", "--db-dir"]).arg(&dir).output().expect("shipshape runs");
         assert!(output.status.success(), "importing tests/vulndb failed: {}", String::from_utf8_lossy(&output.stderr));
         dir
     })

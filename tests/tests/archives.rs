@@ -2,20 +2,25 @@
 //! OCI-layout archives with gzip layers made by skopeo from the stand-ins.
 use shipshape_course_tests::*;
 
-const SPEC: &str = "[checks.size]\nmax = \"100 MB\"\n[checks.non-root]\n[checks.no-shell]\n[checks.no-package-manager]\n[checks.no-build-tools]\n[checks.runs]\nhttp = {}\n";
+const SPEC: &str =
+    "[checks.size]\nmax = \"100 MB\"\n[checks.non-root]\n[checks.no-shell]\n[checks.no-package-manager]\n[checks.no-build-tools]\n[checks.runs]\nhttp = {}\n";
 
 #[test]
 fn dive_test_image_matches_dives_figures() {
     let spec = Scratch::new("dive", &[("spec.toml", SPEC)]);
     let archive = fixture("dive/test-docker-image.tar").display().to_string();
     // No daemon is needed: point DOCKER_HOST nowhere to prove it.
-    let output = shipshape_with_env(&["check", "--archive", &archive, "--spec", &spec.path("spec.toml"), "--format", "json"], &[("DOCKER_HOST", "unix:///nonexistent.sock")]);
+    let output = shipshape_with_env(
+        &["check", "--archive", &archive, "--spec", &spec.path("spec.toml"), "--format", "json"],
+        &[("DOCKER_HOST", "unix:///nonexistent.sock")],
+    );
     let report = report(&output);
     // PROVENANCE.md: busybox base plus 13 layers; dive's test asserts size 1220598 bytes.
     assert_eq!(report["image"]["layers"], 14);
     assert_eq!(report["image"]["size"], 1_220_598);
     let statuses = statuses(&report);
-    let expect = [("size", "pass"), ("non-root", "fail"), ("no-shell", "fail"), ("no-package-manager", "fail"), ("no-build-tools", "pass"), ("runs", "skipped")];
+    let expect =
+        [("size", "pass"), ("non-root", "fail"), ("no-shell", "fail"), ("no-package-manager", "fail"), ("no-build-tools", "pass"), ("runs", "skipped")];
     assert_eq!(statuses, expect.map(|(a, b)| (a.to_string(), b.to_string())));
     // The busybox base layer is where the shell comes from, with the instruction that added it.
     let shell = &report["checks"][2]["evidence"][0];
@@ -36,7 +41,8 @@ fn a_gzipped_docker_save_reads_the_same() {
 /// gzip through the system's gzip (no compression crate needed in the tests).
 fn flate(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    let mut child = std::process::Command::new("gzip").arg("-c").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().expect("gzip");
+    let mut child =
+        std::process::Command::new("gzip").arg("-c").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().expect("gzip");
     let mut stdin = child.stdin.take().unwrap();
     let input = bytes.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));

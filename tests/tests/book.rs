@@ -58,51 +58,32 @@ fn the_published_measurements_still_hold() {
 fn the_built_book_shows_requirements_and_finds_checks_in_a_browser() {
     let Some(chromium) = chromium() else { return };
     let html = Scratch::new("book-html", &[]);
-    let built = Command::new(book_bin())
-        .args(["build", "--dest"])
-        .arg(&html.dir)
-        .output()
-        .expect("shipshape-book runs");
+    let built = Command::new(book_bin()).args(["build", "--dest"]).arg(&html.dir).output().expect("shipshape-book runs");
     assert!(built.status.success(), "the book does not build: {}", stderr(&built));
     let page = format!("{}/{EXERCISE_PAGE}", serve(html.dir.clone()));
 
     let dom = headless(&chromium, &["--dump-dom"], &page);
     let table = element_after(&dom, r#"id="requirements""#, "<table", "</table>");
-    assert!(
-        table.contains(&format!(r#"href="checks/{CHECK}.html""#)),
-        "the requirements table links {CHECK}:\n{table}"
-    );
+    assert!(table.contains(&format!(r#"href="checks/{CHECK}.html""#)), "the requirements table links {CHECK}:\n{table}");
 
     let dom = headless(&chromium, &["--dump-dom"], &format!("{page}?search={CHECK}"));
     let results = element_after(&dom, r#"id="mdbook-searchresults""#, "", "</ul>");
-    assert!(
-        results.contains(&format!(r#"href="checks/{CHECK}.html?"#)),
-        "searching `{CHECK}` finds its check page:\n{results}"
-    );
+    assert!(results.contains(&format!(r#"href="checks/{CHECK}.html?"#)), "searching `{CHECK}` finds its check page:\n{results}");
 
     let screenshot = root().join("target/test-output/book-exercise.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).expect("create target/test-output");
     let _ = std::fs::remove_file(&screenshot);
-    headless(
-        &chromium,
-        &["--window-size=1280,3200", &format!("--screenshot={}", screenshot.display())],
-        &page,
-    );
+    headless(&chromium, &["--window-size=1280,3200", &format!("--screenshot={}", screenshot.display())], &page);
     let png = std::fs::read(&screenshot).unwrap_or_default();
     assert!(png.starts_with(b"\x89PNG"), "no screenshot in {}", screenshot.display());
 }
 
 /// Debian's `chromium` on PATH; `None` (skip) when it is missing and not required.
 fn chromium() -> Option<PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join("chromium"))
-        .find(|path| path.is_file());
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|dir| dir.join("chromium")).find(|path| path.is_file());
     let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
     if found.is_none() {
-        assert!(
-            !required,
-            "SHIPSHAPE_REQUIRE_DOCKER=1 but there is no `chromium` on PATH: apt-get install -y chromium"
-        );
+        assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but there is no `chromium` on PATH: apt-get install -y chromium");
         eprintln!("skipping: no `chromium` on PATH (apt-get install -y chromium)");
     }
     found
@@ -111,10 +92,7 @@ fn chromium() -> Option<PathBuf> {
 /// Runs headless Chromium with `args` on `url`, with a fresh profile, and returns its stdout.
 fn headless(chromium: &Path, args: &[&str], url: &str) -> String {
     static RUN: AtomicUsize = AtomicUsize::new(0);
-    let run = Scratch::new(
-        &format!("chromium-{}", RUN.fetch_add(1, Ordering::Relaxed)),
-        &[("out.html", ""), ("err.txt", "")],
-    );
+    let run = Scratch::new(&format!("chromium-{}", RUN.fetch_add(1, Ordering::Relaxed)), &[("out.html", ""), ("err.txt", "")]);
     let file = |name: &str| std::fs::OpenOptions::new().write(true).open(run.dir.join(name)).expect("open output file");
     let mut child = Command::new(chromium)
         .args(CHROMIUM_FLAGS)
@@ -182,10 +160,7 @@ fn answer(mut stream: TcpStream, dir: &Path) {
         Some(file) => ("200 OK", content_type(&file), std::fs::read(&file).unwrap_or_default()),
         None => ("404 Not Found", "text/plain", b"not found".to_vec()),
     };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
+    let head = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
     let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));
 }
 

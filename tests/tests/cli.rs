@@ -128,7 +128,13 @@ fn a_dockerfile_that_does_not_parse_fails_builds() {
 #[test]
 fn judging_an_existing_image_by_reference() {
     let Some(_docker) = docker_lock() else { return };
-    let spec = Scratch::new("by-ref", &[("spec.toml", "[checks.non-root]\n[checks.no-shell]\n[checks.builds]\n[checks.multi-stage]\n[checks.runs]\ncommand = { args = [\"/nope\"], exit-code = 0 }\n")]);
+    let spec = Scratch::new(
+        "by-ref",
+        &[(
+            "spec.toml",
+            "[checks.non-root]\n[checks.no-shell]\n[checks.builds]\n[checks.multi-stage]\n[checks.runs]\ncommand = { args = [\"/nope\"], exit-code = 0 }\n",
+        )],
+    );
     let output = shipshape(&["check", "--image", "shipshape.test/distroless/static-debian12:nonroot", "--spec", &spec.path("spec.toml"), "--format", "json"]);
     let report = report(&output);
     let statuses = statuses(&report);
@@ -196,7 +202,8 @@ fn what_a_killed_run_leaves_is_collected_by_the_next_run() {
     child.wait().unwrap();
     let owned_by_it = || {
         let format = "{{.ID}} {{.Label \"shipshape.owner\"}}";
-        let listed = stdout(&docker(&["ps", "-a", "--filter", "label=shipshape.owner", "--format", format])) + &stdout(&docker(&["images", "-a", "--filter", "label=shipshape.owner", "--format", format]));
+        let listed = stdout(&docker(&["ps", "-a", "--filter", "label=shipshape.owner", "--format", format]))
+            + &stdout(&docker(&["images", "-a", "--filter", "label=shipshape.owner", "--format", format]));
         listed.lines().filter(|line| line.split('/').nth(2) == Some(&pid.to_string())).map(str::to_string).collect::<Vec<_>>()
     };
     let left = owned_by_it();

@@ -4,8 +4,7 @@ use shipshape_course_tests::*;
 
 fn starter_fails(exercise: &std::path::Path) -> Vec<String> {
     let spec: toml::Table = toml::from_str(&std::fs::read_to_string(exercise.join("exercise.toml")).unwrap()).unwrap();
-    let mut ids: Vec<String> =
-        spec["exercise"]["starter-fails"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = spec["exercise"]["starter-fails"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
     ids.sort();
     ids
 }

@@ -19,7 +19,8 @@ fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 #[test]
 fn a_renamed_busybox_is_still_a_shell_and_is_traced_to_its_line() {
     let Some(_docker) = docker_lock() else { return };
-    let dockerfile = "FROM busybox:1.36 AS tools\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /usr/local/bin/healthcheck\n";
+    let dockerfile =
+        "FROM busybox:1.36 AS tools\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /usr/local/bin/healthcheck\n";
     let report = judge("renamed", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.multi-stage]\n[checks.non-root]\n");
     let no_shell = check(&report, "no-shell");
     assert_eq!(no_shell["status"], "fail");
@@ -113,7 +114,8 @@ fn a_build_secret_is_found_in_layers_and_history_and_never_printed() {
     assert_eq!(file_evidence["dockerfile_line"], 3);
     assert!(!report.to_string().contains(token), "the report must not print the secret");
 
-    let careful = "FROM busybox:1.36 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" | wc -c > /artifact\n\nFROM busybox:1.36\nCOPY --from=build /artifact /artifact\n";
+    let careful =
+        "FROM busybox:1.36 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" | wc -c > /artifact\n\nFROM busybox:1.36\nCOPY --from=build /artifact /artifact\n";
     let report = judge("careful-secret", careful, &spec);
     assert_eq!(check(&report, "no-secrets")["status"], "pass", "{report:#}");
 }
@@ -122,7 +124,9 @@ fn a_build_secret_is_found_in_layers_and_history_and_never_printed() {
 fn base_images_pinned_by_digest_pass_and_tags_fail() {
     let Some(_docker) = docker_lock() else { return };
     let digest = "a".repeat(64);
-    let pinned = format!("FROM busybox:1.36@sha256:{digest} AS tools\nFROM gcr.io/distroless/static-debian12:nonroot@sha256:{digest}\nCOPY --from=tools /bin/busybox /bb\n");
+    let pinned = format!(
+        "FROM busybox:1.36@sha256:{digest} AS tools\nFROM gcr.io/distroless/static-debian12:nonroot@sha256:{digest}\nCOPY --from=tools /bin/busybox /bb\n"
+    );
     let report = judge("pinned", &pinned, "[checks.builds]\n[checks.pinned-base]\n");
     assert_eq!(check(&report, "pinned-base")["status"], "pass", "{report:#}");
     let tagged = "FROM busybox:1.36 AS tools\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=busybox:1.36 /bin/busybox /bb\n";

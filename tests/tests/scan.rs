@@ -132,7 +132,8 @@ fn an_archive_scans_like_its_image() {
 fn trivy_reports_are_graded_by_the_same_policy() {
     let Some(_docker) = docker_lock() else { return };
     let trivy_report = fixture("trivy/debian-buster.json.golden").display().to_string();
-    let script = format!("#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"image --format json --quiet\" ] || {{ echo \"unexpected: $*\" >&2; exit 3; }}\ncat '{trivy_report}'\n");
+    let script =
+        format!("#!/bin/sh\n[ \"$1 $2 $3 $4\" = \"image --format json --quiet\" ] || {{ echo \"unexpected: $*\" >&2; exit 3; }}\ncat '{trivy_report}'\n");
     let dir = Scratch::new("trivy", &[("bin/trivy", &script)]);
     std::fs::set_permissions(dir.dir.join("bin/trivy"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", dir.path("bin"), std::env::var("PATH").unwrap_or_default());
@@ -158,4 +159,3 @@ fn trivy_reports_are_graded_by_the_same_policy() {
     let (code, _) = run(&["--fail-on", "LOW", "--ignore-file", &dir_ignore.path("ignore.toml"), "--ignore-unfixed"]);
     assert_eq!(code, Some(0), "and is let through as unfixed");
 }
-

@@ -25,11 +25,7 @@ pub fn page(id: &str) -> String {
 pub fn doc(dir: &Path, id: &str) -> Result<String> {
     let path = dir.join(format!("{id}.md"));
     if !path.is_file() {
-        bail!(
-            "there is no check `{id}`: no `{id}.md` in `{}` (documented checks: {})",
-            dir.display(),
-            documented(dir)?.join(", ")
-        );
+        bail!("there is no check `{id}`: no `{id}.md` in `{}` (documented checks: {})", dir.display(), documented(dir)?.join(", "));
     }
     std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))
 }
@@ -42,11 +38,7 @@ pub fn summary(dir: &Path, id: &str) -> Result<String> {
 
 /// The ids of the book's check pages, in SUMMARY.md order.
 pub fn page_order(book: &Book) -> Vec<String> {
-    book.chapters()
-        .filter_map(|chapter| chapter.path.as_deref())
-        .filter(|path| is_page(path))
-        .filter_map(md_stem)
-        .collect()
+    book.chapters().filter_map(|chapter| chapter.path.as_deref()).filter(|path| is_page(path)).filter_map(md_stem).collect()
 }
 
 /// Whether the chapter at `path` (relative to the source root) is a check page.
@@ -57,17 +49,11 @@ pub fn is_page(path: &Path) -> bool {
 /// Fails unless every check documented in `dir` has its page in the book.
 pub fn require_pages(dir: &Path, book: &Book) -> Result<()> {
     let pages = page_order(book);
-    let missing: Vec<String> = documented(dir)?
-        .into_iter()
-        .filter(|id| !pages.contains(id))
-        .collect();
+    let missing: Vec<String> = documented(dir)?.into_iter().filter(|id| !pages.contains(id)).collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let entries: Vec<String> = missing
-        .iter()
-        .map(|id| format!("`- [{id}]({})`", page(id)))
-        .collect();
+    let entries: Vec<String> = missing.iter().map(|id| format!("`- [{id}]({})`", page(id))).collect();
     bail!(
         "the book has no page for the documented check(s) {}, so a report's `doc` link to them \
          would be broken: add {} under \"Check reference\" in SUMMARY.md, each page holding just \
@@ -79,11 +65,8 @@ pub fn require_pages(dir: &Path, book: &Book) -> Result<()> {
 
 /// The ids of the checks documented in `dir`, sorted.
 fn documented(dir: &Path) -> Result<Vec<String>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list the check documentation in `{}`", dir.display()))?;
-    let mut ids: Vec<String> = entries
-        .filter_map(|entry| md_stem(&entry.ok()?.path()))
-        .collect();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list the check documentation in `{}`", dir.display()))?;
+    let mut ids: Vec<String> = entries.filter_map(|entry| md_stem(&entry.ok()?.path())).collect();
     ids.sort();
     Ok(ids)
 }

@@ -28,8 +28,7 @@ pub fn check(root: &Path) -> Result<()> {
 pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
     let (mut book, settings) = load(root)?;
     if let Some(dest) = dest {
-        book.config.build.build_dir = std::path::absolute(dest)
-            .with_context(|| format!("cannot use `{}` as the destination", dest.display()))?;
+        book.config.build.build_dir = std::path::absolute(dest).with_context(|| format!("cannot use `{}` as the destination", dest.display()))?;
     }
     verify(&book, &settings)?;
     book.build().context("mdBook could not render the book")?;
@@ -40,23 +39,17 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
 /// The source folder of the book at `root`, and where its directives find their sources, from
 /// its book.toml alone (the chapters need not be complete).
 pub fn sources(root: &Path) -> Result<(PathBuf, Settings)> {
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("there is no book folder `{}`", root.display()))?;
+    let root = root.canonicalize().with_context(|| format!("there is no book folder `{}`", root.display()))?;
     let toml = root.join("book.toml");
-    let config = Config::from_disk(&toml)
-        .with_context(|| format!("cannot read the book's `{}`", toml.display()))?;
+    let config = Config::from_disk(&toml).with_context(|| format!("cannot read the book's `{}`", toml.display()))?;
     let settings = Settings::from_config(&root, &config)?;
     Ok((root.join(&config.book.src), settings))
 }
 
 /// Loads the book and registers the Shipshape preprocessor, configured from its book.toml.
 fn load(root: &Path) -> Result<(MDBook, Settings)> {
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("there is no book folder `{}`", root.display()))?;
-    let mut book = MDBook::load(&root)
-        .with_context(|| format!("cannot load the book in `{}`", root.display()))?;
+    let root = root.canonicalize().with_context(|| format!("there is no book folder `{}`", root.display()))?;
+    let mut book = MDBook::load(&root).with_context(|| format!("cannot load the book in `{}`", root.display()))?;
     let settings = Settings::from_config(&root, &book.config)?;
     book.with_preprocessor(Shipshape::new(settings.clone()));
     Ok((book, settings))

@@ -40,14 +40,10 @@ pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String])
     let dockerfile = text(&about, "dockerfile").unwrap_or("Dockerfile");
     let (_, readme) = markdown::take_title(&read(&dir, "README.md")?);
     let root = markdown::path_to_root(chapter);
-    let requirements = requirements::table(&table(&spec, "checks"), order, &settings.checks, &root)
-        .with_context(|| format!("`{}`", dir.join(SPEC).display()))?;
-    let hints =
-        hints(&read(&dir, HINTS)?).with_context(|| format!("`{}`", dir.join(HINTS).display()))?;
-    let solution = read(
-        &dir,
-        text(&about, "solution").unwrap_or("solution/Dockerfile"),
-    )?;
+    let requirements =
+        requirements::table(&table(&spec, "checks"), order, &settings.checks, &root).with_context(|| format!("`{}`", dir.join(SPEC).display()))?;
+    let hints = hints(&read(&dir, HINTS)?).with_context(|| format!("`{}`", dir.join(HINTS).display()))?;
+    let solution = read(&dir, text(&about, "solution").unwrap_or("solution/Dockerfile"))?;
     let parts = [
         heading(LEVEL, text(&about, "title").unwrap_or(name)),
         meta(&folder, &about),
@@ -56,10 +52,7 @@ pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String])
         requirements,
         requirement_notes(&readme),
         heading(LEVEL + 1, "Starter Dockerfile"),
-        format!(
-            "Start from {}:",
-            code_span(&format!("{folder}/{dockerfile}"))
-        ),
+        format!("Start from {}:", code_span(&format!("{folder}/{dockerfile}"))),
         fenced("dockerfile", &read(&dir, dockerfile)?),
         heading(LEVEL + 1, CHECK_YOUR_WORK),
         commands(&folder),
@@ -89,33 +82,21 @@ pub fn about(exercises: &Path, name: &str) -> Result<About> {
     Ok(About {
         title: text(&about, "title").unwrap_or(name).to_string(),
         chapter: text(&about, "chapter").map(String::from),
-        minutes: about
-            .get("minutes")
-            .and_then(Value::as_integer)
-            .and_then(|minutes| u32::try_from(minutes).ok()),
+        minutes: about.get("minutes").and_then(Value::as_integer).and_then(|minutes| u32::try_from(minutes).ok()),
     })
 }
 
 /// The exercise's exercise.toml, parsed; `exercises` is the folder of all exercises.
 fn spec(dir: &Path, name: &str, exercises: &Path) -> Result<Table> {
     if !dir.join(SPEC).is_file() {
-        bail!(
-            "there is no exercise `{name}`: no `{name}/{SPEC}` in `{}` (exercises: {})",
-            exercises.display(),
-            listing(exercises).join(", ")
-        );
+        bail!("there is no exercise `{name}`: no `{name}/{SPEC}` in `{}` (exercises: {})", exercises.display(), listing(exercises).join(", "));
     }
-    read(dir, SPEC)?
-        .parse()
-        .with_context(|| format!("`{}` is not valid TOML", dir.join(SPEC).display()))
+    read(dir, SPEC)?.parse().with_context(|| format!("`{}` is not valid TOML", dir.join(SPEC).display()))
 }
 
 /// Fails when exercise.toml names another chapter than the one the directive is in.
 fn require_chapter(about: &Table, chapter: &Path) -> Result<()> {
-    let here = chapter
-        .file_stem()
-        .and_then(|stem| stem.to_str())
-        .unwrap_or_default();
+    let here = chapter.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
     match text(about, "chapter") {
         Some(named) if named != here => bail!(
             "its {SPEC} says `chapter = \"{named}\"`, but the directive is in `{}`: move the \
@@ -150,12 +131,7 @@ fn requirement_notes(readme: &str) -> String {
 
 fn commands(folder: &str) -> String {
     let online = format!("shipshape check {folder}");
-    fenced(
-        "sh",
-        &format!(
-            "{online}\n# offline, with the workshop's local stand-in images:\n{online} --image-map {IMAGE_MAP}"
-        ),
-    )
+    fenced("sh", &format!("{online}\n# offline, with the workshop's local stand-in images:\n{online} --image-map {IMAGE_MAP}"))
 }
 
 /// Each `## ` section of hints.md as a collapsed "Hint N: title".
@@ -164,24 +140,13 @@ fn hints(md: &str) -> Result<String> {
     if sections.is_empty() {
         bail!("it has no `## ` sections, one per hint (such as `## What is wrong`, `## Where`, `## How`)");
     }
-    let collapsed = sections
-        .iter()
-        .enumerate()
-        .map(|(n, s)| details(&format!("Hint {}: {}", n + 1, s.heading.title), s.body));
-    Ok(std::iter::once(preamble.to_string())
-        .filter(|p| !p.is_empty())
-        .chain(collapsed)
-        .collect::<Vec<_>>()
-        .join("\n\n"))
+    let collapsed = sections.iter().enumerate().map(|(n, s)| details(&format!("Hint {}: {}", n + 1, s.heading.title), s.body));
+    Ok(std::iter::once(preamble.to_string()).filter(|p| !p.is_empty()).chain(collapsed).collect::<Vec<_>>().join("\n\n"))
 }
 
 /// A collapsed block: `summary` shown, `body` (Markdown) revealed on click.
 fn details(summary: &str, body: &str) -> String {
-    format!(
-        "<details>\n<summary>{}</summary>\n\n{}\n\n</details>",
-        escape_html(summary),
-        body.trim()
-    )
+    format!("<details>\n<summary>{}</summary>\n\n{}\n\n</details>", escape_html(summary), body.trim())
 }
 
 fn heading(level: usize, title: &str) -> String {
@@ -190,18 +155,12 @@ fn heading(level: usize, title: &str) -> String {
 
 /// A table of the spec (`[exercise]`, `[checks]`), empty when absent or not a table.
 fn table(spec: &Table, key: &str) -> Table {
-    spec.get(key)
-        .and_then(Value::as_table)
-        .cloned()
-        .unwrap_or_default()
+    spec.get(key).and_then(Value::as_table).cloned().unwrap_or_default()
 }
 
 /// A non-empty string key of a table.
 fn text<'a>(table: &'a Table, key: &str) -> Option<&'a str> {
-    table
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|value| !value.is_empty())
+    table.get(key).and_then(Value::as_str).filter(|value| !value.is_empty())
 }
 
 fn read(dir: &Path, file: &str) -> Result<String> {

@@ -14,10 +14,8 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 /// mdBook's own pattern: an escaped directive, or `{{#TYPE ARGUMENTS}}`.
-static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\\\{\{\#.*\}\}|\{\{\s*\#([a-zA-Z0-9_]+)\s+([^}]+)\}\}")
-        .expect("the include pattern is valid")
-});
+static DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\\\{\{\#.*\}\}|\{\{\s*\#([a-zA-Z0-9_]+)\s+([^}]+)\}\}").expect("the include pattern is valid"));
 
 /// The directives that read a file (`playpen` is the old name of `playground`).
 const FILE_DIRECTIVES: [&str; 4] = ["include", "rustdoc_include", "playground", "playpen"];
@@ -38,11 +36,7 @@ pub fn check(book: &Book, src: &Path) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    bail!(
-        "{} include(s) cannot be read:\n- {}",
-        missing.len(),
-        missing.join("\n- ")
-    )
+    bail!("{} include(s) cannot be read:\n- {}", missing.len(), missing.join("\n- "))
 }
 
 /// Checks the includes in `content`, a file in `dir`, on behalf of `chapter`.
@@ -62,12 +56,7 @@ fn scan(content: &str, dir: &Path, chapter: &Path, depth: usize, missing: &mut V
                 scan(&included, parent, chapter, depth + 1, missing);
             }
             Ok(_) => {}
-            Err(error) => missing.push(format!(
-                "in `{}`, `{}`: cannot read `{}`: {error}",
-                chapter.display(),
-                whole.as_str(),
-                path.display()
-            )),
+            Err(error) => missing.push(format!("in `{}`, `{}`: cannot read `{}`: {error}", chapter.display(), whole.as_str(), path.display())),
         }
     }
 }
@@ -80,8 +69,7 @@ mod tests {
     fn missing_files_are_named_and_escapes_skipped() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("a.md"), "{{#include b.md:3:5}}").expect("write a.md");
-        let text =
-            "{{#include a.md}} {{#title T}} {{#shipshape-check size}} \\{{#include nope.md}}";
+        let text = "{{#include a.md}} {{#title T}} {{#shipshape-check size}} \\{{#include nope.md}}";
         let mut missing = Vec::new();
         scan(text, dir.path(), Path::new("c.md"), 0, &mut missing);
         assert_eq!(missing.len(), 1, "{missing:?}");

@@ -24,15 +24,11 @@ use std::sync::LazyLock;
 const GENERATED_PAGES: [&str; 1] = ["print.html"];
 
 /// A URL scheme, as mdBook recognizes one (`https:`, `mailto:`...).
-static SCHEME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[a-zA-Z][a-zA-Z0-9+.-]*:").expect("the scheme pattern is valid")
-});
+static SCHEME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-zA-Z][a-zA-Z0-9+.-]*:").expect("the scheme pattern is valid"));
 
 /// An `href`, `src` or `id` attribute in raw HTML, with its quoted value.
-static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?:^|\s)(href|src|id)\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
-        .expect("the attribute pattern is valid")
-});
+static ATTRIBUTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)(?:^|\s)(href|src|id)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("the attribute pattern is valid"));
 
 /// What a chapter offers to links (its ids) and what it links to.
 #[derive(Debug, Default)]
@@ -43,29 +39,19 @@ struct Page {
 
 /// Fails when a link in `book` (expanded, with sources in `src`) is broken.
 pub fn check(book: &Book, src: &Path, options: &MarkdownOptions) -> Result<()> {
-    let pages: Vec<(&Path, Page)> = book
-        .chapters()
-        .filter_map(|chapter| Some((chapter.path.as_deref()?, parse(&chapter.content, options))))
-        .collect();
+    let pages: Vec<(&Path, Page)> = book.chapters().filter_map(|chapter| Some((chapter.path.as_deref()?, parse(&chapter.content, options)))).collect();
     let mut broken = Vec::new();
     for (chapter, page) in &pages {
         for link in &page.links {
             if let Err(problem) = resolve(link, chapter, &pages, src) {
-                broken.push(format!(
-                    "in `{}`, link `{link}`: {problem}",
-                    chapter.display()
-                ));
+                broken.push(format!("in `{}`, link `{link}`: {problem}", chapter.display()));
             }
         }
     }
     if broken.is_empty() {
         return Ok(());
     }
-    bail!(
-        "{} broken link(s):\n- {}",
-        broken.len(),
-        broken.join("\n- ")
-    )
+    bail!("{} broken link(s):\n- {}", broken.len(), broken.join("\n- "))
 }
 
 /// The ids and links of one chapter's Markdown.
@@ -86,26 +72,17 @@ fn parse(content: &str, options: &MarkdownOptions) -> Page {
             }
             Event::End(TagEnd::Heading(_) | TagEnd::DefinitionListTitle) => {
                 if let Some((explicit, plain)) = heading.take() {
-                    let id =
-                        explicit.unwrap_or_else(|| unique(&id_from_text(&plain), &mut generated));
+                    let id = explicit.unwrap_or_else(|| unique(&id_from_text(&plain), &mut generated));
                     page.ids.insert(id);
                 }
             }
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                ..
-            }) if link_type != LinkType::Email => {
+            Event::Start(Tag::Link { link_type, dest_url, .. }) if link_type != LinkType::Email => {
                 page.links.push(dest_url.to_string());
             }
             Event::Start(Tag::Image { dest_url, .. }) => page.links.push(dest_url.to_string()),
             Event::Html(html) | Event::InlineHtml(html) => {
                 for caps in ATTRIBUTE.captures_iter(&html) {
-                    let value = caps
-                        .get(2)
-                        .or(caps.get(3))
-                        .map_or("", |m| m.as_str())
-                        .to_string();
+                    let value = caps.get(2).or(caps.get(3)).map_or("", |m| m.as_str()).to_string();
                     if caps[1].eq_ignore_ascii_case("id") {
                         page.ids.insert(value);
                     } else {
@@ -129,11 +106,9 @@ fn resolve(link: &str, from: &Path, pages: &[(&Path, Page)], src: &Path) -> Resu
         return Ok(()); // mailto:, tel:... nothing to check offline
     }
     if link.starts_with('/') {
-        return Err(
-            "an absolute path breaks when the book is served from a sub-folder: \
+        return Err("an absolute path breaks when the book is served from a sub-folder: \
                     make it relative to this page"
-                .to_string(),
-        );
+            .to_string());
     }
     let (path, fragment) = link.split_once('#').unwrap_or((link, ""));
     let path = path.split('?').next().unwrap_or_default();
@@ -150,30 +125,16 @@ fn resolve(link: &str, from: &Path, pages: &[(&Path, Page)], src: &Path) -> Resu
     let page = chapter.and_then(|chapter| pages.iter().find(|(path, _)| *path == chapter));
     match page.map(|(_, page)| page) {
         Some(page) if fragment.is_empty() || page.ids.contains(fragment) => Ok(()),
-        Some(_) => Err(format!(
-            "`{shown}` has no heading or element with the id `{fragment}`"
-        )),
-        None if target.extension().is_some_and(|ext| ext == "md") => {
-            Err(format!("there is no chapter `{shown}` in SUMMARY.md"))
-        }
-        None if src.join(&target).is_file()
-            || GENERATED_PAGES.contains(&target.to_str().unwrap_or_default()) =>
-        {
-            Ok(())
-        }
-        None => Err(format!(
-            "there is no chapter, page or file `{shown}` in the book"
-        )),
+        Some(_) => Err(format!("`{shown}` has no heading or element with the id `{fragment}`")),
+        None if target.extension().is_some_and(|ext| ext == "md") => Err(format!("there is no chapter `{shown}` in SUMMARY.md")),
+        None if src.join(&target).is_file() || GENERATED_PAGES.contains(&target.to_str().unwrap_or_default()) => Ok(()),
+        None => Err(format!("there is no chapter, page or file `{shown}` in the book")),
     }
 }
 
 /// An external link: it must parse as a URL with a host.
 fn well_formed(link: &str) -> Result<(), String> {
-    let absolute = if link.starts_with("//") {
-        format!("https:{link}")
-    } else {
-        link.to_string()
-    };
+    let absolute = if link.starts_with("//") { format!("https:{link}") } else { link.to_string() };
     match url::Url::parse(&absolute) {
         Ok(url) if url.host_str().is_some_and(|host| !host.is_empty()) => Ok(()),
         Ok(_) => Err("the URL has no host".to_string()),
@@ -241,76 +202,34 @@ mod tests {
     fn ids_match_the_html_renderer() {
         let mut ids: Vec<_> = page().ids.into_iter().collect();
         ids.sort();
-        assert_eq!(
-            ids,
-            [
-                "copy---from-and-target",
-                "pins",
-                "raw",
-                "why-size-matters",
-                "why-size-matters-1"
-            ]
-        );
+        assert_eq!(ids, ["copy---from-and-target", "pins", "raw", "why-size-matters", "why-size-matters-1"]);
     }
 
     #[test]
     fn links_come_from_markdown_and_raw_html() {
-        assert_eq!(
-            page().links,
-            [
-                "#why-size-matters-1",
-                "other.md#nope",
-                "x/y.png",
-                "https://example.com/a",
-                "https://exa mple.com"
-            ]
-        );
+        assert_eq!(page().links, ["#why-size-matters-1", "other.md#nope", "x/y.png", "https://example.com/a", "https://exa mple.com"]);
     }
 
     #[test]
     fn resolution_names_the_problem() {
         let other = parse("# Other\n", &MarkdownOptions::default());
-        let pages = [
-            (Path::new("a/this.md"), page()),
-            (Path::new("a/other.md"), other),
-        ];
+        let pages = [(Path::new("a/this.md"), page()), (Path::new("a/other.md"), other)];
         let src = Path::new("/nonexistent");
         let from = Path::new("a/this.md");
-        let ok = [
-            "#raw",
-            "other.md",
-            "other.html#other",
-            "../a/other.md",
-            "mailto:x@y.z",
-            "https://example.com",
-        ];
+        let ok = ["#raw", "other.md", "other.html#other", "../a/other.md", "mailto:x@y.z", "https://example.com"];
         for link in ok {
             assert_eq!(resolve(link, from, &pages, src), Ok(()), "{link}");
         }
         let broken = [
-            (
-                "other.md#nope",
-                "`a/other.md` has no heading or element with the id `nope`",
-            ),
+            ("other.md#nope", "`a/other.md` has no heading or element with the id `nope`"),
             ("gone.md", "there is no chapter `a/gone.md` in SUMMARY.md"),
-            (
-                "x/y.png",
-                "there is no chapter, page or file `a/x/y.png` in the book",
-            ),
+            ("x/y.png", "there is no chapter, page or file `a/x/y.png` in the book"),
             ("../../up.md", "it points outside the book"),
         ];
         for (link, problem) in broken {
-            assert_eq!(
-                resolve(link, from, &pages, src),
-                Err(problem.to_string()),
-                "{link}"
-            );
+            assert_eq!(resolve(link, from, &pages, src), Err(problem.to_string()), "{link}");
         }
-        assert!(resolve("https://exa mple.com", from, &pages, src)
-            .unwrap_err()
-            .starts_with("not a well-formed URL"));
-        assert!(resolve("/abs.md", from, &pages, src)
-            .unwrap_err()
-            .starts_with("an absolute path"));
+        assert!(resolve("https://exa mple.com", from, &pages, src).unwrap_err().starts_with("not a well-formed URL"));
+        assert!(resolve("/abs.md", from, &pages, src).unwrap_err().starts_with("an absolute path"));
     }
 }

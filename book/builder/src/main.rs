@@ -90,21 +90,9 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let outcome = match Cli::parse().command {
-        Command::Build { book, dest } => driver::build(&book, dest.as_deref())
-            .map(|out| Done::Success(format!("built the book into {}", out.display()))),
-        Command::Check { book } => {
-            driver::check(&book).map(|()| Done::Success("the book checks out".to_string()))
-        }
-        Command::Measure {
-            book,
-            image_map,
-            check,
-        } => measure::run(&measure::Options {
-            book,
-            image_map,
-            check,
-        })
-        .map(measured),
+        Command::Build { book, dest } => driver::build(&book, dest.as_deref()).map(|out| Done::Success(format!("built the book into {}", out.display()))),
+        Command::Check { book } => driver::check(&book).map(|()| Done::Success("the book checks out".to_string())),
+        Command::Measure { book, image_map, check } => measure::run(&measure::Options { book, image_map, check }).map(measured),
     };
     match outcome {
         Ok(Done::Success(message)) => {
@@ -125,13 +113,8 @@ fn main() -> ExitCode {
 /// What to say about a measurement.
 fn measured(outcome: Outcome) -> Done {
     match outcome {
-        Outcome::Published(src) => Done::Success(format!(
-            "published the measurements in {} (measurements.md, figures/)",
-            src.display()
-        )),
-        Outcome::Holds(count) => Done::Success(format!(
-            "the published measurements hold for all {count} exercises"
-        )),
+        Outcome::Published(src) => Done::Success(format!("published the measurements in {} (measurements.md, figures/)", src.display())),
+        Outcome::Holds(count) => Done::Success(format!("the published measurements hold for all {count} exercises")),
         Outcome::Drifted { lines, fresh } => Done::Drifted(format!(
             "the published measurements no longer hold ({} difference(s)):\n- {}\nThe fresh \
              figures are in {}. If the change is expected, publish them with `cargo run -p \

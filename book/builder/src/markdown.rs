@@ -29,11 +29,7 @@ pub struct Section<'a> {
 /// `text` as an inline code span, with a fence longer than any run of backticks inside it.
 pub fn code_span(text: &str) -> String {
     let fence = "`".repeat(longest_run(text, '`') + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
@@ -45,17 +41,12 @@ pub fn fenced(lang: &str, body: &str) -> String {
 
 /// `text` made safe for one cell of a Markdown table: one line, pipes escaped.
 pub fn table_cell(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
 }
 
 /// `text` made safe as HTML text.
 pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// The relative path from a chapter (`a/b.md`) up to the book's source root (`../`).
@@ -79,11 +70,7 @@ pub fn headings(md: &str) -> Vec<Heading> {
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, range, title)) = open.take() {
-                    found.push(Heading {
-                        level,
-                        title: title.trim().to_string(),
-                        range,
-                    });
+                    found.push(Heading { level, title: title.trim().to_string(), range });
                 }
             }
             _ => {}
@@ -97,22 +84,11 @@ pub fn sections(md: &str, level: usize) -> (&str, Vec<Section<'_>>) {
     let all = headings(md);
     let mut sections = Vec::new();
     for (index, heading) in all.iter().enumerate().filter(|(_, h)| h.level == level) {
-        let end = all[index + 1..]
-            .iter()
-            .find(|next| next.level <= level)
-            .map_or(md.len(), |next| next.range.start);
+        let end = all[index + 1..].iter().find(|next| next.level <= level).map_or(md.len(), |next| next.range.start);
         let body = md[heading.range.end..end].trim_matches('\n');
         let whole = heading.range.start..end;
-        let heading = Heading {
-            level,
-            title: heading.title.clone(),
-            range: heading.range.clone(),
-        };
-        sections.push(Section {
-            heading,
-            body,
-            whole,
-        });
+        let heading = Heading { level, title: heading.title.clone(), range: heading.range.clone() };
+        sections.push(Section { heading, body, whole });
     }
     let preamble_end = sections.first().map_or(md.len(), |s| s.whole.start);
     (md[..preamble_end].trim(), sections)
@@ -132,21 +108,13 @@ pub fn take_title(md: &str) -> (Option<String>, String) {
 /// `md` without the sections at `level` whose title is one of `titles`.
 pub fn drop_sections(md: &str, level: usize, titles: &[&str]) -> String {
     let (_, sections) = sections(md, level);
-    let cuts = sections
-        .into_iter()
-        .filter(|s| titles.contains(&s.heading.title.as_str()))
-        .map(|s| (s.whole, String::new()))
-        .collect();
+    let cuts = sections.into_iter().filter(|s| titles.contains(&s.heading.title.as_str())).map(|s| (s.whole, String::new())).collect();
     replace_ranges(md, cuts)
 }
 
 /// The body of the section at `level` titled `title`, if `md` has one.
 pub fn section_body<'a>(md: &'a str, level: usize, title: &str) -> Option<&'a str> {
-    sections(md, level)
-        .1
-        .into_iter()
-        .find(|s| s.heading.title == title)
-        .map(|s| s.body)
+    sections(md, level).1.into_iter().find(|s| s.heading.title == title).map(|s| s.body)
 }
 
 /// `md` without its tables.
@@ -167,11 +135,7 @@ pub fn demote(md: &str, by: usize) -> String {
             let source = &md[h.range.clone()];
             let text = match source.trim_start().strip_prefix('#') {
                 // ATX: keep everything after the hashes (text, closing hashes, attributes).
-                Some(_) => source
-                    .trim_start()
-                    .trim_start_matches('#')
-                    .trim_start()
-                    .to_string(),
+                Some(_) => source.trim_start().trim_start_matches('#').trim_start().to_string(),
                 // Setext: the text is the first line; the underline goes.
                 None => format!("{}\n", source.lines().next().unwrap_or("").trim()),
             };
@@ -218,21 +182,8 @@ mod tests {
 
     #[test]
     fn headings_ignore_code_blocks() {
-        let titles: Vec<_> = headings(DOC)
-            .into_iter()
-            .map(|h| (h.level, h.title))
-            .collect();
-        assert_eq!(
-            titles,
-            [
-                (1, "Title"),
-                (2, "Goal"),
-                (2, "Requirements"),
-                (3, "Detail"),
-                (2, "Check your work")
-            ]
-            .map(|(l, t)| (l, t.to_string()))
-        );
+        let titles: Vec<_> = headings(DOC).into_iter().map(|h| (h.level, h.title)).collect();
+        assert_eq!(titles, [(1, "Title"), (2, "Goal"), (2, "Requirements"), (3, "Detail"), (2, "Check your work")].map(|(l, t)| (l, t.to_string())));
     }
 
     #[test]
@@ -249,14 +200,8 @@ mod tests {
         let (title, rest) = take_title(DOC);
         assert_eq!(title.as_deref(), Some("Title"));
         let kept = drop_sections(&rest, 2, &["Requirements", "Check your work"]);
-        assert_eq!(
-            kept,
-            "Intro.\n\n## Goal\n\nDo it.\n\n```sh\n# not a heading\n```\n\n"
-        );
-        assert_eq!(
-            demote("## Goal\n\nSub\n---\n", 2),
-            "#### Goal\n\n#### Sub\n"
-        );
+        assert_eq!(kept, "Intro.\n\n## Goal\n\nDo it.\n\n```sh\n# not a heading\n```\n\n");
+        assert_eq!(demote("## Goal\n\nSub\n---\n", 2), "#### Goal\n\n#### Sub\n");
         assert_eq!(demote("##### Deep", 3), "###### Deep");
     }
 

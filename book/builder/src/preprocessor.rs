@@ -26,10 +26,7 @@ use std::sync::LazyLock;
 const NAME: &str = "shipshape";
 
 /// A directive, optionally escaped: `\`? `{{#shipshape-` KIND ARGUMENTS `}}`.
-static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\\)?\{\{\s*#shipshape-([^\s}]*)([^}]*)\}\}")
-        .expect("the directive pattern is valid")
-});
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\\)?\{\{\s*#shipshape-([^\s}]*)([^}]*)\}\}").expect("the directive pattern is valid"));
 
 /// Where the directives find their sources, as absolute paths.
 #[derive(Clone, Debug)]
@@ -43,10 +40,7 @@ pub struct Settings {
 impl Settings {
     /// Reads `[preprocessor.shipshape]` from the config of the book in `root`.
     pub fn from_config(root: &Path, config: &Config) -> Result<Self> {
-        Ok(Settings {
-            exercises: folder(root, config, "exercises", "the exercises")?,
-            checks: folder(root, config, "checks", "the check documentation")?,
-        })
+        Ok(Settings { exercises: folder(root, config, "exercises", "the exercises")?, checks: folder(root, config, "checks", "the check documentation")? })
     }
 }
 
@@ -60,13 +54,7 @@ fn folder(root: &Path, config: &Config, key: &str, what: &str) -> Result<PathBuf
         )
     })?;
     let path = root.join(&relative);
-    path.canonicalize().with_context(|| {
-        format!(
-            "book.toml sets `{name}` to `{}`, but there is no folder `{}`",
-            relative.display(),
-            path.display()
-        )
-    })
+    path.canonicalize().with_context(|| format!("book.toml sets `{name}` to `{}`, but there is no folder `{}`", relative.display(), path.display()))
 }
 
 /// What directives need to know about the whole book, gathered before any is expanded.
@@ -110,11 +98,7 @@ impl Shipshape {
             copied = whole.end();
             match self.directive(&caps[2], &caps[3], chapter, book) {
                 Ok(expansion) => out.push_str(&expansion),
-                Err(error) => failures.push(format!(
-                    "in `{}`, `{}`: {error:#}",
-                    chapter.display(),
-                    whole.as_str()
-                )),
+                Err(error) => failures.push(format!("in `{}`, `{}`: {error:#}", chapter.display(), whole.as_str())),
             }
         }
         out.push_str(&content[copied..]);
@@ -127,13 +111,9 @@ impl Shipshape {
 
     fn directive(&self, kind: &str, args: &str, chapter: &Path, book: &Whole) -> Result<String> {
         match kind {
-            "exercise" => {
-                exercise::render(single_name(args)?, chapter, &self.settings, &book.order)
-            }
+            "exercise" => exercise::render(single_name(args)?, chapter, &self.settings, &book.order),
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
-            "schedule" if args.trim().is_empty() => {
-                schedule::render(&book.outline, &self.settings.exercises, chapter)
-            }
+            "schedule" if args.trim().is_empty() => schedule::render(&book.outline, &self.settings.exercises, chapter),
             "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
             _ => bail!(
                 "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
@@ -149,10 +129,7 @@ impl Preprocessor for Shipshape {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let whole = Whole {
-            order: checks::page_order(&book),
-            outline: Outline::of(&book),
-        };
+        let whole = Whole { order: checks::page_order(&book), outline: Outline::of(&book) };
         let mut failures = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(path) = chapter.path.as_deref() else {
@@ -166,11 +143,7 @@ impl Preprocessor for Shipshape {
         if failures.is_empty() {
             Ok(book)
         } else {
-            bail!(
-                "{} Shipshape directive(s) could not be expanded:\n- {}",
-                failures.len(),
-                failures.join("\n- ")
-            )
+            bail!("{} Shipshape directive(s) could not be expanded:\n- {}", failures.len(), failures.join("\n- "))
         }
     }
 }
@@ -185,10 +158,7 @@ fn single_name(args: &str) -> Result<&str> {
 }
 
 fn is_plain_name(name: &str) -> bool {
-    !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 #[cfg(test)]
@@ -197,34 +167,22 @@ mod tests {
 
     fn shipshape() -> Shipshape {
         let missing = PathBuf::from("/nonexistent");
-        Shipshape::new(Settings {
-            exercises: missing.clone(),
-            checks: missing,
-        })
+        Shipshape::new(Settings { exercises: missing.clone(), checks: missing })
     }
 
     #[test]
     fn escaped_directives_and_other_text_pass_through() {
         let text = "a \\{{#shipshape-check size}} b {{#include x.md}}";
-        assert_eq!(
-            shipshape()
-                .expand(text, Path::new("c.md"), &Whole::default())
-                .unwrap(),
-            text
-        );
+        assert_eq!(shipshape().expand(text, Path::new("c.md"), &Whole::default()).unwrap(), text);
     }
 
     #[test]
     fn bad_directives_are_named_with_their_chapter() {
         let text = "{{#shipshape-chek size}} {{#shipshape-check ../etc}} {{#shipshape-exercise}} \
                     {{#shipshape-schedule today}}";
-        let failures = shipshape()
-            .expand(text, Path::new("c.md"), &Whole::default())
-            .unwrap_err();
+        let failures = shipshape().expand(text, Path::new("c.md"), &Whole::default()).unwrap_err();
         assert_eq!(failures.len(), 4);
-        assert!(
-            failures[0].starts_with("in `c.md`, `{{#shipshape-chek size}}`: there is no directive")
-        );
+        assert!(failures[0].starts_with("in `c.md`, `{{#shipshape-chek size}}`: there is no directive"));
         assert!(failures[1].contains("`../etc` is not a name"));
         assert!(failures[2].contains("exactly one name"));
         assert!(failures[3].contains("takes no argument, and got `today`"));

@@ -18,32 +18,17 @@ const HARDENED: &str = "Run read-only and without capabilities";
 /// The Markdown table for `required` (the `[checks]` table), with links relative to `root`.
 pub fn table(required: &Table, order: &[String], docs: &Path, root: &str) -> Result<String> {
     if let Some(unknown) = required.keys().find(|id| !order.contains(id)) {
-        bail!(
-            "it requires `[checks.{unknown}]`, but the book has no check page `{}` (checks: {})",
-            checks::page(unknown),
-            order.join(", ")
-        );
+        bail!("it requires `[checks.{unknown}]`, but the book has no check page `{}` (checks: {})", checks::page(unknown), order.join(", "));
     }
-    let rows = order
-        .iter()
-        .filter_map(|id| Some((id, required.get(id)?)))
-        .map(|(id, settings)| row(id, settings, docs, root))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(format!(
-        "| Check | What it asks | Why |\n| --- | --- | --- |\n{}",
-        rows.concat()
-    ))
+    let rows = order.iter().filter_map(|id| Some((id, required.get(id)?))).map(|(id, settings)| row(id, settings, docs, root)).collect::<Result<Vec<_>>>()?;
+    Ok(format!("| Check | What it asks | Why |\n| --- | --- | --- |\n{}", rows.concat()))
 }
 
 /// One row of the table: the check's link, what it asks, and why the exercise asks for it.
 fn row(id: &str, settings: &Value, docs: &Path, root: &str) -> Result<String> {
     let settings = settings.as_table().cloned().unwrap_or_default();
     let link = format!("[{}]({root}{})", markdown::code_span(id), checks::page(id));
-    let why = settings
-        .get("why")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let why = settings.get("why").and_then(Value::as_str).unwrap_or_default().to_string();
     let cells = [link, asks(id, &settings, docs)?, why].map(|cell| markdown::table_cell(&cell));
     Ok(format!("| {} |\n", cells.join(" | ")))
 }
@@ -61,10 +46,7 @@ fn asks(id: &str, settings: &Table, docs: &Path) -> Result<String> {
         None => checks::summary(docs, id)?,
     };
     let extras = [allowed(settings), severity(settings), weight(settings)];
-    Ok(std::iter::once(main)
-        .chain(extras.into_iter().flatten())
-        .collect::<Vec<_>>()
-        .join(" "))
+    Ok(std::iter::once(main).chain(extras.into_iter().flatten()).collect::<Vec<_>>().join(" "))
 }
 
 /// `size`: `max`, a size with a unit or a count of bytes.
@@ -93,19 +75,13 @@ fn runs(settings: &Table) -> Option<String> {
 
 /// `scan`: `fail-on` (default HIGH), `ignore-unfixed`, `ignore-file`.
 fn scan(settings: &Table) -> String {
-    let fail_on = settings
-        .get("fail-on")
-        .and_then(Value::as_str)
-        .unwrap_or("HIGH");
+    let fail_on = settings.get("fail-on").and_then(Value::as_str).unwrap_or("HIGH");
     let unfixed = match settings.get("ignore-unfixed").and_then(Value::as_bool) {
         Some(true) => " with a fix available",
         _ => "",
     };
     let ignores = match settings.get("ignore-file").and_then(Value::as_str) {
-        Some(file) => format!(
-            " Findings listed in {} do not count.",
-            markdown::code_span(file)
-        ),
+        Some(file) => format!(" Findings listed in {} do not count.", markdown::code_span(file)),
         None => String::new(),
     };
     format!("No known vulnerability{unfixed} of severity {fail_on} or above in what the image ships.{ignores}")
@@ -113,37 +89,19 @@ fn scan(settings: &Table) -> String {
 
 fn http_probe(http: &Table) -> String {
     let path = http.get("path").and_then(Value::as_str).unwrap_or("/");
-    let status = http
-        .get("status")
-        .and_then(Value::as_integer)
-        .unwrap_or(200);
+    let status = http.get("status").and_then(Value::as_integer).unwrap_or(200);
     let request = markdown::code_span(&format!("GET {path}"));
-    format!(
-        ", {request} answers {status}{}",
-        containing(http, "body", "")
-    )
+    format!(", {request} answers {status}{}", containing(http, "body", ""))
 }
 
 fn command_probe(command: &Table) -> String {
-    let args: Option<Vec<&str>> = command
-        .get("args")
-        .and_then(Value::as_array)
-        .map(|args| args.iter().filter_map(Value::as_str).collect());
+    let args: Option<Vec<&str>> = command.get("args").and_then(Value::as_array).map(|args| args.iter().filter_map(Value::as_str).collect());
     let run = match args {
-        Some(args) => format!(
-            " with arguments {}, it",
-            markdown::code_span(&args.join(" "))
-        ),
+        Some(args) => format!(" with arguments {}, it", markdown::code_span(&args.join(" "))),
         None => ", the image's command".to_string(),
     };
-    let code = command
-        .get("exit-code")
-        .and_then(Value::as_integer)
-        .unwrap_or(0);
-    format!(
-        "{run} exits {code}{}",
-        containing(command, "output", " with output")
-    )
+    let code = command.get("exit-code").and_then(Value::as_integer).unwrap_or(0);
+    format!("{run} exits {code}{}", containing(command, "output", " with output"))
 }
 
 /// "containing `TEXT`" after an optional lead-in, when `key` holds a text; else nothing.
@@ -156,19 +114,12 @@ fn containing(table: &Table, key: &str, lead: &str) -> String {
 
 /// `allow`: families the exercise allows (the `no-*` checks).
 fn allowed(settings: &Table) -> Option<String> {
-    let families: Vec<String> = settings
-        .get("allow")?
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .map(markdown::code_span)
-        .collect();
+    let families: Vec<String> = settings.get("allow")?.as_array()?.iter().filter_map(Value::as_str).map(markdown::code_span).collect();
     (!families.is_empty()).then(|| format!("Allowed here: {}.", families.join(", ")))
 }
 
 fn severity(settings: &Table) -> Option<String> {
-    (settings.get("severity")?.as_str()? == "warning")
-        .then(|| "A warning: reported, but it does not fail the verdict.".to_string())
+    (settings.get("severity")?.as_str()? == "warning").then(|| "A warning: reported, but it does not fail the verdict.".to_string())
 }
 
 fn weight(settings: &Table) -> Option<String> {
@@ -186,14 +137,8 @@ mod tests {
 
     #[test]
     fn size_and_runs_in_words() {
-        assert_eq!(
-            size(&settings(r#"max = "20 MB""#)).unwrap(),
-            "The image is at most 20 MB."
-        );
-        assert_eq!(
-            size(&settings("max = 1000")).unwrap(),
-            "The image is at most 1000 bytes."
-        );
+        assert_eq!(size(&settings(r#"max = "20 MB""#)).unwrap(), "The image is at most 20 MB.");
+        assert_eq!(size(&settings("max = 1000")).unwrap(), "The image is at most 1000 bytes.");
         let http = r#"http = { path = "/", status = 200, body = "Beacon is lit" }
                       timeout-seconds = 30"#;
         assert_eq!(
@@ -212,10 +157,7 @@ mod tests {
 
     #[test]
     fn scan_in_words_with_its_defaults() {
-        assert_eq!(
-            scan(&Table::new()),
-            "No known vulnerability of severity HIGH or above in what the image ships."
-        );
+        assert_eq!(scan(&Table::new()), "No known vulnerability of severity HIGH or above in what the image ships.");
         let spec = settings(
             r#"fail-on = "CRITICAL"
                                ignore-unfixed = true
@@ -239,9 +181,6 @@ mod tests {
         assert!(severity(&spec).is_some());
         assert_eq!(weight(&spec).unwrap(), "Worth 3 points.");
         let plain = settings("weight = 1");
-        assert_eq!(
-            (allowed(&plain), severity(&plain), weight(&plain)),
-            (None, None, None)
-        );
+        assert_eq!((allowed(&plain), severity(&plain), weight(&plain)), (None, None, None));
     }
 }

@@ -31,34 +31,14 @@ struct Break {
 }
 
 const FORMATS: [Format; 2] = [
-    Format {
-        title: "Half day (about 3.5 hours)",
-        length: 210,
-        breaks: &[Break {
-            name: "Break",
-            at: 100,
-            minutes: 15,
-        }],
-    },
+    Format { title: "Half day (about 3.5 hours)", length: 210, breaks: &[Break { name: "Break", at: 100, minutes: 15 }] },
     Format {
         title: "Full day (about 7 hours)",
         length: 420,
         breaks: &[
-            Break {
-                name: "Coffee break",
-                at: 90,
-                minutes: 15,
-            },
-            Break {
-                name: "Lunch",
-                at: 195,
-                minutes: 45,
-            },
-            Break {
-                name: "Coffee break",
-                at: 330,
-                minutes: 15,
-            },
+            Break { name: "Coffee break", at: 90, minutes: 15 },
+            Break { name: "Lunch", at: 195, minutes: 45 },
+            Break { name: "Coffee break", at: 330, minutes: 15 },
         ],
     },
 ];
@@ -128,11 +108,7 @@ struct Plan<'a> {
 /// The schedules for the directive in `chapter`, with the exercises in the folder `exercises`.
 pub fn render(outline: &Outline, exercises: &Path, chapter: &Path) -> Result<String> {
     let root = markdown::path_to_root(chapter);
-    let blocks = outline
-        .lessons
-        .iter()
-        .map(|lesson| block(lesson, exercises, &root))
-        .collect::<Result<Vec<_>>>()?;
+    let blocks = outline.lessons.iter().map(|lesson| block(lesson, exercises, &root)).collect::<Result<Vec<_>>>()?;
     if blocks.is_empty() {
         bail!("no chapter has minutes to schedule: start the course's chapters with `<!-- minutes: N -->`, N above 0");
     }
@@ -145,21 +121,13 @@ pub fn render(outline: &Outline, exercises: &Path, chapter: &Path) -> Result<Str
         duration(total),
         blocks.len()
     );
-    let days = FORMATS
-        .iter()
-        .map(|format| day(format, &blocks, &outline.lessons, &root));
-    Ok(std::iter::once(intro)
-        .chain(days)
-        .collect::<Vec<_>>()
-        .join("\n\n"))
+    let days = FORMATS.iter().map(|format| day(format, &blocks, &outline.lessons, &root));
+    Ok(std::iter::once(intro).chain(days).collect::<Vec<_>>().join("\n\n"))
 }
 
 /// `lesson` and its exercises as rows, the chapter linked from `root`.
 fn block(lesson: &Lesson, exercises: &Path, root: &str) -> Result<Block> {
-    let chapter = Item {
-        label: link(lesson, root),
-        minutes: lesson.minutes,
-    };
+    let chapter = Item { label: link(lesson, root), minutes: lesson.minutes };
     let mut items = vec![chapter];
     for name in &lesson.exercises {
         let about = exercise::about(exercises, name)?;
@@ -170,10 +138,7 @@ fn block(lesson: &Lesson, exercises: &Path, root: &str) -> Result<Block> {
                 lesson.path.display()
             )
         })?;
-        items.push(Item {
-            label: format!("Exercise: *{}*", about.title),
-            minutes,
-        });
+        items.push(Item { label: format!("Exercise: *{}*", about.title), minutes });
     }
     Ok(Block { items })
 }
@@ -184,26 +149,14 @@ fn day(format: &Format, blocks: &[Block], lessons: &[Lesson], root: &str) -> Str
     let plan = plan(format, blocks);
     let mut parts = vec![format!("### {}", format.title), table(&plan)];
     parts.extend(slack(format, &plan));
-    parts.extend(left_out(
-        &blocks[plan.covered..],
-        &lessons[plan.covered..],
-        root,
-    ));
+    parts.extend(left_out(&blocks[plan.covered..], &lessons[plan.covered..], root));
     parts.join("\n\n")
 }
 
 /// The timed table of a plan, closed by its end time.
 fn table(plan: &Plan<'_>) -> String {
-    let rows: Vec<String> = plan
-        .rows
-        .iter()
-        .map(|(at, row)| table_row(*at, row))
-        .collect();
-    format!(
-        "| Time | Session | Minutes |\n| --- | --- | ---: |\n{}\n| {} | *End* | |",
-        rows.join("\n"),
-        clock(plan.end)
-    )
+    let rows: Vec<String> = plan.rows.iter().map(|(at, row)| table_row(*at, row)).collect();
+    format!("| Time | Session | Minutes |\n| --- | --- | ---: |\n{}\n| {} | *End* | |", rows.join("\n"), clock(plan.end))
 }
 
 /// A note on the time a plan leaves before the day's end, if it leaves any.
@@ -248,11 +201,7 @@ fn plan<'a>(format: &'a Format, blocks: &'a [Block]) -> Plan<'a> {
             elapsed += item.minutes;
         }
     }
-    Plan {
-        rows,
-        end: elapsed,
-        covered,
-    }
+    Plan { rows, end: elapsed, covered }
 }
 
 /// How many blocks, from the first, fit in `budget` minutes.
@@ -272,11 +221,7 @@ fn table_row(at: u32, row: &Row<'_>) -> String {
         Row::Item(item) => (item.label.clone(), item.minutes),
         Row::Break(pause) => (format!("*{}*", pause.name), pause.minutes),
     };
-    format!(
-        "| {} | {} | {minutes} |",
-        clock(at),
-        markdown::table_cell(&label)
-    )
+    format!("| {} | {} | {minutes} |", clock(at), markdown::table_cell(&label))
 }
 
 /// The chapter as a Markdown link from the directive's page, whose way to the root is `root`.
@@ -303,19 +248,7 @@ mod tests {
     use super::*;
 
     fn blocks(minutes: &[&[u32]]) -> Vec<Block> {
-        minutes
-            .iter()
-            .enumerate()
-            .map(|(n, items)| Block {
-                items: items
-                    .iter()
-                    .map(|&m| Item {
-                        label: format!("c{n}"),
-                        minutes: m,
-                    })
-                    .collect(),
-            })
-            .collect()
+        minutes.iter().enumerate().map(|(n, items)| Block { items: items.iter().map(|&m| Item { label: format!("c{n}"), minutes: m }).collect() }).collect()
     }
 
     fn layout(plan: &Plan<'_>) -> Vec<(u32, String)> {
@@ -334,17 +267,7 @@ mod tests {
         let course = blocks(&[&[40, 25], &[30], &[60], &[50], &[10]]);
         let plan = plan(&FORMATS[0], &course);
         assert_eq!(plan.covered, 3, "65 + 30 + 60 = 155 fits, + 50 does not");
-        assert_eq!(
-            layout(&plan),
-            [
-                (0, "c0"),
-                (40, "c0"),
-                (65, "c1"),
-                (95, "Break"),
-                (110, "c2")
-            ]
-            .map(|(at, label)| (at, label.to_string()))
-        );
+        assert_eq!(layout(&plan), [(0, "c0"), (40, "c0"), (65, "c1"), (95, "Break"), (110, "c2")].map(|(at, label)| (at, label.to_string())));
         assert_eq!(plan.end, 170);
     }
 

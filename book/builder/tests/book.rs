@@ -16,10 +16,7 @@ use tempfile::TempDir;
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny-book");
 
 fn shipshape_book(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shipshape-book"))
-        .args(args)
-        .output()
-        .expect("shipshape-book runs")
+    Command::new(env!("CARGO_BIN_EXE_shipshape-book")).args(args).output().expect("shipshape-book runs")
 }
 
 /// A temporary copy of the tiny fixture book.
@@ -61,11 +58,7 @@ fn edit(book: &Path, relative: &str, from: &str, to: &str) {
 fn check_fails(book: &Path) -> String {
     let out = shipshape_book(&["check", "--book", book.to_str().expect("UTF-8 path")]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "expected a failure, stderr: {stderr}"
-    );
+    assert_eq!(out.status.code(), Some(2), "expected a failure, stderr: {stderr}");
     stderr
 }
 
@@ -88,8 +81,7 @@ esac
 fn measure(book: &Path, args: &[&str], starter: u64, solution: u64) -> Output {
     let fake = book.join("fake-shipshape");
     fs::write(&fake, FAKE_SHIPSHAPE).expect("write the stand-in checker");
-    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("make the stand-in executable");
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("make the stand-in executable");
     Command::new(env!("CARGO_BIN_EXE_shipshape-book"))
         .args(["measure", "--book", book.to_str().expect("UTF-8 path")])
         .args(args)
@@ -108,16 +100,10 @@ fn read(path: &Path) -> String {
 fn the_course_book_builds_with_exercise_and_check_pages() {
     let dest = tempfile::tempdir().expect("temp dir");
     let out = shipshape_book(&["build", "--dest", dest.path().to_str().expect("UTF-8 path")]);
-    assert!(
-        out.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
 
     let distroless = read(&dest.path().join("05-distroless.html"));
-    let table_start = distroless
-        .find("<table>")
-        .expect("the exercise page has a table");
+    let table_start = distroless.find("<table>").expect("the exercise page has a table");
     let table = &distroless[table_start..];
     assert!(table.contains(r#"<a href="checks/no-shell.html"><code>no-shell</code></a>"#));
     assert!(table.contains("The image is at most 20 MB."));
@@ -126,12 +112,7 @@ fn the_course_book_builds_with_exercise_and_check_pages() {
 
     let no_shell = read(&dest.path().join("checks/no-shell.html"));
     assert!(no_shell.contains("What it checks"));
-    let has_search = fs::read_dir(dest.path()).expect("list the build").any(|e| {
-        e.expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .starts_with("searchindex")
-    });
+    let has_search = fs::read_dir(dest.path()).expect("list the build").any(|e| e.expect("entry").file_name().to_string_lossy().starts_with("searchindex"));
     assert!(has_search, "the built book has a search index");
 }
 
@@ -140,34 +121,14 @@ fn the_tiny_book_checks_out_and_builds() {
     let book = tiny_book();
     let path = book.path().to_str().expect("UTF-8 path");
     let out = shipshape_book(&["check", "--book", path]);
-    assert!(
-        out.status.success(),
-        "check failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "check failed: {}", String::from_utf8_lossy(&out.stderr));
     let out = shipshape_book(&["build", "--book", path]);
-    assert!(
-        out.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "build failed: {}", String::from_utf8_lossy(&out.stderr));
     let task = read(&book.path().join("out/task.html"));
-    assert!(
-        task.contains("The app needs nothing else."),
-        "README prose kept"
-    );
-    assert!(
-        !task.contains("<td>no shell</td>"),
-        "README's own table replaced"
-    );
+    assert!(task.contains("The app needs nothing else."), "README prose kept");
+    assert!(!task.contains("<td>no shell</td>"), "README's own table replaced");
     let intro = read(&book.path().join("out/intro.html"));
-    for cell in [
-        "<td>09:00</td>",
-        r#"<a href="task.html">Task</a>"#,
-        "<td>09:10</td>",
-        "Exercise: <em>Tiny task</em>",
-        "<td>09:15</td>",
-    ] {
+    for cell in ["<td>09:00</td>", r#"<a href="task.html">Task</a>"#, "<td>09:10</td>", "Exercise: <em>Tiny task</em>", "<td>09:15</td>"] {
         assert!(intro.contains(cell), "the schedule has {cell}: {intro}");
     }
 }
@@ -176,11 +137,7 @@ fn the_tiny_book_checks_out_and_builds() {
 fn the_course_schedule_covers_the_first_chapters_in_half_a_day() {
     let dest = tempfile::tempdir().expect("temp dir");
     let out = shipshape_book(&["build", "--dest", dest.path().to_str().expect("UTF-8 path")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let guide = read(&dest.path().join("instructor-guide.html"));
     assert!(guide.contains("Half day (about 3.5 hours)"), "{guide}");
     assert!(guide.contains("Full day (about 7 hours)"), "{guide}");
@@ -194,21 +151,13 @@ fn a_chapter_without_minutes_fails_naming_it() {
     let book = tiny_book();
     edit(book.path(), "src/task.md", "<!-- minutes: 10 -->\n", "");
     let stderr = check_fails(book.path());
-    assert!(
-        stderr.contains("1 chapter(s) do not start with a minutes comment: `task.md`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("1 chapter(s) do not start with a minutes comment: `task.md`"), "{stderr}");
 }
 
 #[test]
 fn an_exercise_without_minutes_fails_the_schedule() {
     let book = tiny_book();
-    edit(
-        book.path(),
-        "exercises/01-tiny/exercise.toml",
-        "minutes = 5\n",
-        "",
-    );
+    edit(book.path(), "exercises/01-tiny/exercise.toml", "minutes = 5\n", "");
     let stderr = check_fails(book.path());
     assert!(
         stderr.contains(
@@ -222,23 +171,11 @@ fn an_exercise_without_minutes_fails_the_schedule() {
 #[test]
 fn a_broken_link_fails_naming_the_chapter_and_link() {
     let book = tiny_book();
-    append(
-        book.path(),
-        "intro.md",
-        "[gone](nowhere.md) and [off](task.md#no-such-heading)",
-    );
+    append(book.path(), "intro.md", "[gone](nowhere.md) and [off](task.md#no-such-heading)");
     let stderr = check_fails(book.path());
     assert!(stderr.contains("2 broken link(s)"), "{stderr}");
-    assert!(
-        stderr.contains(
-            "in `intro.md`, link `nowhere.md`: there is no chapter `nowhere.md` in SUMMARY.md"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("link `task.md#no-such-heading`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in `intro.md`, link `nowhere.md`: there is no chapter `nowhere.md` in SUMMARY.md"), "{stderr}");
+    assert!(stderr.contains("link `task.md#no-such-heading`"), "{stderr}");
 }
 
 #[test]
@@ -256,10 +193,7 @@ fn a_missing_include_fails_naming_the_file() {
     let book = tiny_book();
     append(book.path(), "task.md", "{{#include parts/missing.md}}");
     let stderr = check_fails(book.path());
-    assert!(
-        stderr.contains("in `task.md`, `{{#include parts/missing.md}}`: cannot read"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in `task.md`, `{{#include parts/missing.md}}`: cannot read"), "{stderr}");
 }
 
 #[test]
@@ -267,12 +201,7 @@ fn an_unknown_exercise_fails_naming_chapter_and_directive() {
     let book = tiny_book();
     append(book.path(), "intro.md", "{{#shipshape-exercise 99-nope}}");
     let stderr = check_fails(book.path());
-    assert!(
-        stderr.contains(
-            "in `intro.md`, `{{#shipshape-exercise 99-nope}}`: there is no exercise `99-nope`"
-        ),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in `intro.md`, `{{#shipshape-exercise 99-nope}}`: there is no exercise `99-nope`"), "{stderr}");
     assert!(stderr.contains("(exercises: 01-tiny)"), "{stderr}");
 }
 
@@ -281,67 +210,39 @@ fn an_unknown_check_fails_naming_chapter_and_directive() {
     let book = tiny_book();
     append(book.path(), "intro.md", "{{#shipshape-check no-shel}}");
     let stderr = check_fails(book.path());
-    assert!(
-        stderr
-            .contains("in `intro.md`, `{{#shipshape-check no-shel}}`: there is no check `no-shel`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("in `intro.md`, `{{#shipshape-check no-shel}}`: there is no check `no-shel`"), "{stderr}");
 }
 
 #[test]
 fn measure_publishes_and_check_compares_within_the_tolerance() {
     let book = tiny_book();
     let out = measure(book.path(), &[], 100_000_000, 5_000_000);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let page = read(&book.path().join("src/measurements.md"));
     assert!(page.starts_with("<!-- minutes: 0 -->\n"), "{page}");
-    assert!(
-        page.contains("| Image size | 100 MB | 5.00 MB | −95.0 % (20× smaller) |"),
-        "{page}"
-    );
+    assert!(page.contains("| Image size | 100 MB | 5.00 MB | −95.0 % (20× smaller) |"), "{page}");
     assert!(page.contains("| HIGH findings | 2 | 2 | 0 |"), "{page}");
     assert!(page.contains("`sha256:feed`"), "{page}");
     assert!(read(&book.path().join("src/figures/sizes.svg")).starts_with("<svg"));
 
     let out = measure(book.path(), &["--check"], 105_000_000, 5_000_000);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("hold for all 1 exercises"));
 
     let out = measure(book.path(), &["--check"], 115_000_000, 5_000_000);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(
-            "- `01-tiny` starter: size 100 MB published, 115 MB measured (+15.0 %, tolerance ±10 %)"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        page == read(&book.path().join("src/measurements.md")),
-        "--check writes nothing"
-    );
+    assert!(stderr.contains("- `01-tiny` starter: size 100 MB published, 115 MB measured (+15.0 %, tolerance ±10 %)"), "{stderr}");
+    assert!(page == read(&book.path().join("src/measurements.md")), "--check writes nothing");
 }
 
 #[test]
 fn measure_check_names_a_page_edited_by_hand() {
     let book = tiny_book();
-    assert!(measure(book.path(), &[], 100_000_000, 5_000_000)
-        .status
-        .success());
+    assert!(measure(book.path(), &[], 100_000_000, 5_000_000).status.success());
     edit(book.path(), "src/measurements.md", "100 MB", "80 MB");
     let out = measure(book.path(), &["--check"], 100_000_000, 5_000_000);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("`measurements.md` is not what `figures/measurements.json` renders to"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("`measurements.md` is not what `figures/measurements.json` renders to"), "{stderr}");
 }

@@ -70,9 +70,7 @@ pub static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
     },
     families: &[Family {
         name: "shell",
-        matches: |name| {
-            one_of(&["sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh", "ksh93", "busybox", "yash", "tcsh", "csh", "fish"])(name)
-        },
+        matches: |name| one_of(&["sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh", "ksh93", "busybox", "yash", "tcsh", "csh", "fish"])(name),
     }],
     by_content: true,
     noun: ("shell", "shells"),

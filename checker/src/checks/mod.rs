@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn check_ids_are_stable() {
         let ids: Vec<&str> = registry().iter().map(|c| c.meta().id).collect();
-        assert_eq!(ids, ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]);
+        assert_eq!(
+            ids,
+            ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]
+        );
     }
 
     #[test]

@@ -55,7 +55,10 @@ impl Check for NoSecrets {
             }
         }
         let config = &image.config;
-        let fields = config.env.iter().map(|e| ("Env", e.as_str()))
+        let fields = config
+            .env
+            .iter()
+            .map(|e| ("Env", e.as_str()))
             .chain(config.labels.iter().map(|(_, v)| ("Labels", v.as_str())))
             .chain(config.cmd.iter().map(|c| ("Cmd", c.as_str())))
             .chain(config.entrypoint.iter().map(|c| ("Entrypoint", c.as_str())));

@@ -113,7 +113,11 @@ impl Check for Runs {
 }
 
 fn shown_user(record: &ProbeRecord) -> &str {
-    if record.user.is_empty() { "root" } else { &record.user }
+    if record.user.is_empty() {
+        "root"
+    } else {
+        &record.user
+    }
 }
 
 fn expectation_problems(plan: &ProbePlan, record: &ProbeRecord) -> Vec<String> {

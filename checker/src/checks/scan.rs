@@ -95,7 +95,9 @@ impl Check for Scan {
             evidence.push(Evidence::note(format!("… and {} more at or above {}", failing.len() - SHOWN, policy.fail_on.as_str())));
         }
         evidence.extend(judged.iter().filter_map(|(f, d)| match d {
-            Disposition::Ignored(entry) => Some(Evidence::note(format!("{} ignored: {}{}", f.id, entry.reason, entry.expires.map(|e| format!(" (until {e})")).unwrap_or_default()))),
+            Disposition::Ignored(entry) => {
+                Some(Evidence::note(format!("{} ignored: {}{}", f.id, entry.reason, entry.expires.map(|e| format!(" (until {e})")).unwrap_or_default())))
+            }
             _ => None,
         }));
         let summary = summary(scan, &judged, failing.len(), policy.fail_on);

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{runtime, CheckArgs, Format, ScanArgs, ScanFlags};
-use crate::docker::{self, cleanup::{self, Janitor}};
+use crate::docker::{
+    self,
+    cleanup::{self, Janitor},
+};
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::image::cache::LayerCache;
-use crate::pipeline::{self, BuildOptions, Judgement, FactOptions};
+use crate::pipeline::{self, BuildOptions, FactOptions, Judgement};
 use crate::report::{self, Report};
 use crate::spec::Spec;
 use crate::stop::StopSignals;
@@ -40,7 +43,8 @@ pub fn run(args: CheckArgs) -> Result<u8> {
                 context_limit: CONTEXT_LIMIT,
                 facts: options,
             };
-            let judgement = with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?;
+            let judgement =
+                with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?;
             if !args.solution && args.dockerfile.is_none() {
                 crate::progress::record_check(dir, &judgement);
             }

@@ -145,13 +145,7 @@ fn render_info(info: &db::Info, format: InfoFormat) -> String {
             for (ecosystem, count) in &info.ecosystems {
                 text += &format!("  {ecosystem:<14} {count}\n");
             }
-            text += &format!(
-                "written   {} ({} days ago)\nhash      {}\nformat    {}\n",
-                info.written_at_rfc3339(),
-                info.age_days(),
-                info.hash,
-                info.format
-            );
+            text += &format!("written   {} ({} days ago)\nhash      {}\nformat    {}\n", info.written_at_rfc3339(), info.age_days(), info.hash, info.format);
             text
         }
     }

@@ -160,12 +160,18 @@ fn free_disk(root: &Path) -> Item {
             let free = stats.f_bavail.saturating_mul(stats.f_frsize);
             let text = format!("free disk in {}: {}", root.display(), format_size(free));
             if free < LOW_DISK {
-                Item::new(Status::Todo, format!("{text}, less than {} → free some (`docker system prune` removes unused images and build cache)", format_size(LOW_DISK)))
+                Item::new(
+                    Status::Todo,
+                    format!("{text}, less than {} → free some (`docker system prune` removes unused images and build cache)", format_size(LOW_DISK)),
+                )
             } else {
                 Item::new(Status::Ok, text)
             }
         }
-        Err(why) => Item::new(Status::Skip, format!("free disk in {}: cannot measure it from here ({why}); check it with `df -h` on the daemon's machine", root.display())),
+        Err(why) => Item::new(
+            Status::Skip,
+            format!("free disk in {}: cannot measure it from here ({why}); check it with `df -h` on the daemon's machine", root.display()),
+        ),
     }
 }
 
@@ -244,7 +250,10 @@ fn database() -> Item {
                 1 => "1 day old".to_string(),
                 days => format!("{days} days old"),
             };
-            Item::new(Status::Ok, format!("vulnerability database {}: {} records, written {} ({age})", shown(&info.dir), info.records, info.written_at_rfc3339()))
+            Item::new(
+                Status::Ok,
+                format!("vulnerability database {}: {} records, written {} ({age})", shown(&info.dir), info.records, info.written_at_rfc3339()),
+            )
         }
         Err(error) => Item::new(Status::Todo, format!("vulnerability database: {}", one_line(&error))),
     }

@@ -132,11 +132,13 @@ fn targets(args: &Args) -> Result<Vec<Target>> {
 
 fn build_options(args: &Args) -> Result<BuildOptions> {
     let memory = parse_size(&args.build_memory).ok().and_then(|bytes| i32::try_from(bytes).ok()).filter(|bytes| *bytes >= 6_000_000);
-    let memory = memory.ok_or_else(|| Error::new(format!("--build-memory {} is not a size from 6 MB to 2 GB", args.build_memory)).action("write it like \"1 GB\""))?;
+    let memory =
+        memory.ok_or_else(|| Error::new(format!("--build-memory {} is not a size from 6 MB to 2 GB", args.build_memory)).action("write it like \"1 GB\""))?;
     if !(0.01..=256.0).contains(&args.build_cpus) {
         return Err(Error::new(format!("--build-cpus {} is not from 0.01 to 256", args.build_cpus)).action("write it like 1.5"));
     }
-    let limits = Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, spinner: false };
+    let limits =
+        Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, spinner: false };
     Ok(BuildOptions {
         image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
         limits,

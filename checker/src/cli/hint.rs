@@ -60,7 +60,8 @@ pub fn run(args: Args) -> Result<u8> {
 fn hints(exercise: &Exercise) -> Result<Vec<Hint>> {
     let path = exercise.dir.join(HINTS_FILE);
     let no_hints = |problem: String| {
-        Error::new(format!("{} has no hints: {problem}", exercise.name)).action(format!("read its README.md, or compare with the reference solution: {}", solution_command(exercise)))
+        Error::new(format!("{} has no hints: {problem}", exercise.name))
+            .action(format!("read its README.md, or compare with the reference solution: {}", solution_command(exercise)))
     };
     let text = std::fs::read_to_string(&path).map_err(|e| no_hints(format!("cannot read {}: {e}", shown(&path))))?;
     let hints = parse(&text);

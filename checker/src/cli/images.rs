@@ -119,8 +119,7 @@ fn list(images: &CourseImages, map: Option<&ImageMap>) -> Result<u8> {
 }
 
 fn pull(images: &CourseImages, mirror: Option<&str>, write_map: Option<&Path>) -> Result<u8> {
-    let sources: BTreeMap<&str, String> =
-        images.keys().map(|r| (r.as_str(), mirror.map_or_else(|| r.clone(), |m| mirror_reference(m, r)))).collect();
+    let sources: BTreeMap<&str, String> = images.keys().map(|r| (r.as_str(), mirror.map_or_else(|| r.clone(), |m| mirror_reference(m, r)))).collect();
     let (pulled, failures) = with_docker(|docker| async move {
         let (mut pulled, mut failures) = (BTreeMap::new(), Vec::new());
         for (public, source) in &sources {
@@ -289,9 +288,8 @@ fn course_images(course: &CourseArg) -> Result<CourseImages> {
 
 fn dockerfile_images(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).context(|| format!("cannot read {}", path.display()))?;
-    let unreadable = |cause: String| {
-        Error::new(format!("cannot tell which images {} names", path.display())).because(cause).action("fix that Dockerfile, then try again")
-    };
+    let unreadable =
+        |cause: String| Error::new(format!("cannot tell which images {} names", path.display())).because(cause).action("fix that Dockerfile, then try again");
     images_named(&Dockerfile::parse(&text).map_err(unreadable)?).map_err(unreadable)
 }
 
@@ -312,9 +310,7 @@ fn images_named(file: &Dockerfile) -> Result<Vec<String>, String> {
 fn global_args(file: &Dockerfile) -> BTreeMap<String, String> {
     let declarations = file.instructions.iter().filter(|i| i.stage.is_none() && i.keyword == "ARG");
     let words = declarations.flat_map(|i| i.text.split_whitespace().skip(1).map(str::to_string).collect::<Vec<_>>());
-    words
-        .filter_map(|word| word.split_once('=').map(|(name, value)| (name.to_string(), value.trim_matches(['"', '\'']).to_string())))
-        .collect()
+    words.filter_map(|word| word.split_once('=').map(|(name, value)| (name.to_string(), value.trim_matches(['"', '\'']).to_string()))).collect()
 }
 
 /// `node:${VERSION}` or `node:$VERSION` with the arguments filled in; `None` when one is unknown.

@@ -17,9 +17,9 @@ const SKIPPED: [&str; 2] = [".git", "target"];
 
 /// Packs `dir` and the Dockerfile text into an uncompressed tar, refusing more than `limit` bytes.
 pub fn pack(dir: &Path, dockerfile: &str, limit: u64) -> Result<Vec<u8>> {
-    let root = dir.canonicalize().map_err(|e| {
-        Error::new(format!("cannot read the build context {}", dir.display())).because(e).action("check the exercise folder exists")
-    })?;
+    let root = dir
+        .canonicalize()
+        .map_err(|e| Error::new(format!("cannot read the build context {}", dir.display())).because(e).action("check the exercise folder exists"))?;
     let ignore = DockerIgnore::read(&root)?;
     let mut packer = Packer { root: root.clone(), limit, total: dockerfile.len() as u64, ignore, builder: tar::Builder::new(Vec::new()) };
     packer.builder.follow_symlinks(false);

@@ -99,12 +99,10 @@ fn refused(path: &Path, error: bollard::errors::Error) -> Error {
     if !matches!(error, DockerResponseServerError { .. } | DockerStreamError { .. }) {
         return failure(format!("loading {} stopped: the daemon connection failed", path.display()), error);
     }
-    Error::new(format!("cannot load {}: the daemon refused the archive", path.display()))
-        .because(daemon_words(&error))
-        .action(
-            "the file is damaged or incomplete: copy it again (its size should match what `shipshape images save` \
+    Error::new(format!("cannot load {}: the daemon refused the archive", path.display())).because(daemon_words(&error)).action(
+        "the file is damaged or incomplete: copy it again (its size should match what `shipshape images save` \
              printed), or make a new one with `shipshape images save FILE`",
-        )
+    )
 }
 
 fn cannot_write(path: &Path, cause: impl std::fmt::Display) -> Error {

@@ -36,12 +36,10 @@ pub async fn connect() -> Result<Docker> {
 }
 
 fn unreachable(host: &str, cause: impl std::fmt::Display) -> Error {
-    Error::new(format!("cannot reach the Docker daemon at {host}"))
-        .because(cause)
-        .action(
-            "start the daemon (`sudo systemctl start docker`, or `sudo dockerd --bridge=none --iptables=false \
+    Error::new(format!("cannot reach the Docker daemon at {host}")).because(cause).action(
+        "start the daemon (`sudo systemctl start docker`, or `sudo dockerd --bridge=none --iptables=false \
              --ip-masq=false &`) or point DOCKER_HOST at a running one, then try again",
-        )
+    )
 }
 
 /// Turns a bollard error met mid-way into Shipshape's error with the given context.

@@ -43,12 +43,8 @@ impl Owner {
 
     pub fn parse(label: &str) -> Option<Owner> {
         let mut parts = label.split('/');
-        let owner = Owner {
-            host: parts.next()?.to_string(),
-            boot: parts.next()?.to_string(),
-            pid: parts.next()?.parse().ok()?,
-            start: parts.next()?.parse().ok()?,
-        };
+        let owner =
+            Owner { host: parts.next()?.to_string(), boot: parts.next()?.to_string(), pid: parts.next()?.parse().ok()?, start: parts.next()?.parse().ok()? };
         parts.next().is_none().then_some(owner)
     }
 

@@ -93,9 +93,7 @@ impl Dockerfile {
     /// defined before stage `before`.
     pub fn stage_named(&self, reference: &str, before: usize) -> Option<&Stage> {
         let reference = reference.to_ascii_lowercase();
-        self.stages[..before.min(self.stages.len())]
-            .iter()
-            .find(|s| s.name.as_deref() == Some(reference.as_str()) || reference.parse() == Ok(s.index))
+        self.stages[..before.min(self.stages.len())].iter().find(|s| s.name.as_deref() == Some(reference.as_str()) || reference.parse() == Ok(s.index))
     }
 
     /// The images the Dockerfile names — in `FROM` and `COPY --from` — that are neither one of its
@@ -160,12 +158,8 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 /// The instruction's source on one line: continuations joined, comment lines dropped, spaces squeezed.
 fn one_line(source: &str) -> String {
-    let joined: Vec<&str> = source
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| l.strip_suffix('\\').unwrap_or(l).trim())
-        .collect();
+    let joined: Vec<&str> =
+        source.lines().map(str::trim).filter(|l| !l.starts_with('#') && !l.is_empty()).map(|l| l.strip_suffix('\\').unwrap_or(l).trim()).collect();
     joined.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -50,7 +50,15 @@ fn rows_of(grade: &Grade) -> Vec<Vec<String>> {
         .iter()
         .map(|check| {
             let evidence: Vec<String> = check.evidence.iter().map(|e| evidence_line(&e.evidence())).collect();
-            let cells = [check.id.clone(), word(&check.status), word(&check.severity), check.weight.to_string(), check.summary.clone(), evidence.join("\n"), check.hint.clone().unwrap_or_default()];
+            let cells = [
+                check.id.clone(),
+                word(&check.status),
+                word(&check.severity),
+                check.weight.to_string(),
+                check.summary.clone(),
+                evidence.join("\n"),
+                check.hint.clone().unwrap_or_default(),
+            ];
             [student.clone(), cells.to_vec()].concat()
         })
         .collect()

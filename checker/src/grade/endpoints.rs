@@ -26,7 +26,9 @@ pub struct Target {
 impl Target {
     /// `URL` or `URL#jobs=N`; `default_jobs` when the limit is not given.
     pub fn parse(text: &str, default_jobs: usize) -> Result<Target> {
-        let bad = |why: &str| Error::new(format!("--docker-host {text}: {why}")).action("write it as unix:///path/docker.sock or tcp://host:2375, optionally followed by #jobs=N");
+        let bad = |why: &str| {
+            Error::new(format!("--docker-host {text}: {why}")).action("write it as unix:///path/docker.sock or tcp://host:2375, optionally followed by #jobs=N")
+        };
         let (url, jobs) = match text.rsplit_once('#') {
             None => (text, default_jobs),
             Some((url, suffix)) => {
@@ -99,7 +101,9 @@ impl Pool {
             for failure in &failures {
                 error = error.because(failure.to_string().trim_start_matches("error: ").replace('\n', "; "));
             }
-            return Err(error.action("start the daemon (`sudo dockerd --bridge=none --iptables=false --ip-masq=false &`) or pass --docker-host URL of a running one"));
+            return Err(
+                error.action("start the daemon (`sudo dockerd --bridge=none --iptables=false --ip-masq=false &`) or pass --docker-host URL of a running one")
+            );
         }
         for failure in failures {
             eprintln!("warning: {}; grading goes on without it", failure.to_string().trim_start_matches("error: ").replace('\n', "; "));

@@ -100,7 +100,12 @@ fn sizes(class: &Class) -> String {
     let _ = writeln!(out, "<line x1=\"{LEFT}\" y1=\"110\" x2=\"{}\" y2=\"110\" stroke=\"#8a93a3\"/>", WIDTH - LEFT);
     for tick in 0..=ticks {
         let size = tick * step;
-        let _ = writeln!(out, "<line x1=\"{0:.1}\" y1=\"110\" x2=\"{0:.1}\" y2=\"115\" stroke=\"#8a93a3\"/><text x=\"{0:.1}\" y=\"130\" text-anchor=\"middle\">{1}</text>", x(size), format_size(size));
+        let _ = writeln!(
+            out,
+            "<line x1=\"{0:.1}\" y1=\"110\" x2=\"{0:.1}\" y2=\"115\" stroke=\"#8a93a3\"/><text x=\"{0:.1}\" y=\"130\" text-anchor=\"middle\">{1}</text>",
+            x(size),
+            format_size(size)
+        );
     }
     if let Some(limit) = class.size_limit {
         let _ = writeln!(
@@ -148,7 +153,9 @@ fn tick_step(largest: u64) -> u64 {
 
 /// The table of students, then each one's detail.
 fn students(class: &Class) -> String {
-    let mut out = String::from("<h2>Students</h2>\n<p><button id=\"expand\" type=\"button\">Expand all</button><button id=\"collapse\" type=\"button\">Collapse all</button></p>\n");
+    let mut out = String::from(
+        "<h2>Students</h2>\n<p><button id=\"expand\" type=\"button\">Expand all</button><button id=\"collapse\" type=\"button\">Collapse all</button></p>\n",
+    );
     out += "<table id=\"grades\">\n<tr><th>student</th><th>result</th><th>points</th>";
     for check in &class.checks {
         let _ = write!(out, "<th>{}</th>", escape(&check.id));
@@ -199,7 +206,15 @@ fn detail(index: usize, grade: &Grade) -> String {
     }
     out += "<ul>\n";
     for check in &grade.checks {
-        let _ = write!(out, "<li><span class=\"{}\">{}</span> <b>{}</b> ({} pt) {}", word(&check.status), mark(Some(check.status)), escape(&check.id), check.weight, escape(&check.summary));
+        let _ = write!(
+            out,
+            "<li><span class=\"{}\">{}</span> <b>{}</b> ({} pt) {}",
+            word(&check.status),
+            mark(Some(check.status)),
+            escape(&check.id),
+            check.weight,
+            escape(&check.summary)
+        );
         if matches!(check.status, Status::Fail | Status::Error) {
             for evidence in &check.evidence {
                 let _ = write!(out, "<div class=\"evidence\">{}</div>", escape(&evidence_line(&evidence.evidence())));

@@ -27,12 +27,15 @@ struct Totals {
 }
 
 pub fn render(class: &Class) -> String {
-    let totals = Totals {
-        submissions: class.grades.len(),
-        pass: class.count(Standing::Pass),
-        fail: class.count(Standing::Fail),
-        error: class.count(Standing::Error),
+    let totals =
+        Totals { submissions: class.grades.len(), pass: class.count(Standing::Pass), fail: class.count(Standing::Fail), error: class.count(Standing::Error) };
+    let document = Document {
+        schema_version: CLASS_SCHEMA_VERSION,
+        exercise: &class.exercise,
+        title: &class.title,
+        checks: &class.checks,
+        totals,
+        students: &class.grades,
     };
-    let document = Document { schema_version: CLASS_SCHEMA_VERSION, exercise: &class.exercise, title: &class.title, checks: &class.checks, totals, students: &class.grades };
     serde_json::to_string_pretty(&document).expect("the class serializes") + "\n"
 }

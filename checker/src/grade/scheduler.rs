@@ -190,7 +190,8 @@ impl Janitors {
 
     /// Removes every image the run's builds made, on every endpoint still answering.
     async fn sweep_builds(&self, pool: &Pool) {
-        let sweeps = (0..pool.endpoints().len()).map(|index| sweep_one((Arc::new(Janitor::for_label(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
+        let sweeps = (0..pool.endpoints().len())
+            .map(|index| sweep_one((Arc::new(Janitor::for_label(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
         futures_util::future::join_all(sweeps).await;
     }
 

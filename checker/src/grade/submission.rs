@@ -121,7 +121,9 @@ impl Overlay {
 }
 
 fn copy_error(dir: &Path, cause: io::Error) -> Error {
-    Error::new(format!("cannot make a grading copy of {}", dir.display())).because(cause).action("check the exercise folder is readable and the temporary folder has space")
+    Error::new(format!("cannot make a grading copy of {}", dir.display()))
+        .because(cause)
+        .action("check the exercise folder is readable and the temporary folder has space")
 }
 
 /// Copies the instructor's tree as it is (links as links), without the reference solution.
@@ -162,7 +164,9 @@ impl Layer<'_> {
         let source = self.root.join(path);
         let Ok(meta) = fs::symlink_metadata(&source) else {
             if is_dockerfile {
-                return Err(Error::new(format!("the submission has no {}", path.display())).action("hand in the Dockerfile at the top of the submission folder"));
+                return Err(
+                    Error::new(format!("the submission has no {}", path.display())).action("hand in the Dockerfile at the top of the submission folder")
+                );
             }
             return Ok(());
         };

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cache::LayerCache;
-use super::secrets::SecretSearch;
 use super::layer::{self, normalize, peek, LayerFacts};
+use super::secrets::SecretSearch;
 use super::ImageFacts;
 
 /// Metadata blobs (manifests, configs) are small; anything bigger that is not a layer is skipped.
@@ -31,11 +31,7 @@ pub fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) ->
     if head.is_empty() {
         return Err("the archive is empty".into());
     }
-    let contents = if head.starts_with(&[0x1f, 0x8b]) {
-        scan(flate2::bufread::MultiGzDecoder::new(buffered), plan)?
-    } else {
-        scan(buffered, plan)?
-    };
+    let contents = if head.starts_with(&[0x1f, 0x8b]) { scan(flate2::bufread::MultiGzDecoder::new(buffered), plan)? } else { scan(buffered, plan)? };
     contents.assemble(wanted, cache)
 }
 
@@ -194,8 +190,7 @@ impl Contents {
     }
 
     fn docker_manifest(&self, wanted: Option<&str>) -> Result<(String, Vec<String>), String> {
-        let manifests: Vec<DockerManifest> =
-            serde_json::from_slice(self.blob("manifest.json")?).map_err(|e| format!("manifest.json is malformed: {e}"))?;
+        let manifests: Vec<DockerManifest> = serde_json::from_slice(self.blob("manifest.json")?).map_err(|e| format!("manifest.json is malformed: {e}"))?;
         let chosen = match wanted {
             Some(tag) => manifests.iter().find(|m| m.repo_tags.iter().flatten().any(|t| t == tag)).or(manifests.first()),
             None => manifests.first(),

@@ -57,14 +57,7 @@ impl FileSystem {
                     fs.remove_tree(&entry.path, false);
                 }
                 fs.captured.remove(&entry.path);
-                let node = Node {
-                    kind: entry.kind.clone(),
-                    size: entry.size,
-                    mode: entry.mode,
-                    uid: entry.uid,
-                    layer: index,
-                    content: entry.content,
-                };
+                let node = Node { kind: entry.kind.clone(), size: entry.size, mode: entry.mode, uid: entry.uid, layer: index, content: entry.content };
                 fs.nodes.insert(entry.path.clone(), node);
             }
             for (path, captured) in &layer.captured {

@@ -31,11 +31,8 @@ pub fn window_offset(head: &[u8]) -> Option<u64> {
     if *head.get(5)? != 1 {
         return None; // big-endian: not a platform the course runs on
     }
-    let (phoff, phentsize, phnum) = if is64 {
-        (le(head, 32, 8)?, le(head, 54, 2)?, le(head, 56, 2)?)
-    } else {
-        (le(head, 28, 4)?, le(head, 42, 2)?, le(head, 44, 2)?)
-    };
+    let (phoff, phentsize, phnum) =
+        if is64 { (le(head, 32, 8)?, le(head, 54, 2)?, le(head, 56, 2)?) } else { (le(head, 28, 4)?, le(head, 42, 2)?, le(head, 44, 2)?) };
     (0..phnum)
         .filter_map(|i| {
             let at = (phoff + i * phentsize) as usize;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
 use super::gobuild::GoBuild;
-use super::secrets::{SecretSearch, Searching};
+use super::secrets::{Searching, SecretSearch};
 use super::sniff::{self, ContentClass, Sniffed};
 
 /// How many bytes of a file the checks and the scan inventory read, for the files they read.
@@ -94,7 +94,11 @@ pub struct LayerFacts {
 /// Normalizes a tar path: `./usr/bin/` → `usr/bin`, `/` → ``.
 pub fn normalize(path: &str) -> String {
     let trimmed = path.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
-    if trimmed == "." { String::new() } else { trimmed.to_string() }
+    if trimmed == "." {
+        String::new()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// A stream whose first bytes were read ahead and are given back first.
@@ -238,8 +242,7 @@ mod tests {
             &[("usr/bin/ls", "bin/box")],
         );
         let facts = read_layer(&bytes[..], None).unwrap();
-        let kinds: Vec<(&str, &EntryKind, ContentClass)> =
-            facts.entries.iter().map(|e| (e.path.as_str(), &e.kind, e.content)).collect();
+        let kinds: Vec<(&str, &EntryKind, ContentClass)> = facts.entries.iter().map(|e| (e.path.as_str(), &e.kind, e.content)).collect();
         assert_eq!(kinds[0], ("bin/box", &EntryKind::File, ContentClass::Shell("busybox")));
         assert_eq!(kinds[2], ("old/gone", &EntryKind::Whiteout, ContentClass::Data));
         assert_eq!(kinds[3], ("var", &EntryKind::OpaqueDir, ContentClass::Data));

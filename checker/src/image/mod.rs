@@ -44,11 +44,7 @@ impl ImageFacts {
         let (config, history) = config::parse(config_json)?;
         let history_of_layer = config::layer_history(&history, layers.len());
         let filesystem = FileSystem::merge(&layers);
-        let layers = layers
-            .into_iter()
-            .enumerate()
-            .map(|(index, facts)| Layer { facts, history: history_of_layer.as_ref().map(|h| h[index]) })
-            .collect();
+        let layers = layers.into_iter().enumerate().map(|(index, facts)| Layer { facts, history: history_of_layer.as_ref().map(|h| h[index]) }).collect();
         Ok(ImageFacts { id, config, history, layers, filesystem, cached_layers: 0 })
     }
 

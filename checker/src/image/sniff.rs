@@ -99,7 +99,9 @@ const HEADER_BYTES: usize = 4096;
 fn matcher() -> &'static AhoCorasick {
     static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
     // Leftmost-first, so the matcher may use its SIMD (Teddy) prefilter: standard semantics can't.
-    MATCHER.get_or_init(|| AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(SIGNATURES.iter().map(|(pattern, _)| pattern)).expect("fixed patterns"))
+    MATCHER.get_or_init(|| {
+        AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(SIGNATURES.iter().map(|(pattern, _)| pattern)).expect("fixed patterns")
+    })
 }
 
 /// Sniffs a regular file of `size` bytes from its content stream.

@@ -22,10 +22,14 @@ pub fn suite(name: &str, report: &Report) -> TestSuite {
         };
         let mut case = TestCase::new(check.id.clone(), status);
         case.set_classname(format!("shipshape.{name}"));
-        let mut details: Vec<String> = check.evidence.iter().map(|e| {
-            let place = e.dockerfile_line.map(|l| format!(" (Dockerfile:{l})")).unwrap_or_default();
-            format!("{}{place}", e.message)
-        }).collect();
+        let mut details: Vec<String> = check
+            .evidence
+            .iter()
+            .map(|e| {
+                let place = e.dockerfile_line.map(|l| format!(" (Dockerfile:{l})")).unwrap_or_default();
+                format!("{}{place}", e.message)
+            })
+            .collect();
         if let Some(hint) = &check.hint {
             details.push(format!("hint: {hint}"));
         }

@@ -100,7 +100,13 @@ impl Report {
         Report {
             schema_version: SCHEMA_VERSION,
             exercise,
-            image: image.map(|i| ImageSummary { id: i.id.clone(), size: i.size(), user: i.config.user.clone(), layers: i.layers.len(), cached_layers: i.cached_layers }),
+            image: image.map(|i| ImageSummary {
+                id: i.id.clone(),
+                size: i.size(),
+                user: i.config.user.clone(),
+                layers: i.layers.len(),
+                cached_layers: i.cached_layers,
+            }),
             scan: judgement.scan.as_ref().map(ScanSummary::of),
             checks,
             passed,

@@ -44,9 +44,7 @@ impl Severity {
             "MEDIUM" | "MODERATE" => Ok(Severity::Medium),
             "HIGH" => Ok(Severity::High),
             "CRITICAL" => Ok(Severity::Critical),
-            _ => Err(format!(
-                "unknown severity `{label}` (known: UNKNOWN, NEGLIGIBLE, LOW, MODERATE, MEDIUM, HIGH, CRITICAL)"
-            )),
+            _ => Err(format!("unknown severity `{label}` (known: UNKNOWN, NEGLIGIBLE, LOW, MODERATE, MEDIUM, HIGH, CRITICAL)")),
         }
     }
 
@@ -65,12 +63,9 @@ impl Severity {
 /// metrics must be present; temporal and environmental metrics are allowed and do not change
 /// the base score.
 pub fn base_score(vector: &str) -> Result<f64, String> {
-    let parsed = Vector::from_str(vector)
-        .map_err(|error| format!("`{vector}` is not a CVSS v3.0 or v3.1 vector: {error}"))?;
+    let parsed = Vector::from_str(vector).map_err(|error| format!("`{vector}` is not a CVSS v3.0 or v3.1 vector: {error}"))?;
     match missing_base_metric(&parsed) {
-        Some(metric) => Err(format!(
-            "CVSS vector `{vector}` lacks the base metric {metric}"
-        )),
+        Some(metric) => Err(format!("CVSS vector `{vector}` lacks the base metric {metric}")),
         None => Ok(parsed.base_score().value()),
     }
 }
@@ -86,10 +81,7 @@ fn missing_base_metric(vector: &Vector) -> Option<&'static str> {
         ("I", vector.i.is_some()),
         ("A", vector.a.is_some()),
     ];
-    present
-        .into_iter()
-        .find(|&(_, present)| !present)
-        .map(|(metric, _)| metric)
+    present.into_iter().find(|&(_, present)| !present).map(|(metric, _)| metric)
 }
 
 #[cfg(test)]
@@ -106,10 +98,7 @@ mod tests {
             ("CVSS:3.0/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", 5.9),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0),
             ("CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N", 0.0),
-            (
-                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P/RL:O/RC:C",
-                9.8,
-            ),
+            ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P/RL:O/RC:C", 9.8),
         ];
         for (vector, expected) in cases {
             assert_eq!(base_score(vector), Ok(expected), "{vector}");
@@ -162,18 +151,9 @@ mod tests {
     fn labels_parse_case_insensitively_and_round_trip() {
         assert_eq!(Severity::parse("moderate"), Ok(Severity::Medium));
         assert_eq!(Severity::parse("Negligible"), Ok(Severity::Low));
-        for severity in [
-            Severity::Unknown,
-            Severity::Low,
-            Severity::Medium,
-            Severity::High,
-            Severity::Critical,
-        ] {
+        for severity in [Severity::Unknown, Severity::Low, Severity::Medium, Severity::High, Severity::Critical] {
             assert_eq!(Severity::parse(severity.as_str()), Ok(severity));
-            assert_eq!(
-                serde_json::to_string(&severity).unwrap(),
-                format!("\"{}\"", severity.as_str())
-            );
+            assert_eq!(serde_json::to_string(&severity).unwrap(), format!("\"{}\"", severity.as_str()));
         }
         assert!(Severity::parse("severe").is_err());
         assert!(Severity::Unknown < Severity::Low && Severity::High < Severity::Critical);

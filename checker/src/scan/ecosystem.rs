@@ -41,9 +41,7 @@ impl Ecosystem {
             ("npm", None) => Ok(Ecosystem::Npm),
             ("PyPI", None) => Ok(Ecosystem::PyPI),
             ("Go", None) => Ok(Ecosystem::Go),
-            _ => Err(format!(
-                "unknown ecosystem `{name}` (known: Debian:<release>, Alpine:v<release>, npm, PyPI, Go)"
-            )),
+            _ => Err(format!("unknown ecosystem `{name}` (known: Debian:<release>, Alpine:v<release>, npm, PyPI, Go)")),
         }
     }
 

@@ -98,10 +98,7 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
 fn parse_os_release(bytes: &[u8]) -> OsRelease {
     let text = String::from_utf8_lossy(bytes);
     let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string())
-            .unwrap_or_default()
+        text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string()).unwrap_or_default()
     };
     OsRelease { id: field("ID"), version_id: field("VERSION_ID"), pretty_name: field("PRETTY_NAME") }
 }

@@ -10,8 +10,8 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use super::cvss::{self, Severity};
-use super::db::{Event, RangeKind, StoredAffected, StoredRecord};
 use super::db::Database;
+use super::db::{Event, RangeKind, StoredAffected, StoredRecord};
 use super::ecosystem::VersionScheme;
 use super::inventory::{Inventory, Package};
 use super::version::Version;
@@ -65,7 +65,9 @@ pub fn find(inventory: &Inventory, db: &Database) -> Matches {
 
 /// Merges a finding into one for the same advisory and source, else adds it.
 fn add(findings: &mut Vec<Finding>, new: Finding) {
-    let same = findings.iter_mut().find(|f| f.id == new.id && f.advisory_package == new.advisory_package && f.installed == new.installed && f.ecosystem == new.ecosystem);
+    let same = findings
+        .iter_mut()
+        .find(|f| f.id == new.id && f.advisory_package == new.advisory_package && f.installed == new.installed && f.ecosystem == new.ecosystem);
     match same {
         Some(existing) => {
             for package in new.packages {
@@ -168,9 +170,8 @@ fn first_fix(scheme: VersionScheme, version: &Version, affected: &StoredAffected
 /// The highest CVSS v3 score of the package's entry, else of the record; else the advisory's
 /// own label; else `Unknown`.
 fn severity(record: &StoredRecord, affected: &StoredAffected) -> (Severity, Option<f64>) {
-    let best_score = |vectors: &[super::db::Severity]| {
-        vectors.iter().filter(|s| s.kind == "CVSS_V3").filter_map(|s| cvss::base_score(&s.score).ok()).reduce(f64::max)
-    };
+    let best_score =
+        |vectors: &[super::db::Severity]| vectors.iter().filter(|s| s.kind == "CVSS_V3").filter_map(|s| cvss::base_score(&s.score).ok()).reduce(f64::max);
     if let Some(score) = best_score(&affected.severity).or_else(|| best_score(&record.severity)) {
         return (Severity::from_score(score), Some(score));
     }

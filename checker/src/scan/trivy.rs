@@ -103,7 +103,9 @@ pub fn scan(image: &str, archive: Option<&Path>, diff_ids: &[String]) -> Result<
         None => command.arg(image),
     };
     let output = command.output().map_err(|e| {
-        Error::new("cannot run Trivy").because(e).action("install Trivy (https://trivy.dev) and put it on PATH, or scan with Shipshape's own engine (--scanner shipshape)")
+        Error::new("cannot run Trivy")
+            .because(e)
+            .action("install Trivy (https://trivy.dev) and put it on PATH, or scan with Shipshape's own engine (--scanner shipshape)")
     })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -112,7 +114,8 @@ pub fn scan(image: &str, archive: Option<&Path>, diff_ids: &[String]) -> Result<
             .because(last.trim())
             .action("run the same `trivy image` command by hand to see why (its database may need a download), or use --scanner shipshape"));
     }
-    parse_report(&output.stdout, diff_ids).map_err(|cause| Error::new("cannot read Trivy's report").because(cause).action("check the installed Trivy writes schema-2 JSON (Trivy 0.20 or later)"))
+    parse_report(&output.stdout, diff_ids)
+        .map_err(|cause| Error::new("cannot read Trivy's report").because(cause).action("check the installed Trivy writes schema-2 JSON (Trivy 0.20 or later)"))
 }
 
 #[cfg(test)]

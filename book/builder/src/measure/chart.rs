@@ -47,11 +47,7 @@ fn legend() -> Vec<String> {
     [(0.0, STARTER, "starter"), (110.0, SOLUTION, "reference solution")]
         .iter()
         .map(|(x, colour, label)| {
-            format!(
-                r#"<rect x="{}" y="6" width="12" height="12" fill="{colour}" /><text x="{}" y="16">{label}</text>"#,
-                NAMES + x,
-                NAMES + x + 16.0
-            )
+            format!(r#"<rect x="{}" y="6" width="12" height="12" fill="{colour}" /><text x="{}" y="16">{label}</text>"#, NAMES + x, NAMES + x + 16.0)
         })
         .collect()
 }
@@ -67,16 +63,9 @@ fn pair(scale: &Scale, row: usize, exercise: &Exercise) -> Vec<String> {
             size(exercise.starter.size),
             size(exercise.solution.size)
         ),
-        format!(
-            r#"<text x="{}" y="{}" text-anchor="end">{name}</text>"#,
-            NAMES - 8.0,
-            top + BAR + 4.0
-        ),
+        format!(r#"<text x="{}" y="{}" text-anchor="end">{name}</text>"#, NAMES - 8.0, top + BAR + 4.0),
     ];
-    let bars = [
-        (exercise.starter.size, STARTER, top),
-        (exercise.solution.size, SOLUTION, top + BAR),
-    ];
+    let bars = [(exercise.starter.size, STARTER, top), (exercise.solution.size, SOLUTION, top + BAR)];
     for (bytes, colour, y) in bars {
         let end = scale.x(bytes);
         lines.push(format!(
@@ -101,19 +90,13 @@ struct Scale {
 impl Scale {
     /// The decades around every size of `exercises` (1 MB to 1 GB when there are none).
     fn of(exercises: &[Exercise]) -> Scale {
-        let sizes = exercises
-            .iter()
-            .flat_map(|e| [e.starter.size, e.solution.size])
-            .map(|bytes| (bytes.max(1) as f64).log10());
+        let sizes = exercises.iter().flat_map(|e| [e.starter.size, e.solution.size]).map(|bytes| (bytes.max(1) as f64).log10());
         let (min, max) = sizes.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
         if min > max {
             return Scale { low: 6, high: 9 };
         }
         let low = min.floor() as i32;
-        Scale {
-            low,
-            high: (max.ceil() as i32).max(low + 1),
-        }
+        Scale { low, high: (max.ceil() as i32).max(low + 1) }
     }
 
     /// Where a bar of `bytes` ends.
@@ -140,10 +123,7 @@ impl Scale {
 
 /// `10^decade` bytes in words: `1 MB`, `10 MB`, `100 kB`.
 fn decade_label(decade: i32) -> String {
-    let (unit, name) = [(9, "GB"), (6, "MB"), (3, "kB"), (0, "B")]
-        .into_iter()
-        .find(|(unit, _)| decade >= *unit)
-        .unwrap_or((0, "B"));
+    let (unit, name) = [(9, "GB"), (6, "MB"), (3, "kB"), (0, "B")].into_iter().find(|(unit, _)| decade >= *unit).unwrap_or((0, "B"));
     format!("{} {name}", 10u64.pow((decade - unit) as u32))
 }
 
@@ -153,10 +133,7 @@ mod tests {
     use crate::measure::figures::Sample;
 
     fn figures(sizes: &[(u64, u64)]) -> Figures {
-        let sample = |size| Sample {
-            size,
-            findings: None,
-        };
+        let sample = |size| Sample { size, findings: None };
         Figures::for_tests(
             "sha256:a",
             sizes
@@ -186,10 +163,7 @@ mod tests {
 
     #[test]
     fn the_svg_has_a_labelled_pair_per_exercise_and_no_blank_line() {
-        let svg = render(&figures(&[
-            (658_000_000, 1_880_000),
-            (300_000_000, 100_000_000),
-        ]));
+        let svg = render(&figures(&[(658_000_000, 1_880_000), (300_000_000, 100_000_000)]));
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>\n"));
         assert!(!svg.contains("\n\n"));

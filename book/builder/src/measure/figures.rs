@@ -74,13 +74,7 @@ pub struct Findings {
 impl Findings {
     /// The counts, most severe first, with the severities as the checker names them.
     pub fn counts(&self) -> [(&'static str, u64); 5] {
-        [
-            ("CRITICAL", self.critical),
-            ("HIGH", self.high),
-            ("MEDIUM", self.medium),
-            ("LOW", self.low),
-            ("UNKNOWN", self.unknown),
-        ]
+        [("CRITICAL", self.critical), ("HIGH", self.high), ("MEDIUM", self.medium), ("LOW", self.low), ("UNKNOWN", self.unknown)]
     }
 
     pub fn total(&self) -> u64 {
@@ -111,8 +105,7 @@ impl Figures {
                 path.display()
             )
         })?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("`{}` is not a measurements file", path.display()))
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not a measurements file", path.display()))
     }
 
     pub fn to_json(&self) -> String {
@@ -147,73 +140,45 @@ pub fn drift(published: &Figures, fresh: &Figures) -> Vec<String> {
     for old in &published.exercises {
         match fresh.exercises.iter().find(|new| new.name == old.name) {
             Some(new) => exercise_drift(old, new, same_database, &mut lines),
-            None => lines.push(format!(
-                "`{}` is published but was not measured (no such exercise any more)",
-                old.name
-            )),
+            None => lines.push(format!("`{}` is published but was not measured (no such exercise any more)", old.name)),
         }
     }
     for new in &fresh.exercises {
         if !published.exercises.iter().any(|old| old.name == new.name) {
-            lines.push(format!(
-                "`{}` was measured but is not published (a new exercise)",
-                new.name
-            ));
+            lines.push(format!("`{}` was measured but is not published (a new exercise)", new.name));
         }
     }
     lines
 }
 
 fn exercise_drift(old: &Exercise, new: &Exercise, same_database: bool, lines: &mut Vec<String>) {
-    let pairs = [
-        ("starter", &old.starter, &new.starter),
-        ("solution", &old.solution, &new.solution),
-    ];
+    let pairs = [("starter", &old.starter, &new.starter), ("solution", &old.solution, &new.solution)];
     for (variant, old_sample, new_sample) in pairs {
         let what = format!("`{}` {variant}", old.name);
         lines.extend(size_drift(&what, old_sample.size, new_sample.size));
         if same_database {
-            lines.extend(findings_drift(
-                &what,
-                old_sample.findings,
-                new_sample.findings,
-            ));
+            lines.extend(findings_drift(&what, old_sample.findings, new_sample.findings));
         }
     }
 }
 
 fn size_drift(what: &str, published: u64, measured: u64) -> Option<String> {
     let change = (measured as f64 - published as f64) / published.max(1) as f64 * 100.0;
-    (change.abs() > SIZE_TOLERANCE_PERCENT).then(|| {
-        format!(
-            "{what}: size {} published, {} measured ({change:+.1} %, tolerance ±{SIZE_TOLERANCE_PERCENT} %)",
-            size(published),
-            size(measured)
-        )
-    })
+    (change.abs() > SIZE_TOLERANCE_PERCENT)
+        .then(|| format!("{what}: size {} published, {} measured ({change:+.1} %, tolerance ±{SIZE_TOLERANCE_PERCENT} %)", size(published), size(measured)))
 }
 
-fn findings_drift(
-    what: &str,
-    published: Option<Findings>,
-    measured: Option<Findings>,
-) -> Vec<String> {
+fn findings_drift(what: &str, published: Option<Findings>, measured: Option<Findings>) -> Vec<String> {
     match (published, measured) {
         (Some(old), Some(new)) => old
             .counts()
             .into_iter()
             .zip(new.counts())
             .filter(|((_, before), (_, now))| before != now)
-            .map(|((severity, before), (_, now))| {
-                format!("{what}: {severity} findings {before} published, {now} measured")
-            })
+            .map(|((severity, before), (_, now))| format!("{what}: {severity} findings {before} published, {now} measured"))
             .collect(),
-        (None, Some(_)) => vec![format!(
-            "{what}: has a scan check now, and no findings were published"
-        )],
-        (Some(_), None) => vec![format!(
-            "{what}: findings were published, and it has no scan check any more"
-        )],
+        (None, Some(_)) => vec![format!("{what}: has a scan check now, and no findings were published")],
+        (Some(_), None) => vec![format!("{what}: findings were published, and it has no scan check any more")],
         (None, None) => Vec::new(),
     }
 }
@@ -222,19 +187,8 @@ fn findings_drift(
 impl Figures {
     /// Figures of `exercises`, measured on a made-up day with a 23-record database `hash`.
     pub(crate) fn for_tests(hash: &str, exercises: Vec<Exercise>) -> Figures {
-        let database = Database {
-            hash: hash.into(),
-            records: 23,
-        };
-        Figures {
-            setup: Setup {
-                date: "2026-01-01".into(),
-                cores: 2,
-                image_map: None,
-                database,
-            },
-            exercises,
-        }
+        let database = Database { hash: hash.into(), records: 23 };
+        Figures { setup: Setup { date: "2026-01-01".into(), cores: 2, image_map: None, database }, exercises }
     }
 }
 
@@ -243,13 +197,7 @@ mod tests {
     use super::*;
 
     fn figures(hash: &str, exercises: &[(&str, u64, Option<u64>)]) -> Figures {
-        let sample = |size, high: Option<u64>| Sample {
-            size,
-            findings: high.map(|high| Findings {
-                high,
-                ..Findings::default()
-            }),
-        };
+        let sample = |size, high: Option<u64>| Sample { size, findings: high.map(|high| Findings { high, ..Findings::default() }) };
         Figures::for_tests(
             hash,
             exercises
@@ -274,14 +222,8 @@ mod tests {
 
     #[test]
     fn each_drift_is_one_line() {
-        let published = figures(
-            "sha256:a",
-            &[("01-a", 1_000_000, Some(4)), ("02-b", 5, None)],
-        );
-        let fresh = figures(
-            "sha256:a",
-            &[("01-a", 1_200_000, Some(3)), ("03-c", 5, None)],
-        );
+        let published = figures("sha256:a", &[("01-a", 1_000_000, Some(4)), ("02-b", 5, None)]);
+        let fresh = figures("sha256:a", &[("01-a", 1_200_000, Some(3)), ("03-c", 5, None)]);
         assert_eq!(
             drift(&published, &fresh),
             [

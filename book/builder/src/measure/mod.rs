@@ -59,18 +59,10 @@ pub fn run(options: &Options) -> Result<Outcome> {
 
 /// Measures every exercise in `exercises`, building through `image_map` when given.
 fn measure(exercises: &Path, image_map: Option<&Path>) -> Result<Figures> {
-    let absolute_map = image_map
-        .map(|map| {
-            map.canonicalize()
-                .with_context(|| format!("there is no image map `{}`", map.display()))
-        })
-        .transpose()?;
+    let absolute_map = image_map.map(|map| map.canonicalize().with_context(|| format!("there is no image map `{}`", map.display()))).transpose()?;
     let checker = Checker::start(absolute_map.as_deref())?;
     let database = checker.database()?;
-    let measured = exercise::listing(exercises)
-        .iter()
-        .map(|name| measure_exercise(&checker, exercises, name))
-        .collect::<Result<Vec<_>>>()?;
+    let measured = exercise::listing(exercises).iter().map(|name| measure_exercise(&checker, exercises, name)).collect::<Result<Vec<_>>>()?;
     Ok(Figures {
         setup: Setup {
             date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
@@ -97,15 +89,8 @@ fn measure_exercise(checker: &Checker, exercises: &Path, name: &str) -> Result<E
 /// Measures one variant of the exercise in `dir`, and says so on stderr.
 fn sample(checker: &Checker, dir: &Path, variant: Variant) -> Result<figures::Sample> {
     let sample = checker.measure(dir, variant)?;
-    let findings = sample
-        .findings
-        .map_or(String::new(), |f| format!(", {} findings", f.total()));
-    eprintln!(
-        "measure: {} {}: {}{findings}",
-        dir.file_name().unwrap_or_default().to_string_lossy(),
-        variant.name(),
-        figures::size(sample.size)
-    );
+    let findings = sample.findings.map_or(String::new(), |f| format!(", {} findings", f.total()));
+    eprintln!("measure: {} {}: {}{findings}", dir.file_name().unwrap_or_default().to_string_lossy(), variant.name(), figures::size(sample.size));
     Ok(sample)
 }
 
@@ -115,21 +100,16 @@ fn publish(src: &Path, figures: &Figures) -> Result<()> {
     for (file, content) in files {
         let path = src.join(file);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         }
-        std::fs::write(&path, content)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        std::fs::write(&path, content).with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     Ok(())
 }
 
 /// The files rendered from `figures`, with their contents: the chart and the page.
 fn rendered(figures: &Figures) -> [(&'static str, String); 2] {
-    [
-        (CHART, chart::render(figures)),
-        (PAGE, page::render(figures)),
-    ]
+    [(CHART, chart::render(figures)), (PAGE, page::render(figures))]
 }
 
 /// Compares `fresh` with the `published` figures and with the files in `src`.
@@ -137,26 +117,14 @@ fn compare(src: &Path, published: &Figures, fresh: &Figures) -> Result<Outcome> 
     let mut lines = figures::drift(published, fresh);
     for (file, expected) in rendered(published) {
         if std::fs::read_to_string(src.join(file)).ok().as_deref() != Some(expected.as_str()) {
-            lines.push(format!(
-                "`{file}` is not what `{FIGURES}` renders to: it was edited by hand or is stale"
-            ));
+            lines.push(format!("`{file}` is not what `{FIGURES}` renders to: it was edited by hand or is stale"));
         }
     }
     if lines.is_empty() {
         return Ok(Outcome::Holds(fresh.exercises.len()));
     }
-    let file = tempfile::Builder::new()
-        .prefix("measurements-")
-        .suffix(".json")
-        .tempfile()
-        .context("cannot create a temporary file for the fresh figures")?;
-    std::fs::write(file.path(), fresh.to_json())
-        .with_context(|| format!("cannot write `{}`", file.path().display()))?;
-    let (_, fresh_path) = file
-        .keep()
-        .context("cannot keep the fresh figures' temporary file")?;
-    Ok(Outcome::Drifted {
-        lines,
-        fresh: fresh_path,
-    })
+    let file = tempfile::Builder::new().prefix("measurements-").suffix(".json").tempfile().context("cannot create a temporary file for the fresh figures")?;
+    std::fs::write(file.path(), fresh.to_json()).with_context(|| format!("cannot write `{}`", file.path().display()))?;
+    let (_, fresh_path) = file.keep().context("cannot keep the fresh figures' temporary file")?;
+    Ok(Outcome::Drifted { lines, fresh: fresh_path })
 }

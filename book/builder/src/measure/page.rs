@@ -57,11 +57,7 @@ fn exercise(exercise: &Exercise) -> String {
         reduction(exercise.starter.size, exercise.solution.size)
     )];
     rows.extend(finding_rows(&exercise.starter, &exercise.solution));
-    format!(
-        "## {}\n\n{place}\n\n| | Starter | Reference solution | Change |\n| --- | ---: | ---: | ---: |\n{}",
-        table_cell(&exercise.title),
-        rows.join("\n")
-    )
+    format!("## {}\n\n{place}\n\n| | Starter | Reference solution | Change |\n| --- | ---: | ---: | ---: |\n{}", table_cell(&exercise.title), rows.join("\n"))
 }
 
 /// `−82.7 % (5.8× smaller)`, `−99.2 % (124× smaller)`, `+3.0 %` when the solution is not
@@ -85,25 +81,11 @@ fn finding_rows(starter: &Sample, solution: &Sample) -> Vec<String> {
     if starter.findings.is_none() && solution.findings.is_none() {
         return Vec::new();
     }
-    let (before, after) = (
-        starter.findings.unwrap_or_default(),
-        solution.findings.unwrap_or_default(),
-    );
-    let counts = before
-        .counts()
-        .into_iter()
-        .zip(after.counts())
-        .map(|((severity, a), (_, b))| (format!("{severity} findings"), a, b));
+    let (before, after) = (starter.findings.unwrap_or_default(), solution.findings.unwrap_or_default());
+    let counts = before.counts().into_iter().zip(after.counts()).map(|((severity, a), (_, b))| (format!("{severity} findings"), a, b));
     counts
         .chain([("All findings".to_string(), before.total(), after.total())])
-        .map(|(label, a, b)| {
-            format!(
-                "| {label} | {} | {} | {} |",
-                count(starter.findings, a),
-                count(solution.findings, b),
-                difference(a, b)
-            )
-        })
+        .map(|(label, a, b)| format!("| {label} | {} | {} | {} |", count(starter.findings, a), count(solution.findings, b), difference(a, b)))
         .collect()
 }
 
@@ -152,11 +134,7 @@ fn setup(figures: &Figures) -> String {
 }
 
 fn tolerance(figures: &Figures) -> String {
-    let map = figures
-        .setup
-        .image_map
-        .as_deref()
-        .map_or(String::new(), |map| format!(" --image-map {map}"));
+    let map = figures.setup.image_map.as_deref().map_or(String::new(), |map| format!(" --image-map {map}"));
     format!(
         "## Keeping the figures honest\n\n\
          The course's test suite measures again (`cargo run -p shipshape-book -- measure --check`, \
@@ -179,10 +157,7 @@ mod tests {
 
     #[test]
     fn reductions_read_as_percent_and_factor() {
-        assert_eq!(
-            reduction(658_000_000, 114_000_000),
-            "−82.7 % (5.8× smaller)"
-        );
+        assert_eq!(reduction(658_000_000, 114_000_000), "−82.7 % (5.8× smaller)");
         assert_eq!(reduction(793_000_000, 6_380_000), "−99.2 % (124× smaller)");
         assert_eq!(reduction(100, 90), "−10.0 %");
         assert_eq!(reduction(100, 103), "+3.0 %");
@@ -191,18 +166,9 @@ mod tests {
 
     #[test]
     fn findings_rows_only_for_scanned_exercises() {
-        let plain = Sample {
-            size: 1,
-            findings: None,
-        };
+        let plain = Sample { size: 1, findings: None };
         assert!(finding_rows(&plain, &plain).is_empty());
-        let scanned = |critical| Sample {
-            size: 1,
-            findings: Some(Findings {
-                critical,
-                ..Findings::default()
-            }),
-        };
+        let scanned = |critical| Sample { size: 1, findings: Some(Findings { critical, ..Findings::default() }) };
         let rows = finding_rows(&scanned(4), &scanned(0));
         assert_eq!(rows[0], "| CRITICAL findings | 4 | 0 | −4 |");
         assert_eq!(rows[1], "| HIGH findings | 0 | 0 | 0 |");

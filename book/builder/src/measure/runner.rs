@@ -55,15 +55,8 @@ impl Checker {
     /// Finds or builds `shipshape` and imports the course database; builds will go through
     /// `image_map` (an absolute path) when given.
     pub fn start(image_map: Option<&Path>) -> Result<Checker> {
-        let scratch = tempfile::Builder::new()
-            .prefix("shipshape-measure-")
-            .tempdir()
-            .context("cannot create a temporary folder for the database")?;
-        let checker = Checker {
-            bin: binary()?,
-            image_map: image_map.map(Path::to_path_buf),
-            scratch,
-        };
+        let scratch = tempfile::Builder::new().prefix("shipshape-measure-").tempdir().context("cannot create a temporary folder for the database")?;
+        let checker = Checker { bin: binary()?, image_map: image_map.map(Path::to_path_buf), scratch };
         checker.run(&["db", "import", VULNDB], "import the course database")?;
         Ok(checker)
     }
@@ -71,13 +64,9 @@ impl Checker {
     /// The imported database's hash and size.
     pub fn database(&self) -> Result<Database> {
         let out = self.run(&["db", "info", "--format", "json"], "describe the database")?;
-        let info: Value = serde_json::from_slice(&out.stdout)
-            .context("`shipshape db info --format json` did not print JSON")?;
+        let info: Value = serde_json::from_slice(&out.stdout).context("`shipshape db info --format json` did not print JSON")?;
         match (info["hash"].as_str(), info["records"].as_u64()) {
-            (Some(hash), Some(records)) => Ok(Database {
-                hash: hash.to_string(),
-                records,
-            }),
+            (Some(hash), Some(records)) => Ok(Database { hash: hash.to_string(), records }),
             _ => bail!("`shipshape db info --format json` printed no `hash` and `records`: {info}"),
         }
     }
@@ -85,44 +74,24 @@ impl Checker {
     /// Builds and judges `exercise`'s `variant`, and reads the image's size and scan findings.
     pub fn measure(&self, exercise: &Path, variant: Variant) -> Result<Sample> {
         let mut command = self.command();
-        command
-            .arg("check")
-            .arg(exercise)
-            .args(variant.args())
-            .args(["--format", "json"]);
+        command.arg("check").arg(exercise).args(variant.args()).args(["--format", "json"]);
         if let Some(map) = &self.image_map {
             command.arg("--image-map").arg(map);
         }
         let what = format!("the {} of `{}`", variant.name(), exercise.display());
-        let out = command
-            .output()
-            .with_context(|| format!("cannot run `{}`", self.bin.display()))?;
+        let out = command.output().with_context(|| format!("cannot run `{}`", self.bin.display()))?;
         if !matches!(out.status.code(), Some(0 | 1)) {
-            bail!(
-                "`shipshape check` could not judge {what} ({}): {}",
-                out.status,
-                stderr(&out)
-            );
+            bail!("`shipshape check` could not judge {what} ({}): {}", out.status, stderr(&out));
         }
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
+        let report: Value = serde_json::from_slice(&out.stdout).with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
         sample(&report).with_context(|| format!("cannot measure {what}"))
     }
 
     /// Runs `shipshape ARGS`, failing with `purpose` and its stderr unless it exits 0.
     fn run(&self, args: &[&str], purpose: &str) -> Result<Output> {
-        let out = self
-            .command()
-            .args(args)
-            .output()
-            .with_context(|| format!("cannot run `{}`", self.bin.display()))?;
+        let out = self.command().args(args).output().with_context(|| format!("cannot run `{}`", self.bin.display()))?;
         if !out.status.success() {
-            bail!(
-                "cannot {purpose}: `shipshape {}` failed ({}): {}",
-                args.join(" "),
-                out.status,
-                stderr(&out)
-            );
+            bail!("cannot {purpose}: `shipshape {}` failed ({}): {}", args.join(" "), out.status, stderr(&out));
         }
         Ok(out)
     }
@@ -147,43 +116,23 @@ fn binary() -> Result<PathBuf> {
         return Ok(PathBuf::from(bin));
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let args = [
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "shipshape",
-        "--bin",
-        "shipshape",
-    ];
+    let args = ["build", "--release", "--quiet", "-p", "shipshape", "--bin", "shipshape"];
     let status = Command::new(&cargo)
         .current_dir(WORKSPACE)
         .args(args)
         .status()
-        .with_context(|| {
-            format!(
-                "cannot run `{}` to build shipshape",
-                cargo.to_string_lossy()
-            )
-        })?;
+        .with_context(|| format!("cannot run `{}` to build shipshape", cargo.to_string_lossy()))?;
     if !status.success() {
-        bail!(
-            "`cargo {}` failed; set SHIPSHAPE_BIN to a built `shipshape` to measure with it",
-            args.join(" ")
-        );
+        bail!("`cargo {}` failed; set SHIPSHAPE_BIN to a built `shipshape` to measure with it", args.join(" "));
     }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| OsStr::new("target").into());
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| OsStr::new("target").into());
     Ok(Path::new(WORKSPACE).join(target).join("release/shipshape"))
 }
 
 /// The size and findings in a JSON report (checker/docs/report-schema.md).
 fn sample(report: &Value) -> Result<Sample> {
     let Some(size) = report["image"]["size"].as_u64() else {
-        bail!(
-            "it did not build: {}",
-            check_summary(report, "builds").unwrap_or("no image")
-        );
+        bail!("it did not build: {}", check_summary(report, "builds").unwrap_or("no image"));
     };
     let findings = report["scan"]["by_severity"].as_object().map(findings).transpose()?;
     Ok(Sample { size, findings })
@@ -191,11 +140,7 @@ fn sample(report: &Value) -> Result<Sample> {
 
 /// The summary of check `id` in a JSON report, when the spec requires it.
 fn check_summary<'a>(report: &'a Value, id: &str) -> Option<&'a str> {
-    report["checks"]
-        .as_array()?
-        .iter()
-        .find(|check| check["id"] == id)?["summary"]
-        .as_str()
+    report["checks"].as_array()?.iter().find(|check| check["id"] == id)?["summary"].as_str()
 }
 
 /// Findings by severity from the report's `scan.by_severity`.
@@ -219,11 +164,7 @@ mod tests {
     #[test]
     fn findings_come_from_the_scan_counts() {
         let report = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "CRITICAL": 4, "LOW": 2 } } });
-        let expected = Findings {
-            critical: 4,
-            low: 2,
-            ..Findings::default()
-        };
+        let expected = Findings { critical: 4, low: 2, ..Findings::default() };
         assert_eq!(sample(&report).unwrap().findings, Some(expected));
         let odd = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "SEVERE": 1 } } });
         assert!(sample(&odd).unwrap_err().to_string().contains("SEVERE"));
@@ -236,10 +177,7 @@ mod tests {
             "checks": [{ "id": "builds", "summary": "RUN npm ci failed at Dockerfile:4" }]
         });
         let error = sample(&report).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "it did not build: RUN npm ci failed at Dockerfile:4"
-        );
+        assert_eq!(error.to_string(), "it did not build: RUN npm ci failed at Dockerfile:4");
         let report = serde_json::json!({
             "image": { "size": 1880000 },
             "scan": { "by_severity": { "LOW": 1 } }

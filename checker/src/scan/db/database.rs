@@ -48,9 +48,7 @@ impl Database {
         if stored.records.is_empty() {
             return Err(Error::new(format!("the vulnerability database in {} is empty", dir.display()))
                 .because("an empty database would make every scan pass")
-                .action(
-                    "run `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline) with records for Debian, Alpine, npm, PyPI or Go",
-                ));
+                .action("run `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline) with records for Debian, Alpine, npm, PyPI or Go"));
         }
         let by_package = index(&stored.records);
         Ok(Database { dir: dir.to_path_buf(), meta: stored.meta, records: stored.records, by_package })

@@ -31,7 +31,7 @@ pub fn default_dir() -> Result<PathBuf> {
     if let Some(cache) = var("XDG_CACHE_HOME").filter(|dir| dir.is_absolute()) {
         return Ok(cache.join("shipshape").join("db"));
     }
-    var("HOME").map(|home| home.join(".cache").join("shipshape").join("db")).ok_or_else(|| {
-        Error::new("cannot tell where the vulnerability database is: HOME is not set").action("pass --db-dir DIR or set SHIPSHAPE_DB_DIR")
-    })
+    var("HOME")
+        .map(|home| home.join(".cache").join("shipshape").join("db"))
+        .ok_or_else(|| Error::new("cannot tell where the vulnerability database is: HOME is not set").action("pass --db-dir DIR or set SHIPSHAPE_DB_DIR"))
 }

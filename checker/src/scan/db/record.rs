@@ -151,9 +151,8 @@ mod tests {
 
     #[test]
     fn a_record_without_supported_entries_is_not_kept() {
-        let compacted = compact(record(
-            r#"{"id": "RUSTSEC-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "x"}}]}"#,
-        ));
+        let compacted =
+            compact(record(r#"{"id": "RUSTSEC-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "crates.io", "name": "x"}}]}"#));
         assert!(compacted.record.is_none());
         assert_eq!(compacted.skipped, ["crates.io"]);
     }

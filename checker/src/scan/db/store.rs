@@ -132,14 +132,7 @@ mod tests {
             summary: "s".into(),
             severity: vec![],
             label: None,
-            affected: vec![StoredAffected {
-                ecosystem: Ecosystem::Npm,
-                package: "p".into(),
-                ranges: vec![],
-                versions: vec![],
-                severity: vec![],
-                label: None,
-            }],
+            affected: vec![StoredAffected { ecosystem: Ecosystem::Npm, package: "p".into(), ranges: vec![], versions: vec![], severity: vec![], label: None }],
         }
     }
 

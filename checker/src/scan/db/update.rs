@@ -83,9 +83,7 @@ fn agent() -> ureq::Agent {
 /// Streams `url` into a temporary file in `dir` (removed when dropped).
 fn download(agent: &ureq::Agent, url: &str, dir: &Path) -> Result<NamedTempFile> {
     let unreachable = |cause: &dyn std::fmt::Display| {
-        Error::new(format!("cannot download {url}"))
-            .because(cause)
-            .action("check the network, or import the files instead with `shipshape db import FILE|DIR`")
+        Error::new(format!("cannot download {url}")).because(cause).action("check the network, or import the files instead with `shipshape db import FILE|DIR`")
     };
     let response = agent.get(url).call().map_err(|e| unreachable(&e))?;
     let status = response.status();

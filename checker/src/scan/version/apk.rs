@@ -73,23 +73,11 @@ const SUFFIXES: [(&str, SuffixKind); 9] = [
 pub(super) fn parse(text: &str) -> Result<ApkVersion, String> {
     check_text("version", text, "._~-")?;
     let (first, rest) = split_digits(text);
-    let (more, rest) = if first.is_empty() {
-        (Vec::new(), rest)
-    } else {
-        parse_fractions(rest)
-    };
+    let (more, rest) = if first.is_empty() { (Vec::new(), rest) } else { parse_fractions(rest) };
     let (letter, rest) = parse_letter(rest);
     let (suffixes, rest) = parse_suffixes(rest);
     let (revision, clean, leftover) = parse_tail(skip_hash(rest));
-    Ok(ApkVersion {
-        first: (!first.is_empty()).then(|| Number::new(first)),
-        more,
-        letter,
-        suffixes,
-        revision,
-        clean,
-        leftover: leftover.to_string(),
-    })
+    Ok(ApkVersion { first: (!first.is_empty()).then(|| Number::new(first)), more, letter, suffixes, revision, clean, leftover: leftover.to_string() })
 }
 
 fn parse_fractions(mut text: &str) -> (Vec<Fraction>, &str) {
@@ -98,11 +86,7 @@ fn parse_fractions(mut text: &str) -> (Vec<Fraction>, &str) {
         if digits.is_empty() {
             break;
         }
-        fractions.push(if digits.starts_with('0') {
-            Fraction::LeadingZero(digits.to_string())
-        } else {
-            Fraction::Plain(Number::new(digits))
-        });
+        fractions.push(if digits.starts_with('0') { Fraction::LeadingZero(digits.to_string()) } else { Fraction::Plain(Number::new(digits)) });
         text = rest;
     }
     (fractions, text)
@@ -121,23 +105,14 @@ fn parse_suffixes(mut text: &str) -> (Vec<Suffix>, &str) {
         suffixes.push(suffix);
         text = rest;
     }
-    suffixes.push(Suffix {
-        kind: SuffixKind::Release,
-        number: Number::new(""),
-    });
+    suffixes.push(Suffix { kind: SuffixKind::Release, number: Number::new("") });
     (suffixes, text)
 }
 
 fn parse_suffix(text: &str) -> Option<(Suffix, &str)> {
     let (name, kind) = SUFFIXES.iter().find(|(name, _)| text.starts_with(name))?;
     let (digits, rest) = split_digits(&text[name.len()..]);
-    Some((
-        Suffix {
-            kind: *kind,
-            number: Number::new(digits),
-        },
-        rest,
-    ))
+    Some((Suffix { kind: *kind, number: Number::new(digits) }, rest))
 }
 
 /// Skips a `~hash` of lower-case hex digits.
@@ -174,18 +149,7 @@ mod tests {
 
     #[test]
     fn suffixes_order_around_the_release() {
-        let ordered = [
-            "1.2_alpha",
-            "1.2_beta2",
-            "1.2_pre",
-            "1.2_rc1",
-            "1.2",
-            "1.2_cvs",
-            "1.2_svn",
-            "1.2_git",
-            "1.2_hg",
-            "1.2_p1",
-        ];
+        let ordered = ["1.2_alpha", "1.2_beta2", "1.2_pre", "1.2_rc1", "1.2", "1.2_cvs", "1.2_svn", "1.2_git", "1.2_hg", "1.2_p1"];
         for pair in ordered.windows(2) {
             assert!(apk(pair[0]) < apk(pair[1]), "{} < {}", pair[0], pair[1]);
         }

@@ -17,18 +17,12 @@ pub(super) fn parse(text: &str) -> Result<debversion::Version, String> {
         None => (rest, None),
     };
     check_upstream(upstream)?;
-    Ok(debversion::Version {
-        epoch,
-        upstream_version: upstream.to_string(),
-        debian_revision: revision.map(str::to_string),
-    })
+    Ok(debversion::Version { epoch, upstream_version: upstream.to_string(), debian_revision: revision.map(str::to_string) })
 }
 
 fn parse_epoch(epoch: &str) -> Result<u32, String> {
     match split_digits(epoch) {
-        (digits, "") if !digits.is_empty() => digits
-            .parse()
-            .map_err(|_| format!("epoch `{epoch}` is too large")),
+        (digits, "") if !digits.is_empty() => digits.parse().map_err(|_| format!("epoch `{epoch}` is too large")),
         _ => Err(format!("epoch `{epoch}` is not a number")),
     }
 }
@@ -61,18 +55,7 @@ mod tests {
 
     #[test]
     fn rejects_what_dpkg_rejects() {
-        for bad in [
-            "",
-            "1.0:",
-            "a:1.0",
-            ":1.0",
-            "1:",
-            "1.0-",
-            "v1.0",
-            "1.0_1",
-            "1.0-1:2",
-            "99999999999:1",
-        ] {
+        for bad in ["", "1.0:", "a:1.0", ":1.0", "1:", "1.0-", "v1.0", "1.0_1", "1.0-1:2", "99999999999:1"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -39,16 +39,8 @@ impl Version {
             VersionScheme::SemVer => semver::parse(text).map(Key::SemVer),
             VersionScheme::Pep440 => pep440::parse(text).map(Key::Pep440),
         }
-        .map_err(|reason| {
-            format!(
-                "`{text}` is not a valid {} version: {reason}",
-                scheme_name(scheme)
-            )
-        })?;
-        Ok(Version {
-            text: text.to_string(),
-            key,
-        })
+        .map_err(|reason| format!("`{text}` is not a valid {} version: {reason}", scheme_name(scheme)))?;
+        Ok(Version { text: text.to_string(), key })
     }
 
     /// The original text.
@@ -115,10 +107,7 @@ impl PartialOrd for Number {
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
         // Without leading zeros, a longer run is a larger number.
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.cmp(&other.0))
+        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -127,10 +116,7 @@ fn check_text(what: &str, text: &str, punctuation: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err(format!("the {what} is empty"));
     }
-    match text
-        .chars()
-        .find(|&c| !c.is_ascii_alphanumeric() && !punctuation.contains(c))
-    {
+    match text.chars().find(|&c| !c.is_ascii_alphanumeric() && !punctuation.contains(c)) {
         Some(c) => Err(format!("`{c}` is not allowed in the {what}")),
         None => Ok(()),
     }
@@ -151,10 +137,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const FIXTURES: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/versions/"
-    );
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/versions/");
 
     /// Checks every comparison line of a fixture file in both directions; returns how many.
     ///
@@ -176,12 +159,7 @@ mod tests {
                 failures.push(format!("{file}:{}: `{line}`: {problem}", index + 1));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of {checked} comparisons failed:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of {checked} comparisons failed:\n{}", failures.len(), failures.join("\n"));
         assert!(checked > 0, "{file} holds no comparisons");
         println!("{file}: {checked} comparisons hold both ways");
         checked
@@ -240,12 +218,7 @@ mod tests {
             versions.sort();
             for (i, low) in versions.iter().enumerate() {
                 for high in &versions[i + 1..] {
-                    assert!(
-                        low <= high,
-                        "{file}: {} sorted before {}",
-                        low.as_str(),
-                        high.as_str()
-                    );
+                    assert!(low <= high, "{file}: {} sorted before {}", low.as_str(), high.as_str());
                 }
             }
         }
@@ -278,22 +251,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_in_every_scheme() {
-        let schemes = [
-            VersionScheme::Dpkg,
-            VersionScheme::Apk,
-            VersionScheme::SemVer,
-            VersionScheme::Pep440,
-        ];
+        let schemes = [VersionScheme::Dpkg, VersionScheme::Apk, VersionScheme::SemVer, VersionScheme::Pep440];
         for scheme in schemes {
-            for garbage in [
-                "",
-                "1.0:",
-                "not a version!",
-                " 1.0",
-                "1.0\n",
-                "1.0 beta",
-                "1.0/2",
-            ] {
+            for garbage in ["", "1.0:", "not a version!", " 1.0", "1.0\n", "1.0 beta", "1.0/2"] {
                 let error = Version::parse(scheme, garbage).expect_err(garbage);
                 assert!(error.contains(scheme_name(scheme)), "{error}");
                 assert!(error.contains(&format!("`{garbage}`")), "{error}");
@@ -308,10 +268,7 @@ mod tests {
         // semantic versions reject `v`.
         for scheme in [VersionScheme::Dpkg, VersionScheme::SemVer] {
             for garbage in ["v", "=", "latest", "-1"] {
-                assert!(
-                    Version::parse(scheme, garbage).is_err(),
-                    "{scheme:?} {garbage}"
-                );
+                assert!(Version::parse(scheme, garbage).is_err(), "{scheme:?} {garbage}");
             }
         }
     }
@@ -320,10 +277,7 @@ mod tests {
     fn as_str_keeps_the_original_text() {
         let version = Version::parse(VersionScheme::Pep440, "1.0-POST1").unwrap();
         assert_eq!(version.as_str(), "1.0-POST1");
-        assert_eq!(
-            version,
-            Version::parse(VersionScheme::Pep440, "1.0.0.post1").unwrap()
-        );
+        assert_eq!(version, Version::parse(VersionScheme::Pep440, "1.0.0.post1").unwrap());
     }
 
     #[test]

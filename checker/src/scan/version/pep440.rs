@@ -30,9 +30,7 @@ pub(super) fn parse(text: &str) -> Result<PyVersion, String> {
 fn legacy_key(text: &str) -> Vec<String> {
     let lower = text.to_ascii_lowercase();
     let mut parts: Vec<String> = Vec::new();
-    let all = legacy_tokens(&lower)
-        .filter_map(legacy_part)
-        .chain(["*final".to_string()]);
+    let all = legacy_tokens(&lower).filter_map(legacy_part).chain(["*final".to_string()]);
     for part in all {
         if part.starts_with('*') {
             if part.as_str() < "*final" {
@@ -72,11 +70,7 @@ fn legacy_part(token: &str) -> Option<String> {
         "dev" => "@",
         other => other,
     };
-    Some(if token.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("{token:0>8}")
-    } else {
-        format!("*{token}")
-    })
+    Some(if token.starts_with(|c: char| c.is_ascii_digit()) { format!("{token:0>8}") } else { format!("*{token}") })
 }
 
 #[cfg(test)]
@@ -100,9 +94,6 @@ mod tests {
     fn legacy_versions_sort_below_pep_440_and_by_setuptools_parts() {
         assert!(matches!(python("0.1-bulbasaur"), PyVersion::Legacy(_)));
         assert!(python("2.0-foo") < python("0.1"));
-        assert_eq!(
-            legacy_key("1.0-rc1"),
-            ["00000001", "*c", "00000001", "*final"]
-        );
+        assert_eq!(legacy_key("1.0-rc1"), ["00000001", "*c", "00000001", "*final"]);
     }
 }

@@ -47,19 +47,11 @@ pub(super) fn parse(text: &str) -> Result<SemVer, String> {
     let stage = match pre {
         "" => Stage::Release,
         _ => match pre.strip_prefix('-') {
-            Some(pre) => Stage::Pre(
-                identifiers("pre-release identifier", pre)?
-                    .into_iter()
-                    .map(Identifier::new)
-                    .collect(),
-            ),
+            Some(pre) => Stage::Pre(identifiers("pre-release identifier", pre)?.into_iter().map(Identifier::new).collect()),
             None => return Err(format!("`{pre}` follows the version numbers")),
         },
     };
-    Ok(SemVer {
-        numbers: parse_numbers(numbers)?,
-        stage,
-    })
+    Ok(SemVer { numbers: parse_numbers(numbers)?, stage })
 }
 
 /// Dot-separated digit runs; trailing zeros dropped.
@@ -120,18 +112,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_versions() {
-        for bad in [
-            "",
-            "v",
-            "1..2",
-            "1.2.",
-            "1.2.3-",
-            "1.2.3+",
-            "1.2.3-a..b",
-            "1.2.3_4",
-            "1.2.3-a+b+c",
-            "x1.0",
-        ] {
+        for bad in ["", "v", "1..2", "1.2.", "1.2.3-", "1.2.3+", "1.2.3-a..b", "1.2.3_4", "1.2.3-a+b+c", "x1.0"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
