@@ -40,6 +40,25 @@ pub struct ExerciseMeta {
     /// build needs; `no-secrets` looks for their values in the image unless told otherwise.
     #[serde(default)]
     pub build_args: std::collections::BTreeMap<String, String>,
+    /// The stage that ships (`--target`), when the file's last stage is not it (a test or lint
+    /// stage); the checks then judge this stage.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Build secrets the instructor provides, by id (`RUN --mount=type=secret,id=ID`): each from a
+    /// file in the exercise folder or from an environment variable. BuildKit serves them to the
+    /// build; they never reach a layer, and `no-secrets` looks for their values in the image.
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, SecretSource>,
+}
+
+/// Where a build secret's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum SecretSource {
+    /// A file, relative to the exercise folder.
+    File(PathBuf),
+    /// An environment variable of the process that runs the build.
+    Env(String),
 }
 
 fn default_dockerfile() -> String {
