@@ -9,7 +9,9 @@ use bollard::Docker;
 
 use crate::attribution::Origins;
 use crate::checks::{self, scan::Settings as ScanSettings, Input, Verdict};
-use crate::docker::{self, build::Limits, cleanup::Janitor};
+use crate::docker::build::{BuildInput, Limits};
+use crate::docker::engine::{Builder, BuilderChoice, Engine};
+use crate::docker::{self, cleanup::Janitor};
 use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
@@ -27,6 +29,8 @@ pub struct Judgement {
     pub exercise: Option<String>,
     pub image: Option<ImageFacts>,
     pub scan: Option<ScanRecord>,
+    /// How the image was built, when it was.
+    pub build: Option<BuildRecord>,
     pub verdicts: Vec<Verdict>,
 }
 
@@ -34,6 +38,11 @@ pub struct Judgement {
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub image_map: ImageMap,
+    /// The daemon, in DOCKER_HOST syntax (BuildKit builds open connections of their own to it).
+    pub docker_host: String,
+    pub builder: BuilderChoice,
+    /// Namespaces the build's cache mounts (see [`docker::build::BuildInput::cache_namespace`]).
+    pub cache_namespace: Option<String>,
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
@@ -63,12 +72,10 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     })?;
     let (dockerfile, build) = match Dockerfile::parse(&text) {
         Ok(dockerfile) => {
-            let sent = docker::build::labelled_dockerfile(&options.image_map.rewrite(&dockerfile), &dockerfile, &janitor.build_labels());
-            let context = docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?;
-            let build = docker::build::build(docker, janitor, context, &dockerfile, &exercise.spec.exercise.build_args, &options.limits).await?;
+            let build = build(docker, janitor, exercise, &dockerfile, options).await?;
             (Some(dockerfile), build)
         }
-        Err(problem) => (None, BuildRecord { error: Some(format!("the Dockerfile does not parse: {problem}")), ..BuildRecord::default() }),
+        Err(problem) => (None, unparsed(&text, problem)),
     };
     let spec = &exercise.spec;
     let (image, probe, scan) = match &build.image_id {
@@ -81,7 +88,42 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
         None => (None, None, None),
     };
     let verdicts = judge(spec, dockerfile.as_ref(), Some(&build), image.as_ref(), probe.as_ref(), scan.as_ref());
-    Ok(Judgement { exercise: Some(exercise.name.clone()), image, scan, verdicts })
+    Ok(Judgement { exercise: Some(exercise.name.clone()), image, scan, build: Some(build), verdicts })
+}
+
+/// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
+/// and for the legacy builder every stage labelled with the run.
+async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
+    let (builder, note) = Engine::inspect(docker, &options.docker_host).await?.builder(options.builder)?;
+    let mapped = options.image_map.rewrite(dockerfile);
+    let sent = match builder {
+        Builder::BuildKit => mapped,
+        Builder::Legacy => docker::build::legacy::labelled_dockerfile(&mapped, dockerfile, &janitor.build_labels()),
+    };
+    let spec = &exercise.spec;
+    let input = BuildInput {
+        docker_host: &options.docker_host,
+        context: docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?,
+        dockerfile,
+        build_args: &spec.exercise.build_args,
+        target: spec.exercise.target.as_deref(),
+        secrets: &spec.secrets.0,
+        cache_namespace: options.cache_namespace.as_deref(),
+    };
+    let mut record = docker::build::build(docker, janitor, builder, input, &options.limits).await?;
+    record.notes.extend(note);
+    Ok(record)
+}
+
+/// The verdict on a Dockerfile that does not parse: the line the parser names.
+fn unparsed(text: &str, problem: String) -> BuildRecord {
+    let line = docker::build::line_named(&problem);
+    BuildRecord {
+        error: Some(format!("the Dockerfile does not parse: {problem}")),
+        failed_line: line,
+        failed_instruction: line.and_then(|n| text.lines().nth(n - 1)).map(|l| l.trim().to_string()),
+        ..BuildRecord::default()
+    }
 }
 
 /// Judges an image the daemon already has.
@@ -98,7 +140,7 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
     let probe = probe_if_required(docker, janitor, spec, &id, &image).await?;
     let scan = scan_if_required(spec, &image, Target::Daemon(&id), options)?;
     let verdicts = judge(spec, None, None, Some(&image), probe.as_ref(), scan.as_ref());
-    Ok(Judgement { exercise: None, image: Some(image), scan, verdicts })
+    Ok(Judgement { exercise: None, image: Some(image), scan, build: None, verdicts })
 }
 
 /// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
@@ -113,7 +155,7 @@ pub fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<
     })?;
     let scan = scan_if_required(spec, &image, Target::Archive(path), options)?;
     let verdicts = judge(spec, None, None, Some(&image), None, scan.as_ref());
-    Ok(Judgement { exercise: None, image: Some(image), scan, verdicts })
+    Ok(Judgement { exercise: None, image: Some(image), scan, build: None, verdicts })
 }
 
 /// How to read the image: with the cache, and searching every file for the secret values when

@@ -14,6 +14,14 @@ pub struct BuildRecord {
     /// The last lines of the build log.
     pub log_tail: Vec<String>,
     pub seconds: f64,
+    /// Which builder built it.
+    pub builder: Option<crate::docker::engine::Builder>,
+    /// Dockerfile steps BuildKit ran, and how many of them came from its build cache.
+    pub steps: usize,
+    pub cached_steps: usize,
+    /// What the learner should know about how it was built (a `# syntax=` line set aside, the
+    /// legacy builder used for want of BuildKit), one line each.
+    pub notes: Vec<String>,
 }
 
 /// How to try the image, from the `runs` check's settings.

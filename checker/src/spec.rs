@@ -105,6 +105,45 @@ pub struct Spec {
     pub requirements: Vec<Requirement>,
     /// The folder the spec was read from: paths in it (an ignore file) are relative to it.
     pub base_dir: PathBuf,
+    /// The build secrets' values, read when the spec loaded.
+    pub secrets: BuildSecrets,
+}
+
+/// Build secrets by id with their values; `Debug` shows the ids only.
+#[derive(Clone, Default)]
+pub struct BuildSecrets(pub std::collections::BTreeMap<String, Vec<u8>>);
+
+impl std::fmt::Debug for BuildSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl BuildSecrets {
+    /// Reads each secret from its file (relative to `base_dir`) or environment variable.
+    fn read(sources: &std::collections::BTreeMap<String, SecretSource>, base_dir: &Path) -> Result<BuildSecrets> {
+        let mut values = std::collections::BTreeMap::new();
+        for (id, source) in sources {
+            let value = match source {
+                SecretSource::File(file) => std::fs::read(base_dir.join(file)).map_err(|e| {
+                    Error::new(format!("the build secret `{id}` reads {}, which cannot be read", base_dir.join(file).display()))
+                        .because(e)
+                        .action("put the secret's file there, or change [exercise] secrets in the spec")
+                })?,
+                SecretSource::Env(name) => std::env::var_os(name).map(|v| v.into_encoded_bytes()).ok_or_else(|| {
+                    Error::new(format!("the build secret `{id}` comes from the environment variable {name}, which is not set"))
+                        .action(format!("set {name} before running Shipshape, or change [exercise] secrets in the spec"))
+                })?,
+            };
+            values.insert(id.clone(), value);
+        }
+        Ok(BuildSecrets(values))
+    }
+
+    /// The values as text, for `no-secrets` to look for (a file's final newline is not part of it).
+    fn texts(&self) -> impl Iterator<Item = String> + '_ {
+        self.0.values().map(|v| String::from_utf8_lossy(v).trim_end_matches(['\n', '\r']).to_string())
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,20 +162,25 @@ impl Spec {
                 .because(e)
                 .action("pass --spec an exercise.toml, or run `shipshape check` on an exercise folder that has one")
         })?;
-        let mut spec = Spec::parse(&text).map_err(|e| e.within(format!("the spec {} is not valid", path.display())))?;
-        spec.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(spec)
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Spec::parse_in(&text, &base_dir).map_err(|e| e.within(format!("the spec {} is not valid", path.display())))
     }
 
+    /// A spec whose paths are relative to the current folder.
     pub fn parse(text: &str) -> Result<Spec> {
+        Spec::parse_in(text, Path::new("."))
+    }
+
+    fn parse_in(text: &str, base_dir: &Path) -> Result<Spec> {
         let raw: RawSpec = toml::from_str(text)
             .map_err(|e| Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in docs/spec.md"))?;
         let exercise = raw.exercise.unwrap_or_default();
+        let secrets = BuildSecrets::read(&exercise.secrets, base_dir)?;
         let mut requirements = Vec::new();
         for check in checks::registry() {
             let id = check.meta().id;
             if let Some(value) = raw.checks.get(id) {
-                requirements.push(requirement(*check, &with_defaults(id, value, &exercise))?);
+                requirements.push(requirement(*check, &with_defaults(id, value, &exercise, &secrets))?);
             }
         }
         if let Some(unknown) = raw.checks.keys().find(|id| checks::find(id).is_none()) {
@@ -145,7 +189,7 @@ impl Spec {
         if let Some(unknown) = exercise.starter_fails.iter().find(|id| checks::find(id).is_none()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
-        Ok(Spec { exercise, requirements, base_dir: PathBuf::from(".") })
+        Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf(), secrets })
     }
 
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {
@@ -158,13 +202,13 @@ fn unknown_check(id: &str, place: &str) -> Error {
     Error::new(format!("unknown check `{id}` in {place}")).action(format!("use one of: {}", known.join(", ")))
 }
 
-/// Settings one check takes from the exercise: `no-secrets` looks for the build-arg values unless
-/// the spec lists its own.
-fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta) -> toml::Value {
+/// Settings one check takes from the exercise: `no-secrets` looks for the build-arg values and the
+/// build secrets unless the spec lists its own.
+fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta, secrets: &BuildSecrets) -> toml::Value {
     let mut value = value.clone();
     if let (Some(table), "no-secrets") = (value.as_table_mut(), id) {
         if !table.contains_key("values") {
-            let values = exercise.build_args.values().map(|v| toml::Value::String(v.clone())).collect();
+            let values = exercise.build_args.values().cloned().chain(secrets.texts()).map(toml::Value::String).collect();
             table.insert("values".into(), toml::Value::Array(values));
         }
     }
@@ -209,6 +253,23 @@ mod tests {
         let ids: Vec<&str> = spec.requirements.iter().map(|r| r.check.meta().id).collect();
         assert_eq!(ids, ["size", "non-root"]);
         assert_eq!(spec.requirement("size").unwrap().weight, 2);
+    }
+
+    #[test]
+    fn build_secrets_are_read_and_sought_by_no_secrets() {
+        let dir = std::env::temp_dir().join(format!("shipshape-spec-secrets-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("token.txt"), "s3cr3t-t0ken\n").unwrap();
+        let text = "[exercise]\nsecrets = { token = { file = \"token.txt\" } }\n[checks.no-secrets]\n";
+        let spec = Spec::parse_in(text, &dir).unwrap();
+        assert_eq!(spec.secrets.0["token"], b"s3cr3t-t0ken\n");
+        assert_eq!(format!("{:?}", spec.secrets), "[\"token\"]", "Debug never shows a value");
+        assert_eq!(crate::checks::no_secrets::values(&spec.requirement("no-secrets").unwrap().settings), ["s3cr3t-t0ken"]);
+        let missing = Spec::parse_in("[exercise]\nsecrets = { t = { file = \"nope\" } }\n", &dir).unwrap_err().to_string();
+        assert!(missing.contains("the build secret `t`"), "{missing}");
+        let unset = Spec::parse("[exercise]\nsecrets = { t = { env = \"SHIPSHAPE_TEST_UNSET_SECRET\" } }\n").unwrap_err().to_string();
+        assert!(unset.contains("SHIPSHAPE_TEST_UNSET_SECRET"), "{unset}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

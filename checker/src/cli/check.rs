@@ -39,6 +39,9 @@ pub fn run(args: CheckArgs) -> Result<u8> {
             judged_dockerfile = Some(dockerfile.clone());
             let options = BuildOptions {
                 image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
+                docker_host: docker::default_host(),
+                builder: args.builder,
+                cache_namespace: None,
                 limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
                 context_limit: CONTEXT_LIMIT,
                 facts: options,
@@ -130,7 +133,7 @@ where
     runtime()?.block_on(async move {
         let mut stop = StopSignals::listen()?;
         let docker = docker::connect().await?;
-        cleanup::sweep_abandoned(&docker).await;
+        cleanup::sweep_abandoned(&docker, &docker::default_host()).await;
         let janitor = Arc::new(Janitor::new(docker.clone()));
         let mut task = tokio::spawn(work(docker, janitor.clone()));
         let outcome = tokio::select! {

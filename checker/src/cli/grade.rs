@@ -12,6 +12,7 @@ use clap::ValueEnum;
 use super::check::{apply_scan_flags, CONTEXT_LIMIT};
 use super::{parallel_runtime, ScanFlags};
 use crate::docker::build::Limits;
+use crate::docker::engine::BuilderChoice;
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
@@ -59,6 +60,9 @@ pub struct Args {
     /// CPUs a build may use, like 1.5.
     #[arg(long, default_value_t = 2.0)]
     build_cpus: f64,
+    /// Which builder builds: BuildKit where the engine has it, else the legacy one (auto).
+    #[arg(long, value_enum, env = "SHIPSHAPE_BUILDER", default_value_t)]
+    builder: BuilderChoice,
     /// Skip submissions an earlier run already graded, unchanged since (the default).
     #[arg(long, overrides_with = "restart")]
     resume: bool,
@@ -141,6 +145,9 @@ fn build_options(args: &Args) -> Result<BuildOptions> {
         Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, spinner: false };
     Ok(BuildOptions {
         image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
+        docker_host: crate::docker::default_host(),
+        builder: args.builder,
+        cache_namespace: None,
         limits,
         context_limit: CONTEXT_LIMIT,
         facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone() },

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::docker::engine::BuilderChoice;
 use crate::error::{Error, EXIT_ERROR};
 
 #[derive(Parser)]
@@ -83,6 +84,9 @@ pub struct CheckArgs {
     /// Seconds a build may take before it is stopped (and fails).
     #[arg(long, default_value_t = 600)]
     build_timeout: u64,
+    /// Which builder builds: BuildKit where the engine has it, else the legacy one (auto).
+    #[arg(long, value_enum, env = "SHIPSHAPE_BUILDER", default_value_t)]
+    builder: BuilderChoice,
     /// Read every layer again instead of using the layer cache.
     #[arg(long)]
     no_cache: bool,

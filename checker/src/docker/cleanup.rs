@@ -9,7 +9,7 @@ use bollard::models::{ContainerSummary, ImageSummary};
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
 use bollard::Docker;
 
-use super::owner::{Owner, OWNER_LABEL};
+use super::owner::{Owner, OWNER_LABEL, RUN_REPOSITORY};
 use super::{is_not_found, RUN_LABEL};
 
 pub struct Janitor {
@@ -23,6 +23,9 @@ pub struct Janitor {
     keeps_images: bool,
     containers: Mutex<Vec<String>>,
     images: Mutex<Vec<String>>,
+    /// Tags of BuildKit builds' images (removing the tag removes the image unless something else
+    /// still names it: the same image built by another run, or a base image built unchanged).
+    tags: Mutex<Vec<String>>,
     cut_short: AtomicBool,
 }
 
@@ -73,7 +76,16 @@ impl Janitor {
     }
 
     fn with(docker: Docker, run_id: String, build_label: String, keeps_images: bool) -> Self {
-        Janitor { docker, run_id, build_label, keeps_images, containers: Mutex::default(), images: Mutex::default(), cut_short: AtomicBool::new(false) }
+        Janitor {
+            docker,
+            run_id,
+            build_label,
+            keeps_images,
+            containers: Mutex::default(),
+            images: Mutex::default(),
+            tags: Mutex::default(),
+            cut_short: AtomicBool::new(false),
+        }
     }
 
     /// Labels for the containers this run creates.
@@ -94,6 +106,16 @@ impl Janitor {
         self.images.lock().expect("janitor lock").push(id.to_string());
     }
 
+    /// A new tag for the image of a BuildKit build, registered for removal: under the owner's
+    /// repository ([`Owner::repository`]), so a later run can collect it if this one is killed.
+    pub fn build_tag(&self) -> String {
+        let mut tags = self.tags.lock().expect("janitor lock");
+        let repository = Owner::current().map_or_else(|| format!("{RUN_REPOSITORY}/unowned"), Owner::repository);
+        let tag = format!("{repository}:{}-{}", self.run_id, tags.len());
+        tags.push(tag.clone());
+        tag
+    }
+
     /// A build was cut short (timeout, Ctrl-C): the daemon may still commit the step it was
     /// running after the connection closed, so the sweep waits for it and looks again.
     pub fn cut_short(&self) {
@@ -105,16 +127,19 @@ impl Janitor {
     pub async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
         let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
+        let tags: Vec<String> = std::mem::take(&mut *self.tags.lock().expect("janitor lock"));
         self.remove_containers(containers).await;
         if !self.keeps_images {
             self.remove_images(images).await;
         }
+        untag(&self.docker, &tags).await;
         if self.cut_short.load(Ordering::Relaxed) {
             tokio::time::sleep(SETTLE).await;
             self.remove_containers(Vec::new()).await;
             if !self.keeps_images {
                 self.remove_images(Vec::new()).await;
             }
+            untag(&self.docker, &tags).await;
         }
     }
 
@@ -162,6 +187,17 @@ impl Janitor {
     }
 }
 
+/// Removes each tag; an image goes with its last tag (its build cache stays, for the next build).
+async fn untag(docker: &Docker, tags: &[String]) {
+    for tag in tags {
+        match docker.remove_image(tag, Some(RemoveImageOptionsBuilder::default().force(true).build()), None).await {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => eprintln!("warning: could not remove image {tag}: {e}"),
+        }
+    }
+}
+
 /// Every container, stopped ones too, with `label` (`KEY` or `KEY=VALUE`); none when the daemon
 /// does not answer (the sweep then has nothing more it could do).
 async fn containers_labelled(docker: &Docker, label: String) -> Vec<ContainerSummary> {
@@ -177,7 +213,7 @@ async fn images_labelled(docker: &Docker, label: String) -> Vec<ImageSummary> {
 
 /// Removes what runs of this host that no longer exist left behind (killed before their sweep:
 /// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone.
-pub async fn sweep_abandoned(docker: &Docker) {
+pub async fn sweep_abandoned(docker: &Docker, host: &str) {
     let Some(current) = Owner::current() else { return };
     let mut runs: BTreeMap<(String, String), usize> = BTreeMap::new();
     for labels in owned_labels(docker).await {
@@ -190,6 +226,19 @@ pub async fn sweep_abandoned(docker: &Docker) {
         eprintln!("note: removing {count} container(s) and image(s) left by an interrupted Shipshape run (process {}, {RUN_LABEL}={run})", owner.pid);
         Janitor::for_label(docker.clone(), &run).sweep().await;
     }
+    let abandoned_tags: Vec<String> =
+        run_tags(docker).await.into_iter().filter(|tag| Owner::parse_tag(tag).is_some_and(|(owner, _)| owner.is_abandoned(current))).collect();
+    if !abandoned_tags.is_empty() {
+        eprintln!("note: removing {} image(s) left by interrupted Shipshape runs ({RUN_REPOSITORY}/…)", abandoned_tags.len());
+        untag(docker, &abandoned_tags).await;
+    }
+    super::cache_mounts::remove_abandoned(docker, host, current).await;
+}
+
+/// Every tag under [`RUN_REPOSITORY`].
+async fn run_tags(docker: &Docker) -> Vec<String> {
+    let images = docker.list_images(Some(ListImagesOptionsBuilder::default().build())).await.unwrap_or_default();
+    images.into_iter().flat_map(|image| image.repo_tags).filter(|tag| tag.starts_with(RUN_REPOSITORY)).collect()
 }
 
 /// The labels of every container and image that carries an owner.

@@ -5,8 +5,11 @@
 //! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds use network
 //! `none`; containers get no network, or the host's for a probe on 127.0.0.1 only.
 pub mod build;
+pub mod cache_mounts;
 pub mod cleanup;
 pub mod context;
+pub mod engine;
+pub mod http;
 pub mod images;
 pub mod owner;
 pub mod probe;
@@ -26,13 +29,18 @@ pub const RUN_LABEL: &str = "shipshape.run";
 /// Connects as the docker CLI would (DOCKER_HOST or the default socket) and agrees on an API
 /// version the daemon speaks.
 pub async fn connect() -> Result<Docker> {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let host = default_host();
     let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&host, e))?;
     // Streams (builds, saves) are bounded by Shipshape's own timeouts, not the client's.
     let docker = docker.with_timeout(Duration::from_secs(24 * 3600));
     let docker = docker.negotiate_version().await.map_err(|e| unreachable(&host, e))?;
     docker.ping().await.map_err(|e| unreachable(&host, e))?;
     Ok(docker)
+}
+
+/// The daemon the docker CLI would reach: DOCKER_HOST, else the default socket.
+pub fn default_host() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 
 fn unreachable(host: &str, cause: impl std::fmt::Display) -> Error {
@@ -44,6 +52,11 @@ fn unreachable(host: &str, cause: impl std::fmt::Display) -> Error {
 
 /// Turns a bollard error met mid-way into Shipshape's error with the given context.
 pub fn failure(context: impl Into<String>, cause: bollard::errors::Error) -> Error {
+    Error::new(context).because(cause).action("check that the Docker daemon is still running (`docker info`), then try again")
+}
+
+/// As [`failure`], for a cause met outside bollard (BuildKit's own connection).
+pub fn failure_text(context: impl Into<String>, cause: String) -> Error {
     Error::new(context).because(cause).action("check that the Docker daemon is still running (`docker info`), then try again")
 }
 

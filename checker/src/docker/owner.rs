@@ -48,22 +48,51 @@ impl Owner {
         parts.next().is_none().then_some(owner)
     }
 
+    /// The repository an image built by this owner is tagged under (BuildKit builds carry no
+    /// per-run label, so that an unchanged step hits the cache): `shipshape.test/run/HOST/BOOT/PID.START`,
+    /// the host spelled as a reference allows (lower case, other characters as `-`).
+    pub fn repository(&self) -> String {
+        format!("{RUN_REPOSITORY}/{}/{}/{}.{}", reference_safe(&self.host), reference_safe(&self.boot), self.pid, self.start)
+    }
+
+    /// The owner and run of a tag made by [`Owner::repository`] (`REPOSITORY:RUN`).
+    pub fn parse_tag(tag: &str) -> Option<(Owner, String)> {
+        let (repository, run) = tag.strip_prefix(RUN_REPOSITORY)?.strip_prefix('/')?.rsplit_once(':')?;
+        let (path, process) = repository.rsplit_once('/')?;
+        let (pid, start) = process.split_once('.')?;
+        Owner::parse(&format!("{path}/{pid}/{start}")).map(|owner| (owner, run.to_string()))
+    }
+
     /// True when `self` certainly no longer runs, as seen by `current` (on the same host).
     pub fn is_abandoned(&self, current: &Owner) -> bool {
         self.is_abandoned_in(current, Path::new("/proc"))
     }
 
     fn is_abandoned_in(&self, current: &Owner, proc: &Path) -> bool {
-        if self.host != current.host {
+        if reference_safe(&self.host) != reference_safe(&current.host) {
             return false;
         }
-        if self.boot != current.boot {
+        if reference_safe(&self.boot) != reference_safe(&current.boot) {
             return true;
         }
         match start_of(proc, self.pid) {
             Some(start) => start != self.start,
             None => !proc.join(self.pid.to_string()).exists(),
         }
+    }
+}
+
+/// Where the images of BuildKit builds are tagged, one repository per owner.
+pub const RUN_REPOSITORY: &str = "shipshape.test/run";
+
+/// A path component of an image reference: lower-case letters and digits, `-` for anything else.
+fn reference_safe(text: &str) -> String {
+    let spelled: String = text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let trimmed = spelled.trim_matches('-');
+    if trimmed.is_empty() {
+        "x".to_string()
+    } else {
+        trimmed.to_string()
     }
 }
 
@@ -94,6 +123,22 @@ mod tests {
         for bad in ["", "host/boot/12", "host/boot/x/1", "host/boot/1/2/3"] {
             assert_eq!(Owner::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_tag_round_trips_with_the_host_spelled_for_a_reference() {
+        let me = owner("Lab_07.local", "5f0c3b7e-1d2a-4c55-9e21-0a1b2c3d4e5f", 4242, 987_654);
+        let tag = format!("{}:4242-17-0", me.repository());
+        assert_eq!(tag, "shipshape.test/run/lab-07-local/5f0c3b7e-1d2a-4c55-9e21-0a1b2c3d4e5f/4242.987654:4242-17-0");
+        let (parsed, run) = Owner::parse_tag(&tag).unwrap();
+        assert_eq!((parsed.pid, run.as_str()), (4242, "4242-17-0"));
+        let proc = std::env::temp_dir().join(format!("shipshape-owner-tag-{}", std::process::id()));
+        std::fs::create_dir_all(proc.join("4242")).unwrap();
+        std::fs::write(proc.join("4242/stat"), "4242 (shipshape) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0").unwrap();
+        assert!(!parsed.is_abandoned_in(&me, &proc), "the same host and process, the host spelled either way");
+        std::fs::remove_dir_all(&proc).unwrap();
+        assert_eq!(Owner::parse_tag("shipshape.test/node:bookworm"), None);
+        assert_eq!(Owner::parse_tag("shipshape.test/run/h/b/12:r"), None);
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl Endpoint {
         if !endpoint.answers().await {
             return Err(unreachable("it does not answer a ping".into()));
         }
-        cleanup::sweep_abandoned(&endpoint.docker).await;
+        cleanup::sweep_abandoned(&endpoint.docker, &endpoint.url).await;
         Ok(endpoint)
     }
 

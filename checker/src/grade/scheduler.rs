@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use super::endpoints::{Lease, Pool};
 use super::submission::{Overlay, Submission};
 use super::Grade;
+use crate::docker::cache_mounts;
 use crate::docker::cleanup::Janitor;
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
@@ -133,7 +134,12 @@ impl Grader {
     async fn judge(&self, submission: &Submission, overlay: &Overlay, lease: &Lease) -> Option<Grade> {
         let endpoint = lease.endpoint();
         let janitor = self.janitors.open(&submission.student, lease);
-        let judged = pipeline::judge_build(&endpoint.docker, &janitor, &overlay.exercise, &overlay.dockerfile(), &self.options).await;
+        let options = BuildOptions {
+            docker_host: endpoint.url.clone(),
+            cache_namespace: Some(cache_mounts::namespace(&self.janitors.builds, &janitor.run_id)),
+            ..self.options.clone()
+        };
+        let judged = pipeline::judge_build(&endpoint.docker, &janitor, &overlay.exercise, &overlay.dockerfile(), &options).await;
         let attempt = match (endpoint.answers().await, judged) {
             (false, judged) => {
                 lease.retire(&judged.err().unwrap_or_else(|| Error::new("it does not answer a ping")));
@@ -188,11 +194,15 @@ impl Janitors {
         self.sweep_builds(pool).await;
     }
 
-    /// Removes every image the run's builds made, on every endpoint still answering.
+    /// Removes every image the run's builds made, and its cache mounts, on every endpoint still
+    /// answering.
     async fn sweep_builds(&self, pool: &Pool) {
         let sweeps = (0..pool.endpoints().len())
             .map(|index| sweep_one((Arc::new(Janitor::for_label(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
         futures_util::future::join_all(sweeps).await;
+        let live = (0..pool.endpoints().len()).filter(|index| pool.is_alive(*index));
+        futures_util::future::join_all(live.map(|index| cache_mounts::remove_run(&pool.endpoints()[index].docker, &pool.endpoints()[index].url, &self.builds)))
+            .await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Janitor>, usize)>> {

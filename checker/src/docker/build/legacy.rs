@@ -1,57 +1,30 @@
-//! Builds a context through the Engine API (classic builder, network `none`, resource limits) and
-//! records the outcome as a [`BuildRecord`]: the image, or the failing step, its line and the log.
+//! The legacy builder, for engines without BuildKit: the classic `POST /build` through bollard,
+//! with memory and CPU limits on each step's container.
 //!
-//! What must hold: a failing or timed-out build is a verdict (the `builds` check fails), not an
-//! error; only a daemon that cannot be talked to is an error. Every image id the builder reports,
-//! intermediate ones included, and every step container it names goes to the janitor. While it
-//! runs, a spinner on stderr shows the builder's `Step N/M : …` (only on a terminal; it has no
-//! colour, so NO_COLOR holds).
+//! What must hold: every image the builder commits — each step of each stage — carries the run's
+//! labels (a `LABEL` added after each `FROM`, [`labelled_dockerfile`]), so the janitor finds them
+//! all, also those of a build cut short or of a run killed before it could sweep; the price is no
+//! build cache across runs, which BuildKit keeps. Step containers go to the janitor as they start.
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bollard::models::BuildInfo;
 use bollard::query_parameters::BuildImageOptionsBuilder;
 use bollard::Docker;
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
+use indicatif::ProgressBar;
 
-use super::cleanup::Janitor;
-use super::context::DOCKERFILE_NAME;
+use super::{plain_error, spinner, BuildInput, Limits, LOG_TAIL};
+use crate::docker::cleanup::Janitor;
+use crate::docker::context::DOCKERFILE_NAME;
 use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
 
-/// Limits a build runs under (a submission is untrusted code).
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub timeout: Duration,
-    pub memory_bytes: i32,
-    /// CPU quota in microseconds per 100 ms period (100_000 = one core).
-    pub cpu_quota: i32,
-    /// Show the build's spinner on a terminal (off when builds run side by side).
-    pub spinner: bool,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, spinner: true }
-    }
-}
-
-/// Lines of build log kept for a failure's evidence.
-const LOG_TAIL: usize = 12;
-
-pub async fn build(
-    docker: &Docker,
-    janitor: &Janitor,
-    context: Vec<u8>,
-    dockerfile: &Dockerfile,
-    build_args: &BTreeMap<String, String>,
-    limits: &Limits,
-) -> Result<BuildRecord> {
-    let build_args: HashMap<String, String> = build_args.clone().into_iter().collect();
-    let options = BuildImageOptionsBuilder::default()
+pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
+    let dockerfile = input.dockerfile;
+    let build_args: HashMap<String, String> = input.build_args.clone().into_iter().collect();
+    let mut options = BuildImageOptionsBuilder::default()
         .buildargs(&build_args)
         .dockerfile(DOCKERFILE_NAME)
         .networkmode("none")
@@ -61,18 +34,21 @@ pub async fn build(
         .memswap(limits.memory_bytes)
         .cpuperiod(100_000)
         .cpuquota(limits.cpu_quota)
-        .labels(&janitor.build_labels())
-        .build();
+        .labels(&janitor.build_labels());
+    if let Some(target) = input.target {
+        options = options.target(target);
+    }
+    let options = options.build();
     let started = Instant::now();
     let mut progress = Progress::default();
-    let display = if limits.spinner { display() } else { ProgressBar::hidden() };
-    let stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let display = spinner(limits.spinner);
+    let stream = docker.build_image(options, None, Some(bollard::body_full(input.context.into())));
     let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress, &display)).await;
     display.finish_and_clear();
     let mut record = match outcome {
         Ok(Ok(())) => progress.record(dockerfile),
         Ok(Err(bollard::errors::Error::DockerStreamError { error })) => progress.failed(error, dockerfile),
-        Ok(Err(e)) => return Err(super::failure("the build stopped: the daemon connection failed", e)),
+        Ok(Err(e)) => return Err(crate::docker::failure("the build stopped: the daemon connection failed", e)),
         Err(_) => {
             janitor.cut_short();
             progress.failed(format!("the build took longer than {} s and was stopped", limits.timeout.as_secs()), dockerfile)
@@ -104,19 +80,6 @@ async fn consume(
         }
     }
     Ok(())
-}
-
-/// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
-/// the build ends (a dropped bar too, when Ctrl-C aborts the build; after a Ctrl-C typed at the
-/// terminal its last frame stays, because the echoed `^C` moves the cursor off its line).
-fn display() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 /// The Dockerfile as sent to the builder: after each `FROM`, one `LABEL` with the run's labels
@@ -202,11 +165,11 @@ impl Progress {
         let instruction = self.step.and_then(|n| original_step(dockerfile, n));
         BuildRecord {
             image_id: None,
-            error: Some(error.trim().to_string()),
+            error: Some(plain_error(&error)),
             failed_instruction: instruction.map(|i| i.text.clone()),
             failed_line: instruction.map(|i| i.line),
             log_tail: self.log.into(),
-            seconds: 0.0,
+            ..BuildRecord::default()
         }
     }
 }

@@ -1,0 +1,122 @@
+//! Builds the learner's Dockerfile through the Engine API and records the outcome as a
+//! [`BuildRecord`]: the image, or the failing step, its line in the learner's file and its log.
+//! Two builders: BuildKit ([`buildkit`]: secrets, cache mounts, heredocs, an unchanged step
+//! cached across runs), wherever the daemon has it, and the legacy builder ([`legacy`]) for
+//! engines without it.
+//!
+//! What must hold: a failing, rejected or timed-out build is a verdict (the `builds` check fails),
+//! not an error; only a daemon that cannot be talked to is an error. Everything a build leaves
+//! (an image, a tag, a step container) is registered with the janitor before it can exist.
+pub mod buildkit;
+pub mod legacy;
+mod session;
+mod trace;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use bollard::Docker;
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
+
+use super::cleanup::Janitor;
+use super::engine::Builder;
+use crate::dockerfile::Dockerfile;
+use crate::error::Result;
+use crate::record::BuildRecord;
+
+pub use session::SecretValues;
+
+/// Whether BuildKit's own connection can reach the daemon at `host` (a unix socket or plain TCP).
+pub fn reachable_for_buildkit(host: &str) -> std::result::Result<(), String> {
+    super::http::Endpoint::parse(host).map(|_| ())
+}
+
+/// Limits a build runs under (a submission is untrusted code).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub timeout: Duration,
+    /// Memory and CPU apply to the legacy builder's step containers; the daemon's BuildKit does
+    /// not take them per build.
+    pub memory_bytes: i32,
+    /// CPU quota in microseconds per 100 ms period (100_000 = one core).
+    pub cpu_quota: i32,
+    /// Show the build's spinner on a terminal (off when builds run side by side).
+    pub spinner: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, spinner: true }
+    }
+}
+
+/// What to build: the context (the Dockerfile as sent inside it, under
+/// [`super::context::DOCKERFILE_NAME`]) and the learner's Dockerfile, to trace steps back to it.
+pub struct BuildInput<'a> {
+    /// The daemon, in DOCKER_HOST syntax (the one the `Docker` client talks to).
+    pub docker_host: &'a str,
+    pub context: Vec<u8>,
+    pub dockerfile: &'a Dockerfile,
+    pub build_args: &'a BTreeMap<String, String>,
+    /// The stage to build, when it is not the last.
+    pub target: Option<&'a str>,
+    pub secrets: &'a SecretValues,
+    /// Namespaces the build's cache mounts (grading: each submission its own, so that nothing one
+    /// writes into a cache mount can be read by another).
+    pub cache_namespace: Option<&'a str>,
+}
+
+/// Lines of build log kept for a failure's evidence.
+const LOG_TAIL: usize = 12;
+
+pub async fn build(docker: &Docker, janitor: &Janitor, builder: Builder, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
+    let mut record = match builder {
+        Builder::BuildKit => buildkit::build(docker, janitor, input, limits).await?,
+        Builder::Legacy => legacy::build(docker, janitor, input, limits).await?,
+    };
+    record.builder = Some(builder);
+    Ok(record)
+}
+
+/// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
+/// the build ends (a dropped bar too, when Ctrl-C aborts the build; after a Ctrl-C typed at the
+/// terminal its last frame stays, because the echoed `^C` moves the cursor off its line).
+fn spinner(enabled: bool) -> ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// The builder's error in the learner's terms: no internal file name, no colour codes, no
+/// BuildKit boilerplate in front.
+fn plain_error(message: &str) -> String {
+    let message = String::from_utf8_lossy(&strip_ansi_escapes::strip(message)).into_owned();
+    let message = message.trim().trim_start_matches("failed to solve: ").trim_start_matches("ERROR: ");
+    message.replace(&format!("/{}", super::context::DOCKERFILE_NAME), "Dockerfile").replace(super::context::DOCKERFILE_NAME, "Dockerfile")
+}
+
+/// The line a builder's parse error names (`dockerfile parse error on line 7: …`,
+/// `… at line 7 column 1`).
+pub fn line_named(message: &str) -> Option<usize> {
+    let at = message.find("on line ").map(|i| i + 8).or_else(|| message.find("at line ").map(|i| i + 8))?;
+    message[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_in_the_learners_terms() {
+        let raw = "failed to solve: failed to read dockerfile: open /.shipshape.Dockerfile: \x1b[31mno such file\x1b[0m";
+        assert_eq!(plain_error(raw), "failed to read dockerfile: open Dockerfile: no such file");
+        assert_eq!(line_named("dockerfile parse error on line 7: unknown instruction: FORM"), Some(7));
+        assert_eq!(line_named("unknown instruction 'FOO' at line 2 column 1"), Some(2));
+        assert_eq!(line_named("exit code: 1"), None);
+    }
+}
