@@ -1,5 +1,9 @@
-//! `builds`: the Dockerfile builds. On failure: the failing instruction, its line, the log's end.
+//! `builds`: the Dockerfile builds. On failure: the failing instruction, its line, the log's end,
+//! and a hint that names the cause where the builder's words show it (a syntax error, a feature
+//! the legacy builder lacks, a base image not on the machine, the time limit).
 use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use crate::docker::engine::Builder;
+use crate::record::BuildRecord;
 
 pub struct Builds;
 
@@ -19,7 +23,7 @@ impl Check for Builds {
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
         let Some(build) = input.build else { return Outcome::skipped("nothing was built") };
         if build.image_id.is_some() {
-            return Outcome::pass(format!("built in {:.1} s", build.seconds));
+            return Outcome::pass(passed(build));
         }
         let error = build.error.as_deref().unwrap_or("the builder gave no reason");
         let mut evidence = Vec::new();
@@ -34,11 +38,58 @@ impl Check for Builds {
             }
         };
         evidence.extend(build.log_tail.iter().map(|line| Evidence::note(format!("log: {line}"))));
-        Outcome::fail(
-            summary,
-            evidence,
-            "read the log lines above: the failing command's own error is usually the last one it printed; \
-             fix that step, then check again",
-        )
+        Outcome::fail(summary, evidence, hint(build, error))
+    }
+}
+
+/// `built in 1.2 s with BuildKit (5 of 6 steps from the build cache)`.
+fn passed(build: &BuildRecord) -> String {
+    let with = build.builder.map(|b| format!(" with {}", b.name())).unwrap_or_default();
+    let cached = if build.steps > 0 { format!(" ({} of {} steps from the build cache)", build.cached_steps, build.steps) } else { String::new() };
+    format!("built in {:.1} s{with}{cached}", build.seconds)
+}
+
+/// What to do, from what the builder said.
+fn hint(build: &BuildRecord, error: &str) -> &'static str {
+    let says = |words: &[&str]| words.iter().any(|w| error.contains(w));
+    if build.builder == Some(Builder::Legacy) && says(&["BuildKit", "--mount", "--link", "--chmod", "<<"]) {
+        return "this Dockerfile needs BuildKit (secret or cache mounts, heredocs, COPY --link or --chmod), which this \
+                engine lacks: use Docker Engine 23 or later (scripts/setup installs 26), or do without those features";
+    }
+    if says(&["does not parse", "parse error", "unknown flag", "unknown instruction", "unsupported mount", "not a valid"]) {
+        return "the Dockerfile's syntax is wrong where the message says: fix that line (Docker's Dockerfile reference \
+                lists every instruction and flag), then check again";
+    }
+    if says(&["failed to resolve source metadata", "pull access denied", "not found: manifest unknown", "repository does not exist"]) {
+        return "a base image is not on this machine, and nothing can be pulled here: spell it as the exercise does, \
+                or map it to a local image with --image-map (see README: Working offline)";
+    }
+    if says(&["took longer than"]) {
+        return "the build ran out of time: a step that waits for the network waits forever here (builds are offline), \
+                and a long compile may need the cache: keep dependency steps before the source is copied";
+    }
+    if says(&["secret"]) && says(&["not found", "no build secret"]) {
+        return "the build asks for a secret the exercise does not provide: use the secret id the exercise names";
+    }
+    "read the log lines above: the failing command's own error is usually the last one it printed; \
+     fix that step, then check again"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(builder: Builder, error: &str) -> &'static str {
+        let build = BuildRecord { builder: Some(builder), error: Some(error.into()), ..BuildRecord::default() };
+        hint(&build, error)
+    }
+
+    #[test]
+    fn the_hint_names_the_cause_the_builder_gave() {
+        assert!(failed(Builder::Legacy, "the --mount option requires BuildKit").contains("needs BuildKit"));
+        assert!(failed(Builder::BuildKit, "dockerfile parse error on line 2: unknown flag: frm").contains("syntax"));
+        assert!(failed(Builder::BuildKit, "x: failed to resolve source metadata for docker.io/library/x").contains("--image-map"));
+        assert!(failed(Builder::BuildKit, "the build took longer than 600 s and was stopped").contains("out of time"));
+        assert!(failed(Builder::BuildKit, "process \"/bin/sh -c make\" did not complete successfully: exit code: 2").contains("log lines"));
     }
 }

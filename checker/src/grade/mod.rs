@@ -185,6 +185,7 @@ impl Grade {
             exercise: Some(exercise.to_string()),
             image: self.image.clone(),
             scan: None,
+            build: None,
             checks,
             passed: self.status == Standing::Pass,
             points: self.points,

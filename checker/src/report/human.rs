@@ -14,6 +14,9 @@ pub fn render(report: &Report) -> String {
         let user = if image.user.is_empty() { "root (no USER)" } else { &image.user };
         let _ = writeln!(out, "image {} · {} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
     }
+    for note in report.build.iter().flat_map(|b| &b.notes) {
+        let _ = writeln!(out, "{} {note}", "note:".dimmed());
+    }
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for check in &report.checks {
         let mark = match check.status {

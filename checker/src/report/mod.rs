@@ -10,8 +10,9 @@ pub mod junit;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Evidence, Severity, Status, Verdict};
+use crate::docker::engine::Builder;
 use crate::pipeline::Judgement;
-use crate::record::{DatabaseSummary, ScanRecord};
+use crate::record::{BuildRecord, DatabaseSummary, ScanRecord};
 
 pub use github::render as github;
 pub use human::{evidence_line, render as human};
@@ -28,6 +29,9 @@ pub struct Report {
     /// What scanned the image and with which database, when the spec asked for a scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan: Option<ScanSummary>,
+    /// How the image was built, when Shipshape built it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildSummary>,
     pub checks: Vec<CheckReport>,
     pub passed: bool,
     pub points: Points,
@@ -59,6 +63,24 @@ impl ScanSummary {
             findings: scan.findings.len(),
             by_severity,
         }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildSummary {
+    /// `buildkit` or `legacy`; absent when the Dockerfile never reached a builder.
+    pub builder: Option<Builder>,
+    pub seconds: f64,
+    /// Dockerfile steps BuildKit ran, and how many came from its build cache.
+    pub steps: usize,
+    pub cached_steps: usize,
+    /// One line each: what the learner should know about how it was built.
+    pub notes: Vec<String>,
+}
+
+impl BuildSummary {
+    fn of(build: &BuildRecord) -> Self {
+        BuildSummary { builder: build.builder, seconds: build.seconds, steps: build.steps, cached_steps: build.cached_steps, notes: build.notes.clone() }
     }
 }
 
@@ -108,6 +130,7 @@ impl Report {
                 cached_layers: i.cached_layers,
             }),
             scan: judgement.scan.as_ref().map(ScanSummary::of),
+            build: judgement.build.as_ref().map(BuildSummary::of),
             checks,
             passed,
             points: Points { earned, possible },
