@@ -51,17 +51,8 @@ impl Origins {
 /// The instructions that make the final image: the final stage's, after those of the stages it
 /// is built `FROM` (the builder's `FROM` lines themselves make no history).
 fn final_chain(dockerfile: &Dockerfile) -> Vec<&Instruction> {
-    let mut chain = Vec::new();
-    let mut stage = dockerfile.final_stage().index;
-    loop {
-        let own: Vec<&Instruction> = dockerfile.stage_instructions(stage).filter(|i| i.keyword != "FROM").collect();
-        chain.splice(0..0, own);
-        let base = &dockerfile.stages[stage].base;
-        match dockerfile.stage_named(base, stage) {
-            Some(parent) => stage = parent.index,
-            None => return chain,
-        }
-    }
+    let ancestry = dockerfile.ancestry(dockerfile.final_stage().index);
+    ancestry.iter().rev().flat_map(|stage| dockerfile.stage_instructions(stage.index).filter(|i| i.keyword != "FROM")).collect()
 }
 
 /// For each history entry, the Dockerfile line that produced it.

@@ -61,14 +61,16 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
         Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
-    let (dockerfile, build) = match Dockerfile::parse(&text) {
+    let meta = &exercise.spec.exercise;
+    let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
+    let (dockerfile, build) = match parsed.map(|d| d.with_build_args(&meta.build_args)) {
         Ok(dockerfile) => {
-            let sent = docker::build::labelled_dockerfile(&options.image_map.rewrite(&dockerfile), &dockerfile, &janitor.build_labels());
+            let sent = docker::build::labelled_dockerfile(&dockerfile.for_builder(&options.image_map).text, &dockerfile, &janitor.build_labels());
             let context = docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?;
             let build = docker::build::build(docker, janitor, context, &dockerfile, &exercise.spec.exercise.build_args, &options.limits).await?;
             (Some(dockerfile), build)
         }
-        Err(problem) => (None, BuildRecord { error: Some(format!("the Dockerfile does not parse: {problem}")), ..BuildRecord::default() }),
+        Err(problem) => (None, BuildRecord { error: Some(problem), ..BuildRecord::default() }),
     };
     let spec = &exercise.spec;
     let (image, probe, scan) = match &build.image_id {

@@ -37,7 +37,7 @@ impl Check for MultiStage {
         }
         let copies: Vec<Evidence> = dockerfile
             .stage_instructions(last.index)
-            .filter(|i| i.copy_from.as_deref().is_some_and(|source| dockerfile.stage_named(source, last.index).is_some()))
+            .filter(|i| i.copy_from.iter().any(|source| dockerfile.stage_named(&source.written, last.index).is_some()))
             .map(|i| Evidence::at_line("copies an artifact from a builder stage", i.line, &i.text))
             .collect();
         if copies.is_empty() {
