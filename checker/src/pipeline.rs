@@ -63,7 +63,7 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     })?;
     let meta = &exercise.spec.exercise;
     let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
-    let (dockerfile, build) = match parsed.map(|d| d.with_build_args(&meta.build_args)) {
+    let (dockerfile, build) = match parsed.and_then(|d| d.with_build_args(&meta.build_args).with_target(meta.target.as_deref())) {
         Ok(dockerfile) => {
             let sent = docker::build::labelled_dockerfile(&dockerfile.for_builder(&options.image_map).text, &dockerfile, &janitor.build_labels());
             let context = docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?;

@@ -18,7 +18,7 @@ impl Check for MultiStage {
 
     fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
-        let last = dockerfile.final_stage();
+        let last = dockerfile.shipped_stage();
         let from = Evidence::at_line(format!("the final stage starts here, from {}", last.base), last.line, &format!("FROM {}", last.base));
         if dockerfile.stages.len() < 2 {
             return Outcome::fail(

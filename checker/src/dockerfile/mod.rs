@@ -1,11 +1,12 @@
 //! The learner's Dockerfile as the checks see it: stages, instructions with their line numbers,
-//! the images and stages they name, and the build arguments their image references see. Parsing
-//! is parse-dockerfile's; this keeps what Shipshape needs.
+//! the images and stages they name, which stage ships, and the build arguments their image
+//! references see. Parsing is parse-dockerfile's; this keeps what Shipshape needs.
 //!
 //! What must hold: the text is read once, as BuildKit reads it (no byte-order mark, `\r\n` as one
 //! line end), and every offset and line refers to that text; `line` is 1-based and equal to the
 //! line in the file as written, so a builder's step number or a history entry can be traced back
-//! to the learner's line. `instructions` are in file order.
+//! to the learner's line. `instructions` are in file order. The shipping stage is always one of
+//! `stages` (the last, unless a target names another).
 pub mod args;
 pub mod for_builder;
 pub mod image_map;
@@ -82,6 +83,10 @@ pub struct Dockerfile {
     escape: char,
     /// The build arguments image references see.
     args: Args,
+    /// Index of the stage that ships.
+    shipping: usize,
+    /// The stage name to pass the builder as its target, when one was asked for.
+    target: Option<String>,
 }
 
 impl Dockerfile {
@@ -89,7 +94,8 @@ impl Dockerfile {
         let text = normalise(text);
         let Parts { instructions, stages, global_args, escape } = Parts::read(&text)?;
         let args = Args::new(&global_args, &BTreeMap::new(), escape);
-        Ok(Dockerfile { text, instructions, stages, global_args, escape, args })
+        let shipping = stages.len() - 1;
+        Ok(Dockerfile { text, instructions, stages, global_args, escape, args, shipping, target: None })
     }
 
     /// The same file built with these `--build-arg` values (they override the global `ARG`
@@ -99,8 +105,59 @@ impl Dockerfile {
         self
     }
 
-    pub fn final_stage(&self) -> &Stage {
-        self.stages.last().expect("parse guarantees a stage")
+    /// The same file built up to `target` (`--target`), which then is the stage the checks judge;
+    /// `None` ships the last stage. The error, for the learner, names the stages there are.
+    pub fn with_target(mut self, target: Option<&str>) -> Result<Self, String> {
+        let stage = self.shipping_stage(target)?;
+        let last = stage.index + 1 == self.stages.len();
+        let name = match (target, &stage.name) {
+            (None, _) => None,
+            (Some(_), Some(name)) => Some(name.clone()),
+            (Some(_), None) if last => None,
+            (Some(asked), None) => {
+                return Err(format!(
+                    "the target `{asked}` is stage {} (line {}), which has no name: a build can only stop at a named stage; \
+                     name it (`FROM … AS NAME`) and make that name the target",
+                    stage.index, stage.line
+                ))
+            }
+        };
+        self.shipping = stage.index;
+        self.target = name;
+        Ok(self)
+    }
+
+    /// The stage `target` names, by name (case-insensitive) or index; without a target, the last.
+    pub fn shipping_stage(&self, target: Option<&str>) -> Result<&Stage, String> {
+        let Some(target) = target.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(self.stages.last().expect("parse guarantees a stage")) };
+        let wanted = target.to_ascii_lowercase();
+        let by_name = self.stages.iter().find(|s| s.name.as_deref() == Some(wanted.as_str()));
+        by_name.or_else(|| wanted.parse().ok().and_then(|index: usize| self.stages.get(index))).ok_or_else(|| {
+            format!("the target stage `{target}` is not a stage of this Dockerfile; its stages are {} (name one, or its number from 0)", self.stage_list())
+        })
+    }
+
+    /// The stage that ships: the target, or the last stage.
+    pub fn shipped_stage(&self) -> &Stage {
+        &self.stages[self.shipping]
+    }
+
+    /// The stage name to pass the builder as its target (`None`: build the last stage).
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    /// `` `build` (line 1), 1 (line 7) ``: every stage, for messages.
+    fn stage_list(&self) -> String {
+        let shown: Vec<String> = self
+            .stages
+            .iter()
+            .map(|s| match &s.name {
+                Some(name) => format!("`{name}` (line {})", s.line),
+                None => format!("{} (line {}, unnamed)", s.index, s.line),
+            })
+            .collect();
+        shown.join(", ")
     }
 
     /// Instructions of one stage, `FROM` included.
@@ -317,8 +374,8 @@ mod tests {
         let file = Dockerfile::parse(TEXT).unwrap();
         assert_eq!(file.stages.len(), 2);
         assert_eq!(file.stages[0].name.as_deref(), Some("build"));
-        assert_eq!(file.final_stage().base, "gcr.io/distroless/nodejs20-debian12:nonroot");
-        assert_eq!(file.final_stage().line, 8);
+        assert_eq!(file.shipped_stage().base, "gcr.io/distroless/nodejs20-debian12:nonroot");
+        assert_eq!(file.shipped_stage().line, 8);
         let run = file.instructions.iter().find(|i| i.keyword == "RUN").unwrap();
         assert_eq!((run.line, run.text.as_str()), (5, "RUN npm ci && npm run build"));
         let copy = file.instructions.iter().find(|i| i.keyword == "COPY").unwrap();
@@ -372,5 +429,23 @@ mod tests {
         assert!(matches!(file.names("$PARENT", 2), Named::Stage(stage) if stage.index == 0));
         let ancestry: Vec<usize> = file.ancestry(1).iter().map(|s| s.index).collect();
         assert_eq!(ancestry, [1, 0]);
+    }
+
+    #[test]
+    fn the_target_ships_by_name_or_index() {
+        let text = "FROM golang:1.22 AS build\nRUN go build\nFROM gcr.io/distroless/static-debian12 AS App\nCOPY --from=build /a /a\nFROM build AS lint\nRUN go vet\nFROM build\nRUN go test\n";
+        let file = Dockerfile::parse(text).unwrap();
+        assert_eq!((file.shipped_stage().index, file.target()), (3, None));
+        let app = file.clone().with_target(Some("APP")).unwrap();
+        assert_eq!((app.shipped_stage().index, app.target()), (1, Some("app")));
+        let by_index = file.clone().with_target(Some("1")).unwrap();
+        assert_eq!((by_index.shipped_stage().index, by_index.target()), (1, Some("app")));
+        let last = file.clone().with_target(Some("3")).unwrap();
+        assert_eq!((last.shipped_stage().index, last.target()), (3, None), "the unnamed last stage is what a build without target makes");
+        let error = file.clone().with_target(Some("release")).unwrap_err();
+        assert!(error.contains("`release`") && error.contains("`build` (line 1), `app` (line 3), `lint` (line 5), 3 (line 7, unnamed)"), "{error}");
+        let unnamed = Dockerfile::parse("FROM alpine\nFROM alpine AS x\n").unwrap().with_target(Some("0")).unwrap_err();
+        assert!(unnamed.contains("no name"), "{unnamed}");
+        assert_eq!(file.with_target(Some(" ")).unwrap().shipped_stage().index, 3, "an empty target is no target");
     }
 }
