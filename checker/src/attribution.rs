@@ -1,10 +1,11 @@
 //! Traces each layer back to the instruction that made it and, when the learner's Dockerfile is
 //! known, to its line there.
 //!
-//! The final stage's instructions (and those of any stage it is built `FROM`) are aligned with the
-//! tail of the image history by keyword, as a longest common subsequence anchored at the end: the
-//! base image's own history comes first and matches nothing, builders may add entries (a build
-//! label) or skip some (BuildKit does not record `ARG`).
+//! The shipping stage's instructions (the last stage's, or the target's), after those of the
+//! stages it is built `FROM`, are aligned with the tail of the image history by keyword, as a
+//! longest common subsequence anchored at the end: the base image's own history comes first and
+//! matches nothing, builders may add entries (a build label) or skip some (BuildKit does not
+//! record `ARG`).
 use crate::dockerfile::{Dockerfile, Instruction};
 use crate::image::ImageFacts;
 
@@ -48,26 +49,17 @@ impl Origins {
     }
 }
 
-/// The instructions that make the final image: the final stage's, after those of the stages it
-/// is built `FROM` (the builder's `FROM` lines themselves make no history).
-fn final_chain(dockerfile: &Dockerfile) -> Vec<&Instruction> {
-    let mut chain = Vec::new();
-    let mut stage = dockerfile.final_stage().index;
-    loop {
-        let own: Vec<&Instruction> = dockerfile.stage_instructions(stage).filter(|i| i.keyword != "FROM").collect();
-        chain.splice(0..0, own);
-        let base = &dockerfile.stages[stage].base;
-        match dockerfile.stage_named(base, stage) {
-            Some(parent) => stage = parent.index,
-            None => return chain,
-        }
-    }
+/// The instructions that make the shipped image: the shipping stage's, after those of the stages
+/// it is built `FROM` (the builder's `FROM` lines themselves make no history).
+fn shipped_chain(dockerfile: &Dockerfile) -> Vec<&Instruction> {
+    let ancestry = dockerfile.ancestry(dockerfile.shipped_stage().index);
+    ancestry.iter().rev().flat_map(|stage| dockerfile.stage_instructions(stage.index).filter(|i| i.keyword != "FROM")).collect()
 }
 
 /// For each history entry, the Dockerfile line that produced it.
 fn history_lines(image: &ImageFacts, dockerfile: &Dockerfile) -> Vec<Option<usize>> {
     let history: Vec<String> = image.history.iter().map(|h| h.keyword()).collect();
-    let chain = final_chain(dockerfile);
+    let chain = shipped_chain(dockerfile);
     let instructions: Vec<&str> = chain.iter().map(|i| i.keyword.as_str()).collect();
     let mut lines = vec![None; history.len()];
     for (h, i) in align_from_end(&history, &instructions) {
@@ -113,5 +105,17 @@ mod tests {
         let mut pairs = align_from_end(&history, &stage);
         pairs.sort();
         assert_eq!(pairs, [(2, 1), (3, 2), (4, 3)]);
+    }
+
+    #[test]
+    fn the_shipped_chain_follows_the_target_through_its_parent_stages() {
+        let text =
+            "FROM ruby:3 AS base\nWORKDIR /rails\nFROM base AS build\nRUN make\nFROM base AS app\nCOPY --from=build /a /a\nFROM app AS test\nRUN rake test\n";
+        let lines = |target| {
+            let dockerfile = Dockerfile::parse(text).unwrap().with_target(target).unwrap();
+            shipped_chain(&dockerfile).iter().map(|i| i.line).collect::<Vec<_>>()
+        };
+        assert_eq!(lines(None), [2, 6, 8]);
+        assert_eq!(lines(Some("app")), [2, 6]);
     }
 }

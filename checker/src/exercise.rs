@@ -2,6 +2,7 @@
 //! `hints.md`, and the reference solution. Like rustlings' exercises, the folder is the unit.
 use std::path::{Path, PathBuf};
 
+use crate::dockerfile::Dockerfile;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 
@@ -39,5 +40,42 @@ impl Exercise {
 
     pub fn context_dir(&self) -> PathBuf {
         self.dir.join(&self.spec.exercise.context)
+    }
+
+    /// The images a Dockerfile of this exercise needs from outside (`FROM`, `COPY --from`,
+    /// `RUN --mount=…,from=`; its own stages and `scratch` left out), in file order, with the
+    /// exercise's build arguments filled in as the build fills them. `doctor` and `images` list
+    /// these. The error says why the file, or a reference in it, cannot be read.
+    pub fn base_images(&self, dockerfile: &Path) -> Result<Vec<String>, String> {
+        let text = std::fs::read_to_string(dockerfile).map_err(|e| e.to_string())?;
+        let parsed = Dockerfile::parse(&text)?.with_build_args(&self.spec.exercise.build_args);
+        let line = |image: &crate::dockerfile::ExternalImage<'_>, why: String| format!("line {}: `{}`: {why}", image.instruction.line, image.reference.written);
+        parsed.external_images().into_iter().map(|image| image.expanded.clone().map_err(|why| line(&image, why))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base_images(dockerfile: &str, spec: &str) -> Result<Vec<String>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(SPEC_FILE), spec).unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+        let exercise = Exercise::open(dir.path()).unwrap();
+        exercise.base_images(&exercise.dockerfile(false))
+    }
+
+    #[test]
+    fn base_images_leave_out_stages_and_scratch_and_fill_in_build_arguments() {
+        let text = "ARG V=20\nARG OS=bookworm\nFROM node:${V}-$OS AS Build\nRUN make\nFROM scratch AS empty\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\nCOPY --from=busybox:1.36 /bin/busybox /busybox\n";
+        let spec = "[exercise]\nbuild-args = { V = \"22\" }\n";
+        assert_eq!(base_images(text, spec).unwrap(), ["node:22-bookworm", "gcr.io/distroless/static-debian12:nonroot", "busybox:1.36"]);
+    }
+
+    #[test]
+    fn an_argument_without_a_value_is_an_error_naming_the_line() {
+        let error = base_images("ARG BASE\nFROM $BASE\n", "").unwrap_err();
+        assert!(error.contains("line 2") && error.contains("`$BASE`") && error.contains("BASE has no value"), "{error}");
     }
 }

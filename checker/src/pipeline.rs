@@ -70,7 +70,9 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
         Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
-    let (dockerfile, build) = match Dockerfile::parse(&text) {
+    let meta = &exercise.spec.exercise;
+    let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
+    let (dockerfile, build) = match parsed.and_then(|d| d.with_build_args(&meta.build_args).with_target(meta.target.as_deref())) {
         Ok(dockerfile) => {
             let build = build(docker, janitor, exercise, &dockerfile, options).await?;
             (Some(dockerfile), build)
@@ -95,10 +97,10 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
 /// and for the legacy builder every stage labelled with the run.
 async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
     let (builder, note) = Engine::inspect(docker, &options.docker_host).await?.builder(options.builder)?;
-    let mapped = options.image_map.rewrite(dockerfile);
+    let mapped = dockerfile.for_builder(&options.image_map);
     let sent = match builder {
-        Builder::BuildKit => mapped,
-        Builder::Legacy => docker::build::legacy::labelled_dockerfile(&mapped, dockerfile, &janitor.build_labels()),
+        Builder::BuildKit => mapped.text,
+        Builder::Legacy => docker::build::legacy::labelled_dockerfile(&mapped.text, dockerfile, &janitor.build_labels()),
     };
     let spec = &exercise.spec;
     let input = BuildInput {
@@ -106,20 +108,22 @@ async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfi
         context: docker::context::pack(&exercise.context_dir(), &sent, options.context_limit)?,
         dockerfile,
         build_args: &spec.exercise.build_args,
-        target: spec.exercise.target.as_deref(),
+        target: dockerfile.target(),
         secrets: &spec.secrets.0,
         cache_namespace: options.cache_namespace.as_deref(),
     };
     let mut record = docker::build::build(docker, janitor, builder, input, &options.limits).await?;
+    record.notes.extend(mapped.notes);
     record.notes.extend(note);
     Ok(record)
 }
 
-/// The verdict on a Dockerfile that does not parse: the line the parser names.
+/// The verdict on a Dockerfile that cannot go to the builder (it does not parse, or names no
+/// such target): the line the problem names.
 fn unparsed(text: &str, problem: String) -> BuildRecord {
     let line = docker::build::line_named(&problem);
     BuildRecord {
-        error: Some(format!("the Dockerfile does not parse: {problem}")),
+        error: Some(problem),
         failed_line: line,
         failed_instruction: line.and_then(|n| text.lines().nth(n - 1)).map(|l| l.trim().to_string()),
         ..BuildRecord::default()

@@ -133,13 +133,13 @@ pub static NO_BUILD_TOOLS: ForbiddenExecutables = ForbiddenExecutables {
 };
 
 /// One executable found: where, what it is, and what leads there.
-struct Found {
-    path: String,
+pub(super) struct Found {
+    pub(super) path: String,
     /// The file it is in the end: itself, a hard link's target, a symbolic link's resolution.
-    file: String,
-    family: &'static str,
+    pub(super) file: String,
+    pub(super) family: &'static str,
     description: String,
-    layer: usize,
+    pub(super) layer: usize,
 }
 
 /// The names one file goes by (busybox has hundreds of links).
@@ -166,11 +166,11 @@ fn group(found: &[Found]) -> Vec<Group<'_>> {
 }
 
 impl ForbiddenExecutables {
-    fn family_of(&self, name: &str) -> Option<&'static str> {
+    pub(super) fn family_of(&self, name: &str) -> Option<&'static str> {
         self.families.iter().find(|f| (f.matches)(name)).map(|f| f.name)
     }
 
-    fn find(&self, fs: &FileSystem) -> Vec<Found> {
+    pub(super) fn find(&self, fs: &FileSystem) -> Vec<Found> {
         let mut found = Vec::new();
         for (path, node) in fs.iter().filter(|(path, _)| !NOT_PROGRAMS.iter().any(|p| path.starts_with(p))) {
             let name = path.rsplit('/').next().unwrap_or(path);

@@ -56,11 +56,13 @@ impl Check for NonRoot {
     }
 }
 
-/// The last USER instruction of the final stage, when the Dockerfile is known.
+/// The USER instruction in effect in the stage that ships (its own last one, or the last one of
+/// the stage it is built `FROM`), when the Dockerfile is known.
 fn user_instruction(input: &Input<'_>) -> Option<Evidence> {
     let dockerfile = input.dockerfile?;
-    let last = dockerfile.stage_instructions(dockerfile.final_stage().index).filter(|i| i.keyword == "USER").last()?;
-    Some(Evidence::at_line("the final stage's USER", last.line, &last.text))
+    let ancestry = dockerfile.ancestry(dockerfile.shipped_stage().index);
+    let last = ancestry.iter().find_map(|stage| dockerfile.stage_instructions(stage.index).filter(|i| i.keyword == "USER").last())?;
+    Some(Evidence::at_line("the USER of the stage that ships", last.line, &last.text))
 }
 
 #[cfg(test)]
@@ -73,5 +75,16 @@ mod tests {
         assert_eq!(uid_in_passwd(passwd, "toor"), Some(0));
         assert_eq!(uid_in_passwd(passwd, "app"), Some(1000));
         assert_eq!(uid_in_passwd(passwd, "ghost"), None);
+    }
+
+    #[test]
+    fn the_user_comes_from_the_shipping_stage_or_its_parents() {
+        let text = "FROM node:20 AS base\nUSER node\nFROM base AS app\nCOPY . .\nFROM app AS test\nUSER root\n";
+        let line = |target| {
+            let dockerfile = crate::dockerfile::Dockerfile::parse(text).unwrap().with_target(target).unwrap();
+            user_instruction(&Input { dockerfile: Some(&dockerfile), ..Input::default() }).and_then(|e| e.dockerfile_line)
+        };
+        assert_eq!(line(None), Some(6));
+        assert_eq!(line(Some("app")), Some(2));
     }
 }

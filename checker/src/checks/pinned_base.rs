@@ -1,4 +1,5 @@
-//! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest.
+//! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest, judged
+//! with build arguments filled in (a digest may come from an `ARG`).
 use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
 pub struct PinnedBase;
@@ -25,10 +26,17 @@ impl Check for PinnedBase {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
         let mut external = 0;
         let mut unpinned = Vec::new();
-        for (instruction, image) in dockerfile.external_images() {
+        for image in dockerfile.external_images() {
             external += 1;
-            if !is_pinned(image) {
-                unpinned.push(Evidence::at_line(format!("{image} is a tag: what it names can change under you"), instruction.line, &instruction.text));
+            let written = &image.reference.written;
+            let judged = image.expanded.as_deref().unwrap_or(written);
+            if !is_pinned(judged) {
+                let shown = if judged == written { written.clone() } else { format!("{written} ({judged})") };
+                unpinned.push(Evidence::at_line(
+                    format!("{shown} is a tag: what it names can change under you"),
+                    image.instruction.line,
+                    &image.instruction.text,
+                ));
             }
         }
         if unpinned.is_empty() {
@@ -56,5 +64,16 @@ mod tests {
         assert!(!is_pinned("node:20"));
         assert!(!is_pinned("node@sha256:abc"));
         assert!(!is_pinned(&format!("node@sha256:{}", "z".repeat(64))));
+    }
+
+    #[test]
+    fn judges_references_with_build_arguments_filled_in() {
+        let hex = "a".repeat(64);
+        let text = format!("ARG DIGEST=sha256:{hex}\nARG V=20\nFROM node:20@${{DIGEST}} AS build\nFROM node:$V\nCOPY --from=build /a /a\n");
+        let dockerfile = crate::dockerfile::Dockerfile::parse(&text).unwrap();
+        let outcome = PinnedBase.judge(&Input { dockerfile: Some(&dockerfile), ..Input::default() }, &toml::Table::new());
+        assert_eq!(outcome.summary, "1 of 2 external image(s) not pinned by digest");
+        assert_eq!(outcome.evidence[0].message, "node:$V (node:20) is a tag: what it names can change under you");
+        assert_eq!(outcome.evidence[0].dockerfile_line, Some(4));
     }
 }

@@ -35,6 +35,9 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         (_, _, Some(dir)) => {
             let mut exercise = Exercise::open(dir)?;
             apply_scan_flags(&mut exercise.spec, &args.scan)?;
+            if let Some(target) = &args.target {
+                exercise.spec.exercise.target = Some(target.clone());
+            }
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
             judged_dockerfile = Some(dockerfile.clone());
             let options = BuildOptions {

@@ -17,7 +17,7 @@ use colored::Colorize;
 use super::runtime;
 use crate::course::{shown, Course, CourseArg};
 use crate::docker;
-use crate::dockerfile::{image_map::ImageMap, Dockerfile};
+use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::scan::db::{self, Database};
 use crate::units::format_size;
@@ -192,30 +192,25 @@ async fn base_images(docker: &Docker, course: &Result<Course>, map: &ImageMap) -
     items
 }
 
-/// Every image named by `FROM` or `COPY --from` (not a build stage, not `scratch`, no build
-/// argument in it), with the exercises that need it; and a `skip` line per Dockerfile that
-/// cannot be read or parsed.
+/// Every image an exercise's Dockerfiles need from outside, build arguments filled in (as
+/// `images list` has them), with the exercises that need it; and a `skip` line per Dockerfile
+/// whose images cannot be told.
 fn needed_images(course: &Course) -> (BTreeMap<String, BTreeSet<String>>, Vec<Item>) {
     let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut skipped = Vec::new();
     for exercise in &course.exercises {
         for path in [exercise.dockerfile(false), exercise.dockerfile(true)] {
-            let parsed = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| Dockerfile::parse(&text));
-            match parsed {
-                Ok(dockerfile) => {
-                    for image in external_images(&dockerfile) {
+            match exercise.base_images(&path) {
+                Ok(images) => {
+                    for image in images {
                         needed.entry(image).or_default().insert(exercise.name.clone());
                     }
                 }
-                Err(why) => skipped.push(Item::new(Status::Skip, format!("base images of {}: cannot read it ({why})", shown(&path)))),
+                Err(why) => skipped.push(Item::new(Status::Skip, format!("base images of {}: cannot tell them ({why})", shown(&path)))),
             }
         }
     }
     (needed, skipped)
-}
-
-fn external_images(dockerfile: &Dockerfile) -> Vec<String> {
-    dockerfile.external_images().map(|(_, image)| image).filter(|image| !image.contains('$')).map(str::to_string).collect()
 }
 
 async fn image_item(docker: &Docker, image: &str, exercises: &BTreeSet<String>, map: &ImageMap) -> Item {
@@ -276,13 +271,6 @@ fn one_line(error: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_images_leave_out_stages_scratch_and_build_arguments() {
-        let text = "ARG V=20\nFROM node:${V} AS build\nFROM golang:1.22 AS go\nFROM build AS again\nCOPY --from=go /a /a\nCOPY --from=busybox:1.36 /bin/busybox /b\nFROM scratch\nCOPY --from=0 /x /x\n";
-        let dockerfile = Dockerfile::parse(text).unwrap();
-        assert_eq!(external_images(&dockerfile), ["golang:1.22", "busybox:1.36"]);
-    }
 
     #[test]
     fn an_error_fits_on_one_line() {

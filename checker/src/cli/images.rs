@@ -19,9 +19,8 @@ use super::runtime;
 use crate::course::{Course, CourseArg, EXERCISES_DIR};
 use crate::docker::{self, images};
 use crate::dockerfile::image_map::ImageMap;
-use crate::dockerfile::Dockerfile;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
-use crate::exercise::SPEC_FILE;
+use crate::exercise::{Exercise, SPEC_FILE};
 use crate::stop::StopSignals;
 use crate::units::format_size;
 
@@ -277,7 +276,7 @@ fn course_images(course: &CourseArg) -> Result<CourseImages> {
     for exercise in &course.exercises {
         for dockerfile in [exercise.dockerfile(false), exercise.dockerfile(true)] {
             if dockerfile.is_file() {
-                for image in dockerfile_images(&dockerfile)? {
+                for image in dockerfile_images(exercise, &dockerfile)? {
                     images.entry(image).or_default().insert(exercise.name.clone());
                 }
             }
@@ -286,49 +285,10 @@ fn course_images(course: &CourseArg) -> Result<CourseImages> {
     Ok(images)
 }
 
-fn dockerfile_images(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).context(|| format!("cannot read {}", path.display()))?;
-    let unreadable =
-        |cause: String| Error::new(format!("cannot tell which images {} names", path.display())).because(cause).action("fix that Dockerfile, then try again");
-    images_named(&Dockerfile::parse(&text).map_err(unreadable)?).map_err(unreadable)
-}
-
-/// The images `FROM` and `COPY --from` name, build stages and `scratch` left out, global `ARG`
-/// defaults filled in.
-fn images_named(file: &Dockerfile) -> Result<Vec<String>, String> {
-    let args = global_args(file);
-    file.external_images()
-        .map(|(instruction, reference)| {
-            expand(reference, &args)
-                .ok_or_else(|| format!("line {}: `{reference}` uses a build argument without a default before the first FROM", instruction.line))
-        })
-        .filter(|image| !image.as_ref().is_ok_and(|i| i.eq_ignore_ascii_case("scratch")))
-        .collect()
-}
-
-/// `ARG NAME=value` before the first `FROM` (the only ones `FROM` may use).
-fn global_args(file: &Dockerfile) -> BTreeMap<String, String> {
-    let declarations = file.instructions.iter().filter(|i| i.stage.is_none() && i.keyword == "ARG");
-    let words = declarations.flat_map(|i| i.text.split_whitespace().skip(1).map(str::to_string).collect::<Vec<_>>());
-    words.filter_map(|word| word.split_once('=').map(|(name, value)| (name.to_string(), value.trim_matches(['"', '\'']).to_string()))).collect()
-}
-
-/// `node:${VERSION}` or `node:$VERSION` with the arguments filled in; `None` when one is unknown.
-fn expand(reference: &str, args: &BTreeMap<String, String>) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = reference;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, next) = match after.strip_prefix('{') {
-            Some(braced) => braced.split_once('}')?,
-            None => after.split_at(after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len())),
-        };
-        out.push_str(args.get(name)?);
-        rest = next;
-    }
-    out.push_str(rest);
-    Some(out)
+fn dockerfile_images(exercise: &Exercise, path: &Path) -> Result<Vec<String>> {
+    exercise
+        .base_images(path)
+        .map_err(|cause| Error::new(format!("cannot tell which images {} names", path.display())).because(cause).action("fix that Dockerfile, then try again"))
 }
 
 /// `HOST:PORT` (or `HOST`), the way a registry is named inside an image reference.
@@ -467,30 +427,6 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn named(text: &str) -> Result<Vec<String>, String> {
-        images_named(&Dockerfile::parse(text).unwrap())
-    }
-
-    #[test]
-    fn names_images_but_not_stages_or_scratch() {
-        let text = "ARG V=20\nFROM node:${V}-bookworm AS Build\nRUN make\nFROM scratch AS empty\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\nCOPY --from=busybox:1.36 /bin/busybox /busybox\n";
-        assert_eq!(named(text).unwrap(), ["node:20-bookworm", "gcr.io/distroless/static-debian12:nonroot", "busybox:1.36"]);
-    }
-
-    #[test]
-    fn an_argument_without_a_default_is_an_error_naming_the_line() {
-        let error = named("ARG BASE\nFROM $BASE\n").unwrap_err();
-        assert!(error.contains("line 2") && error.contains("$BASE"), "{error}");
-    }
-
-    #[test]
-    fn expands_both_spellings_of_an_argument() {
-        let args = BTreeMap::from([("V".to_string(), "20".to_string()), ("OS".to_string(), "bookworm".to_string())]);
-        assert_eq!(expand("node:$V-${OS}", &args).as_deref(), Some("node:20-bookworm"));
-        assert_eq!(expand("node:${V", &args), None);
-        assert_eq!(expand("node:$X", &args), None);
-    }
 
     #[test]
     fn mirror_names_keep_the_registry_or_the_hub_path() {

@@ -66,6 +66,10 @@ pub struct CheckArgs {
     /// Judge the exercise's reference solution.
     #[arg(long)]
     solution: bool,
+    /// The stage that ships, by name or number from 0 (overrides the spec's `target`): the build
+    /// stops there and the checks judge it.
+    #[arg(long, value_name = "STAGE", requires = "exercise")]
+    target: Option<String>,
     /// TOML file mapping public images to local ones (also $SHIPSHAPE_IMAGE_MAP).
     #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
     image_map: Option<PathBuf>,
