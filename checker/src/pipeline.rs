@@ -43,10 +43,21 @@ pub struct BuildOptions {
     pub builder: BuilderChoice,
     /// Namespaces the build's cache mounts (see [`docker::build::BuildInput::cache_namespace`]).
     pub cache_namespace: Option<String>,
+    pub missing_base: MissingBase,
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
     pub facts: FactOptions,
+}
+
+/// What a base image that is nowhere on the machine means.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MissingBase {
+    /// A usage error (`check`): the learner's machine lacks it, and the image map is the fix.
+    #[default]
+    Error,
+    /// The submission's `builds` fails (`grade`): it used a base outside the course's images.
+    FailsBuild,
 }
 
 /// Where facts come from besides the image: the layer cache, and the scan's database folder
@@ -96,6 +107,9 @@ pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
 /// and for the legacy builder every stage labelled with the run.
 async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
+    if let Some(missing) = missing_base(docker, dockerfile, options).await? {
+        return Ok(missing);
+    }
     let (builder, note) = Engine::inspect(docker, &options.docker_host).await?.builder(options.builder)?;
     let mapped = dockerfile.for_builder(&options.image_map);
     let sent = match builder {
@@ -116,6 +130,45 @@ async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfi
     record.notes.extend(mapped.notes);
     record.notes.extend(note);
     Ok(record)
+}
+
+/// The first image the build needs that the daemon does not have (nothing can be pulled): an
+/// error or a failed build, as `options` says; `None` when every one is there.
+async fn missing_base(docker: &Docker, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<Option<BuildRecord>> {
+    let needed = dockerfile.needed_stages();
+    for external in dockerfile.external_images() {
+        let Ok(expanded) = &external.expanded else { continue }; // the builder says which argument is unset
+        if !external.instruction.stage.is_some_and(|s| needed.contains(&s)) {
+            continue;
+        }
+        let local = options.image_map.resolve(expanded);
+        match docker.inspect_image(local).await {
+            Ok(_) => continue,
+            Err(e) if !docker::is_not_found(&e) => return Err(docker::failure(format!("cannot inspect image {local}"), e)),
+            Err(_) => {}
+        }
+        let map = match options.image_map.source() {
+            Some(path) => format!("the image map {} has no entry for it", path.display()),
+            None => "no image map was given (--image-map FILE, or SHIPSHAPE_IMAGE_MAP)".to_string(),
+        };
+        let line = external.instruction.line;
+        return match options.missing_base {
+            MissingBase::Error => {
+                Err(Error::new(format!("the base image {expanded} (Dockerfile line {line}) is not on this machine, and nothing can be pulled"))
+                    .because(map)
+                    .action(format!(
+                    "add it to the image map (\"{expanded}\" = \"a local image\"), or load it (`shipshape images load FILE`, `docker load`), then check again"
+                )))
+            }
+            MissingBase::FailsBuild => Ok(Some(BuildRecord {
+                error: Some(format!("the base image {expanded} is not one of the course's images: {map}")),
+                failed_line: Some(line),
+                failed_instruction: Some(external.instruction.text.clone()),
+                ..BuildRecord::default()
+            })),
+        };
+    }
+    Ok(None)
 }
 
 /// The verdict on a Dockerfile that cannot go to the builder (it does not parse, or names no

@@ -60,7 +60,7 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "the Dockerfile's syntax is wrong where the message says: fix that line (Docker's Dockerfile reference \
                 lists every instruction and flag), then check again";
     }
-    if says(&["failed to resolve source metadata", "pull access denied", "not found: manifest unknown", "repository does not exist"]) {
+    if says(&["failed to resolve source metadata", "pull access denied", "manifest unknown", "repository does not exist", "not one of the course's images"]) {
         return "a base image is not on this machine, and nothing can be pulled here: spell it as the exercise does, \
                 or map it to a local image with --image-map (see README: Working offline)";
     }

@@ -15,7 +15,7 @@ use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::image::cache::LayerCache;
-use crate::pipeline::{self, BuildOptions, FactOptions, Judgement};
+use crate::pipeline::{self, BuildOptions, FactOptions, Judgement, MissingBase};
 use crate::report::{self, Report};
 use crate::spec::Spec;
 use crate::stop::StopSignals;
@@ -45,6 +45,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
                 docker_host: docker::default_host(),
                 builder: args.builder,
                 cache_namespace: None,
+                missing_base: MissingBase::Error,
                 limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
                 context_limit: CONTEXT_LIMIT,
                 facts: options,

@@ -22,7 +22,7 @@ use crate::grade::store::{write_whole, Store};
 use crate::grade::submission::{discover, learner_paths, Submission};
 use crate::grade::{self, Class, Grade};
 use crate::image::cache::LayerCache;
-use crate::pipeline::{BuildOptions, FactOptions};
+use crate::pipeline::{BuildOptions, FactOptions, MissingBase};
 use crate::units::parse_size;
 
 #[derive(clap::Args)]
@@ -148,6 +148,7 @@ fn build_options(args: &Args) -> Result<BuildOptions> {
         docker_host: crate::docker::default_host(),
         builder: args.builder,
         cache_namespace: None,
+        missing_base: MissingBase::FailsBuild,
         limits,
         context_limit: CONTEXT_LIMIT,
         facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone() },

@@ -13,6 +13,8 @@ use crate::error::{Context, Error, Result};
 #[derive(Debug, Default, Clone)]
 pub struct ImageMap {
     images: BTreeMap<String, String>,
+    /// The file it was read from (named when an image is missing from it).
+    source: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -31,7 +33,18 @@ impl ImageMap {
                 .because(e)
                 .action("write it as [images] followed by lines like \"node:20\" = \"mirror.local/node:20\"")
         })?;
-        Ok(ImageMap { images: raw.images.into_iter().map(|(k, v)| (normalize(&k), v)).collect() })
+        Ok(ImageMap { images: raw.images.into_iter().map(|(k, v)| (normalize(&k), v)).collect(), source: Some(path.to_path_buf()) })
+    }
+
+    /// The file the map was read from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// What the builder is to use for `reference` (build arguments filled in): its local image
+    /// when the map has one, else the reference itself.
+    pub fn resolve<'a>(&'a self, reference: &'a str) -> &'a str {
+        self.lookup(reference).unwrap_or(reference)
     }
 
     /// The local reference for `reference`, trying it as written, then without its digest.
@@ -66,7 +79,7 @@ pub(super) mod tests {
     use super::*;
 
     pub(in crate::dockerfile) fn map(pairs: &[(&str, &str)]) -> ImageMap {
-        ImageMap { images: pairs.iter().map(|(k, v)| (normalize(k), v.to_string())).collect() }
+        ImageMap { images: pairs.iter().map(|(k, v)| (normalize(k), v.to_string())).collect(), source: None }
     }
 
     #[test]

@@ -209,6 +209,26 @@ impl Dockerfile {
         external
     }
 
+    /// The stages the shipping stage needs — itself, the stages it is built `FROM`, and those it
+    /// copies or mounts from, transitively — in file order: the stages a BuildKit build runs.
+    pub fn needed_stages(&self) -> Vec<usize> {
+        let mut needed = vec![false; self.stages.len()];
+        let mut todo = vec![self.shipping];
+        while let Some(stage) = todo.pop() {
+            if std::mem::replace(&mut needed[stage], true) {
+                continue;
+            }
+            let from = self.stages[stage].base.as_str();
+            let copied = self.stage_instructions(stage).flat_map(|i| i.copy_from.iter().map(|r| r.written.as_str()));
+            for reference in std::iter::once(from).chain(copied) {
+                if let Named::Stage(source) = self.names(reference, stage) {
+                    todo.push(source.index);
+                }
+            }
+        }
+        (0..self.stages.len()).filter(|s| needed[*s]).collect()
+    }
+
     /// The instruction the classic builder reports as `Step N/M` (1-based, every instruction).
     pub fn step(&self, number: usize) -> Option<&Instruction> {
         self.instructions.get(number.checked_sub(1)?)
@@ -362,6 +382,15 @@ fn one_line(source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_needed_stages_follow_from_copies_and_mounts_of_the_shipping_stage() {
+        let text = "FROM golangci/golangci-lint AS lint\nFROM golang:1.22 AS base\nFROM busybox AS tools\nFROM base AS build\nRUN --mount=from=tools,target=/t true\nFROM scratch AS server\nCOPY --from=build /a /a\nFROM lint AS test\n";
+        let file = Dockerfile::parse(text).unwrap().with_target(Some("server")).unwrap();
+        assert_eq!(file.needed_stages(), [1, 2, 3, 4]);
+        let whole = Dockerfile::parse(text).unwrap();
+        assert_eq!(whole.needed_stages(), [0, 5], "the last stage needs only what it is built from");
+    }
 
     const TEXT: &str = "# syntax=docker/dockerfile:1\nARG V=20\nFROM node:${V} AS Build\nWORKDIR /app\nRUN npm ci \\\n    && npm run build\n\nFROM gcr.io/distroless/nodejs20-debian12:nonroot\nCOPY --from=build /app/dist /app\nUSER 65532\n";
 
