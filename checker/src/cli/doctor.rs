@@ -1,5 +1,5 @@
 //! `shipshape doctor`: checks the set-up a course needs, one line per item, each `ok` or what to
-//! do: the Docker engine and its (negotiated) API version, the storage driver, the free disk in
+//! do: the Docker engine and its (negotiated) API version, whether builds get BuildKit, the storage driver, the free disk in
 //! the daemon's data root, every base image the course's Dockerfiles build from (through the
 //! image map when one is given), and the vulnerability database with its age.
 //!
@@ -17,6 +17,7 @@ use colored::Colorize;
 use super::runtime;
 use crate::course::{shown, Course, CourseArg};
 use crate::docker;
+use crate::docker::engine::Engine;
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::scan::db::{self, Database};
@@ -91,6 +92,7 @@ async fn examine(course: &Result<Course>, map: &ImageMap) -> Vec<Item> {
     match connect().await {
         Ok(docker) => {
             items.push(engine(&docker).await);
+            items.push(builder(&docker).await);
             items.extend(storage(&docker).await);
             items.extend(base_images(&docker, course, map).await);
         }
@@ -125,6 +127,18 @@ async fn engine(docker: &Docker) -> Item {
             Item::new(Status::Ok, format!("Docker engine {engine} answers, API {negotiated} (negotiated{speaks})"))
         }
         Err(e) => Item::new(Status::Todo, format!("Docker engine: it answered a ping but not `version`: {e} → check the daemon with `docker version`")),
+    }
+}
+
+/// Whether builds get BuildKit (secret and cache mounts, heredocs, a build cache across runs).
+async fn builder(docker: &Docker) -> Item {
+    match Engine::inspect(docker, &docker::default_host()).await.map(|engine| engine.buildkit) {
+        Ok(Ok(())) => Item::new(Status::Ok, "builder: BuildKit (secret and cache mounts, heredocs, COPY --link)"),
+        Ok(Err(why)) => Item::new(
+            Status::Todo,
+            format!("builder: the legacy builder only ({why}) → Dockerfiles with secret or cache mounts or heredocs will not build; use Docker Engine 23 or later (scripts/setup installs 26)"),
+        ),
+        Err(error) => Item::new(Status::Todo, format!("builder: {}", one_line(&error))),
     }
 }
 
