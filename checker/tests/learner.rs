@@ -424,17 +424,19 @@ fn watch_cancels_the_check_in_flight_when_a_file_is_saved_again() {
         return;
     }
     let course = Course::new("watch-cancel");
-    // Forty steps: a check long enough to be caught in flight.
-    let steps: String = (0..40).map(|n| format!("LABEL step{n}={n}\n")).collect();
-    course.write("exercises/01-static/Dockerfile", &(dockerfile(&course.label, "65532") + &steps));
+    // A step that sleeps, with new text at every save so that the build cache cannot answer it:
+    // a check long enough to be caught in flight.
+    let slow = |save: u32| {
+        let step = format!("FROM busybox:latest AS slow\nRUN sleep 3 && echo {save} > /saved\n");
+        course.write("exercises/01-static/Dockerfile", &(step + &dockerfile(&course.label, "65532") + "COPY --from=slow /saved /saved\n"));
+    };
+    slow(0);
     let mut watch = Watch::start(&course, &["01"], Stdio::null());
     watch.wait_for("save to check again");
-    let dockerfile_path = course.root().join("exercises/01-static/Dockerfile");
-    let touch = || assert!(Command::new("touch").arg(&dockerfile_path).status().unwrap().success());
-    touch();
+    slow(1);
     watch.wait_for("Checking 01-static");
     std::thread::sleep(Duration::from_millis(500));
-    touch();
+    slow(2);
     let cancelled = watch.wait_for("Checking 01-static");
     assert!(cancelled.contains("error: interrupted"), "the first check was not cancelled:\n{cancelled}");
     assert!(!cancelled.contains("PASSED"), "{cancelled}");

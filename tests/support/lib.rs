@@ -5,7 +5,7 @@
 //! with it set (CI), a missing daemon or stand-in image fails the test. Docker tests run one at a
 //! time (see [`docker_lock`]) so that "nothing left behind" can be asserted after each.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// The workspace root.
@@ -83,7 +83,43 @@ pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     for (key, value) in env {
         command.env(key, value);
     }
-    command.output().expect("shipshape runs")
+    let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("shipshape runs");
+    spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(child.id());
+    child.wait_with_output().expect("shipshape runs")
+}
+
+/// The process ids of every `shipshape` this test process ran through [`shipshape_with_env`], in
+/// order: what they tagged is theirs (a run's tag names its process, see [`run_tags_of`]).
+fn spawned() -> &'static Mutex<Vec<u32>> {
+    static SPAWNED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    &SPAWNED
+}
+
+/// Where BuildKit builds are tagged: `shipshape.test/run/HOST/BOOT/PID.START:RUN` (BuildKit
+/// images carry no per-run label, so that an unchanged step hits the cache across runs).
+pub const RUN_REPOSITORY: &str = "shipshape.test/run/";
+
+/// Every image tag under [`RUN_REPOSITORY`] on the daemon, whoever made it.
+pub fn run_tags() -> Vec<String> {
+    let listed = stdout(&docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]));
+    listed.lines().filter(|tag| tag.starts_with(RUN_REPOSITORY)).map(str::to_string).collect()
+}
+
+/// The process id a run tag names (`…/PID.START:RUN`).
+fn tag_pid(tag: &str) -> Option<u32> {
+    let repository = tag.rsplit_once(':').map_or(tag, |(repository, _)| repository);
+    repository.rsplit('/').next()?.split('.').next()?.parse().ok()
+}
+
+/// The run tags made by the processes `pids`.
+pub fn run_tags_of(pids: &[u32]) -> Vec<String> {
+    run_tags().into_iter().filter(|tag| tag_pid(tag).is_some_and(|pid| pids.contains(&pid))).collect()
+}
+
+/// The run tags made by every `shipshape` this test process has run: none may outlive its run.
+pub fn run_tags_left() -> Vec<String> {
+    let pids = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    run_tags_of(&pids)
 }
 
 pub fn stdout(output: &Output) -> String {
@@ -132,10 +168,13 @@ fn stand_ins() -> Vec<String> {
 
 /// Holds the Docker lock for one test; `None` means skip (no daemon and not required).
 /// On drop, asserts that the test left nothing labelled `shipshape.run` behind: nothing that was not
-/// there when it started (a run killed before these tests, e.g. by a reboot, is not theirs).
+/// there when it started (a run killed before these tests, e.g. by a reboot, is not theirs); and no
+/// image tagged under [`RUN_REPOSITORY`] by a `shipshape` the test ran.
 pub struct DockerTest {
     _lock: MutexGuard<'static, ()>,
     before: Vec<String>,
+    /// How many `shipshape` processes had run before the test started.
+    spawned_before: usize,
 }
 
 /// The ids of every container and image labelled with a Shipshape run (every image a build
@@ -159,7 +198,8 @@ pub fn docker_lock() -> Option<DockerTest> {
         assert!(present, "stand-in image {image} is missing: run `sudo tests/images/build-images`");
     }
     let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    Some(DockerTest { _lock: lock, before: labelled() })
+    let spawned_before = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
+    Some(DockerTest { _lock: lock, before: labelled(), spawned_before })
 }
 
 impl Drop for DockerTest {
@@ -169,6 +209,9 @@ impl Drop for DockerTest {
         }
         let left: Vec<String> = labelled().into_iter().filter(|id| !self.before.contains(id)).collect();
         assert!(left.is_empty(), "containers or images left behind: {}", left.join(" "));
+        let pids: Vec<u32> = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner())[self.spawned_before..].to_vec();
+        let tags = run_tags_of(&pids);
+        assert!(tags.is_empty(), "images left tagged by the test's runs: {}", tags.join(" "));
     }
 }
 
@@ -217,4 +260,21 @@ pub fn book_bin() -> PathBuf {
         root().join("target").join(if release { "release" } else { "debug" }).join("shipshape-book")
     })
     .clone()
+}
+
+/// Writes `image` (in the daemon) as an OCI-layout archive at `archive`, with skopeo and its
+/// `options`. Through a `docker save` file: skopeo's own daemon client speaks an API version too
+/// old for Docker Engine 25 and later.
+pub fn oci_archive(image: &str, archive: &str, options: &[&str]) {
+    let saved = format!("{archive}.docker-save.tar");
+    let save = Command::new("docker").args(["save", "-o", &saved, image]).output().expect("docker runs");
+    assert!(save.status.success(), "docker save {image}: {}", String::from_utf8_lossy(&save.stderr));
+    let copied = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .args(options)
+        .args([format!("docker-archive:{saved}"), format!("oci-archive:{archive}")])
+        .output()
+        .expect("skopeo is installed (apt-get install skopeo)");
+    let _ = std::fs::remove_file(&saved);
+    assert!(copied.status.success(), "skopeo: {}", String::from_utf8_lossy(&copied.stderr));
 }

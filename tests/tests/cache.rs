@@ -54,11 +54,7 @@ fn an_oci_archive_passes_over_layers_it_already_knows() {
     let dir = Scratch::new("cache-oci", &[("spec.toml", SPEC)]);
     let archive = dir.path("image.oci.tar");
     // Uncompressed layers: OCI names each blob by its digest, which is then the layer's diff ID.
-    let copied = std::process::Command::new("skopeo")
-        .args(["copy", "--quiet", "--dest-oci-accept-uncompressed-layers", "docker-daemon:shipshape.test/busybox:latest", &format!("oci-archive:{archive}")])
-        .output()
-        .expect("skopeo is installed");
-    assert!(copied.status.success(), "{}", String::from_utf8_lossy(&copied.stderr));
+    oci_archive("shipshape.test/busybox:latest", &archive, &["--dest-oci-accept-uncompressed-layers"]);
     let cache = dir.path("cache");
     let args = ["check", "--archive", &archive, "--spec", &dir.path("spec.toml"), "--format", "json"];
     let cold = judge(&args, &cache);
