@@ -5,9 +5,12 @@ const assert = require('node:assert');
 const http = require('http');
 const { handle } = require('../src/app');
 
+// Connect to the address the server listens on: `localhost` may resolve to ::1 first (it does in
+// BuildKit's build containers), where nothing listens.
 function get(server, path, method = 'GET') {
+  const { address: host, port } = server.address();
   return new Promise((resolve, reject) => {
-    const req = http.request({ port: server.address().port, path, method }, (res) => {
+    const req = http.request({ host, port, path, method }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode, body }));

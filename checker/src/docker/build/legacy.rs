@@ -145,7 +145,9 @@ impl Progress {
         if let Some(id) = line.strip_prefix(" ---> Running in ") {
             janitor.container(id.trim());
         }
-        let bookkeeping = line.starts_with(" ---> ") || line.starts_with("Removing intermediate container");
+        // The builder's own bookkeeping, and the label step Shipshape added after each FROM.
+        let ours = line.starts_with("Step ") && line.contains(&format!(": LABEL {}=", crate::docker::LABEL));
+        let bookkeeping = ours || line.starts_with(" ---> ") || line.starts_with("Removing intermediate container");
         if !line.trim().is_empty() && !bookkeeping {
             if self.log.len() == LOG_TAIL {
                 self.log.pop_front();
