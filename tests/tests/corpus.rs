@@ -1,7 +1,8 @@
 //! The corpus (tests/corpus): real Dockerfiles from public repositories, each with a small offline
 //! context, and the verdict each must reach. What must hold: every entry reaches a verdict (exit 0
 //! or 1, never 2) and its `builds` check has the outcome its corpus.toml expects; one run reports
-//! every entry that does not, in one table.
+//! every entry that does not, in one table. An entry expected to fail must fail at the line its
+//! corpus.toml names (`fails-at-line`), not earlier for another reason.
 //!
 //! The Dockerfiles themselves are not in this repository: they come, byte for byte, from
 //! `../shared/fixtures/corpus/<entry>/Dockerfile` (or `$SHIPSHAPE_CORPUS_DOCKERFILES/<entry>/Dockerfile`),
@@ -77,6 +78,10 @@ fn metadata_problems(entry: &Path) -> Vec<String> {
     match meta.get("builds").and_then(|v| v.as_bool()) {
         None => problems.push("`builds` is not true or false".into()),
         Some(false) if string(&meta, "reason").unwrap_or_default().is_empty() => problems.push("builds = false needs a reason".into()),
+        Some(false) if !meta.get("fails-at-line").is_some_and(|v| v.as_integer().is_some_and(|n| n > 0)) => {
+            problems.push("builds = false needs fails-at-line, the Dockerfile line the build must fail at".into())
+        }
+        Some(true) if meta.contains_key("fails-at-line") => problems.push("fails-at-line on an entry that builds".into()),
         Some(_) => {}
     }
     if entry.join("Dockerfile").exists() {
@@ -176,6 +181,12 @@ fn why(report: Option<&serde_json::Value>, stderr: &str) -> String {
     }
 }
 
+/// The Dockerfile line a failed build names: the first `builds` evidence that has one.
+fn failed_line(report: Option<&serde_json::Value>) -> Option<i64> {
+    let builds = report.and_then(|r| r["checks"].as_array()).and_then(|checks| checks.iter().find(|c| c["id"] == "builds"))?;
+    builds["evidence"].as_array()?.iter().find_map(|e| e["dockerfile_line"].as_i64())
+}
+
 #[test]
 fn every_corpus_dockerfile_reaches_the_verdict_it_should() {
     let Some(_docker) = docker_lock() else { return };
@@ -188,7 +199,9 @@ fn every_corpus_dockerfile_reaches_the_verdict_it_should() {
     let mut mismatches = Vec::new();
     for entry in entries() {
         let name = name(&entry);
-        let expected_builds = table(&entry.join("corpus.toml"))["builds"].as_bool().unwrap();
+        let meta = table(&entry.join("corpus.toml"));
+        let expected_builds = meta["builds"].as_bool().unwrap();
+        let fails_at = meta.get("fails-at-line").and_then(|v| v.as_integer());
         let expected = if expected_builds { "pass" } else { "fail" };
         let scratch = std::env::temp_dir().join(format!("shipshape-corpus-{}-{name}", std::process::id()));
         if let Err(problem) = assemble(&entry, &scratch) {
@@ -212,6 +225,9 @@ fn every_corpus_dockerfile_reaches_the_verdict_it_should() {
             Some(format!("builds is {got}: {}", why(report.as_ref(), &stderr(&output))))
         } else if !expected_builds && code != 1 {
             Some(format!("a failed build must exit 1, not {code}"))
+        } else if fails_at.is_some() && failed_line(report.as_ref()) != fails_at {
+            let line = failed_line(report.as_ref()).map_or("no line".to_string(), |n| format!("line {n}"));
+            Some(format!("failed at {line}, not line {}: {}", fails_at.unwrap(), why(report.as_ref(), &stderr(&output))))
         } else {
             None
         };
