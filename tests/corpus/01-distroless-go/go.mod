@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/distroless-go
+
+go 1.19

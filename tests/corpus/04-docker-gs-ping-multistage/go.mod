@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/gs-ping
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/buildme
+
+go 1.19

@@ -1,0 +1,2 @@
+const http = require("http");
+http.createServer((req, res) => res.end("hello from the corpus\n")).listen(8080);

@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/fly-go
+
+go 1.19

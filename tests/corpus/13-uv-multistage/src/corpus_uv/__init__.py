@@ -1,0 +1,2 @@
+def hello() -> None:
+    print("hello from the corpus")

@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/buildplatform
+
+go 1.19

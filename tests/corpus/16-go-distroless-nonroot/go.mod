@@ -1,0 +1,3 @@
+module example.com/shipshape/corpus/hello-golang
+
+go 1.19

@@ -1,0 +1,3 @@
+#!/bin/sh
+: "${GATEWAY:=none}"
+echo "gateway: $GATEWAY"
