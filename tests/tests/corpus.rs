@@ -6,7 +6,9 @@
 //!
 //! The Dockerfiles themselves are not in this repository: they come, byte for byte, from
 //! `../shared/fixtures/corpus/<entry>/Dockerfile` (or `$SHIPSHAPE_CORPUS_DOCKERFILES/<entry>/Dockerfile`),
-//! and each must match the SHA-256 its corpus.toml records (tests/corpus/README.md says why).
+//! and each must match the SHA-256 its corpus.toml records (tests/corpus/README.md says why). Where
+//! the shared fixtures have no corpus the test says so and skips, unless SHIPSHAPE_REQUIRE_CORPUS
+//! is set.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -190,11 +192,16 @@ fn failed_line(report: Option<&serde_json::Value>) -> Option<i64> {
 #[test]
 fn every_corpus_dockerfile_reaches_the_verdict_it_should() {
     let Some(_docker) = docker_lock() else { return };
-    assert!(
-        dockerfiles().is_dir(),
-        "the corpus's published Dockerfiles are missing: expected {} (or set SHIPSHAPE_CORPUS_DOCKERFILES); tests/corpus/README.md says where they come from",
-        dockerfiles().display()
-    );
+    if !dockerfiles().is_dir() {
+        let missing = format!(
+            "the corpus's published Dockerfiles are missing: expected {} (or set SHIPSHAPE_CORPUS_DOCKERFILES); tests/corpus/README.md says where they come from",
+            dockerfiles().display()
+        );
+        // Fetched files are never committed here: they reach a machine with the shared fixtures.
+        assert!(std::env::var_os("SHIPSHAPE_REQUIRE_CORPUS").is_none(), "{missing}");
+        eprintln!("skipped: {missing}");
+        return;
+    }
     let map = corpus_image_map().display().to_string();
     let mut mismatches = Vec::new();
     for entry in entries() {
