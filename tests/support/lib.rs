@@ -185,6 +185,27 @@ fn labelled() -> Vec<String> {
     containers.split_whitespace().chain(images.split_whitespace()).map(str::to_string).collect()
 }
 
+/// The ids of the labelled containers and images made by a Shipshape process that is still running
+/// on this host and is not one this test process started: another user of the same daemon (a
+/// second test run, a learner's `watch`) whose run is under way, not something a test left.
+fn live_strangers() -> Vec<String> {
+    let ours = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let format = "{{.ID}} {{.Label \"shipshape.owner\"}}";
+    let listed = stdout(&docker(&["ps", "-a", "--filter", "label=shipshape.run", "--format", format]))
+        + &stdout(&docker(&["images", "-a", "--filter", "label=shipshape.run", "--format", format]));
+    listed
+        .lines()
+        .filter_map(|line| {
+            let (id, owner) = line.split_once(' ')?;
+            let mut parts = owner.split('/');
+            let (owner_host, _boot, pid) = (parts.next()?, parts.next()?, parts.next()?.parse::<u32>().ok()?);
+            let alive = owner_host == host.trim() && Path::new(&format!("/proc/{pid}")).exists();
+            (alive && !ours.contains(&pid) && pid != std::process::id()).then(|| id.to_string())
+        })
+        .collect()
+}
+
 pub fn docker_lock() -> Option<DockerTest> {
     static LOCK: Mutex<()> = Mutex::new(());
     let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
@@ -207,7 +228,11 @@ impl Drop for DockerTest {
         if std::thread::panicking() {
             return;
         }
-        let left: Vec<String> = labelled().into_iter().filter(|id| !self.before.contains(id)).collect();
+        let new: Vec<String> = labelled().into_iter().filter(|id| !self.before.contains(id)).collect();
+        let strangers = if new.is_empty() { Vec::new() } else { live_strangers() };
+        // What a live stranger made, or what is already gone again, is not the test's.
+        let left: Vec<String> =
+            new.into_iter().filter(|id| !strangers.contains(id) && docker(&["inspect", "--format", "{{.Id}}", id]).status.success()).collect();
         assert!(left.is_empty(), "containers or images left behind: {}", left.join(" "));
         let pids: Vec<u32> = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner())[self.spawned_before..].to_vec();
         let tags = run_tags_of(&pids);
