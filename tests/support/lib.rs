@@ -5,7 +5,7 @@
 //! with it set (CI), a missing daemon or stand-in image fails the test. Docker tests run one at a
 //! time (see [`docker_lock`]) so that "nothing left behind" can be asserted after each.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// The workspace root.
@@ -77,6 +77,11 @@ pub fn shipshape(args: &[&str]) -> Output {
 }
 
 pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    spawn_shipshape(args, env).wait_with_output().expect("shipshape runs")
+}
+
+/// Starts `shipshape` with the arguments (stdout and stderr piped), recording its process id.
+pub fn spawn_shipshape(args: &[&str], env: &[(&str, &str)]) -> Child {
     let mut command = Command::new(shipshape_bin());
     let cache = std::env::temp_dir().join(format!("shipshape-test-cache-{}", std::process::id()));
     command.current_dir(root()).args(args).env("NO_COLOR", "1").env("SHIPSHAPE_DB_DIR", test_db()).env("SHIPSHAPE_CACHE_DIR", cache);
@@ -85,7 +90,15 @@ pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     let child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("shipshape runs");
     spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(child.id());
-    child.wait_with_output().expect("shipshape runs")
+    child
+}
+
+/// True when a process on this host has `text` in its command line, arguments joined by spaces:
+/// how a test sees a build step run (BuildKit's steps are processes of the daemon's, not containers).
+pub fn a_process_mentions(text: &str) -> bool {
+    let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    let command_lines = processes.filter_map(|p| std::fs::read(p.path().join("cmdline")).ok());
+    command_lines.map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " ")).any(|cmdline| cmdline.contains(text))
 }
 
 /// The process ids of every `shipshape` this test process ran through [`shipshape_with_env`], in

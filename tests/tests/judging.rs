@@ -89,13 +89,15 @@ fn a_command_probe_runs_read_only_without_capabilities() {
 }
 
 #[test]
-fn a_final_stage_built_from_the_builder_is_not_multi_stage() {
+fn a_final_stage_built_from_a_builder_that_installs_tools_is_not_multi_stage() {
     let Some(_docker) = docker_lock() else { return };
-    let dockerfile = "FROM busybox:1.36 AS build\nRUN echo built > /artifact\nFROM build\nCOPY --from=build /artifact /artifact2\n";
+    let dockerfile = "FROM busybox:1.36 AS build\nRUN echo built > /artifact && mkdir -p /usr/local/bin && cp /bin/busybox /usr/local/bin/make\n\
+                      FROM build\nCOPY --from=build /artifact /artifact2\n";
     let report = judge("from-builder", dockerfile, "[checks.builds]\n[checks.multi-stage]\n");
     let multi = check(&report, "multi-stage");
     assert_eq!(multi["status"], "fail");
-    assert!(multi["summary"].as_str().unwrap().contains("built FROM the stage `build`"), "{multi:#}");
+    assert!(multi["summary"].as_str().unwrap().contains("built FROM the stage `build`, whose stages install build tools"), "{multi:#}");
+    assert!(multi["evidence"].to_string().contains("usr/local/bin/make"), "{multi:#}");
 }
 
 #[test]

@@ -56,6 +56,10 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "this Dockerfile needs BuildKit (secret or cache mounts, heredocs, COPY --link or --chmod), which this \
                 engine lacks: use Docker Engine 23 or later (scripts/setup installs 26), or do without those features";
     }
+    if says(&["target stage", "which has no name"]) {
+        return "the stage to ship is not one the build can stop at: name a stage of this Dockerfile as the target \
+                (the exercise's `target`, or check --target), or name the stage with `FROM … AS NAME`";
+    }
     if says(&["does not parse", "parse error", "unknown flag", "unknown instruction", "unsupported mount", "not a valid"]) {
         return "the Dockerfile's syntax is wrong where the message says: fix that line (Docker's Dockerfile reference \
                 lists every instruction and flag), then check again";
@@ -89,6 +93,7 @@ mod tests {
         assert!(failed(Builder::Legacy, "the --mount option requires BuildKit").contains("needs BuildKit"));
         assert!(failed(Builder::BuildKit, "dockerfile parse error on line 2: unknown flag: frm").contains("syntax"));
         assert!(failed(Builder::BuildKit, "x: failed to resolve source metadata for docker.io/library/x").contains("--image-map"));
+        assert!(failed(Builder::BuildKit, "the target stage `nosuch` is not a stage of this Dockerfile").contains("target"));
         assert!(failed(Builder::BuildKit, "the build took longer than 600 s and was stopped").contains("out of time"));
         assert!(failed(Builder::BuildKit, "process \"/bin/sh -c make\" did not complete successfully: exit code: 2").contains("log lines"));
     }

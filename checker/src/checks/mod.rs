@@ -235,6 +235,7 @@ fn judge_one(requirement: &Requirement, input: &Input<'_>) -> Verdict {
 fn missing(needs: Needs, input: &Input<'_>) -> Option<&'static str> {
     match needs {
         Needs::Build if input.build.is_none() => Some("nothing was built: an existing image was judged"),
+        Needs::Dockerfile if input.dockerfile.is_none() && input.build.is_some() => Some("the Dockerfile could not be built as written: see builds"),
         Needs::Dockerfile if input.dockerfile.is_none() => Some("no Dockerfile to judge: an existing image was judged"),
         Needs::Image | Needs::Probe | Needs::Scan if input.image.is_none() => Some("no image: the build failed"),
         Needs::Probe if input.probe.is_none() => Some("the image was not run (an archive is judged without a daemon)"),

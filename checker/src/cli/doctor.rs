@@ -208,12 +208,13 @@ async fn base_images(docker: &Docker, course: &Result<Course>, map: &ImageMap) -
 
 /// Every image an exercise's Dockerfiles need from outside, build arguments filled in (as
 /// `images list` has them), with the exercises that need it; and a `skip` line per Dockerfile
-/// whose images cannot be told.
+/// whose images cannot be told. An exercise without a reference solution is no reason to skip.
 fn needed_images(course: &Course) -> (BTreeMap<String, BTreeSet<String>>, Vec<Item>) {
     let mut needed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut skipped = Vec::new();
     for exercise in &course.exercises {
-        for path in [exercise.dockerfile(false), exercise.dockerfile(true)] {
+        let written = [exercise.dockerfile(false), exercise.dockerfile(true)].into_iter().filter(|path| path.exists());
+        for path in written {
             match exercise.base_images(&path) {
                 Ok(images) => {
                     for image in images {

@@ -32,6 +32,8 @@ pub struct Instruction {
     pub copy_from: Vec<Reference>,
     /// For `FROM`: the image as written.
     pub from_image: Option<Reference>,
+    /// For `RUN`: it mounts a cache (`--mount=type=cache`).
+    pub mounts_cache: bool,
 }
 
 /// An image or a stage as an instruction names it.
@@ -229,6 +231,11 @@ impl Dockerfile {
         (0..self.stages.len()).filter(|s| needed[*s]).collect()
     }
 
+    /// True when a stage the build runs mounts a cache (`RUN --mount=type=cache`).
+    pub fn mounts_a_cache(&self) -> bool {
+        self.needed_stages().into_iter().any(|stage| self.stage_instructions(stage).any(|i| i.mounts_cache))
+    }
+
     /// The instruction the classic builder reports as `Step N/M` (1-based, every instruction).
     pub fn step(&self, number: usize) -> Option<&Instruction> {
         self.instructions.get(number.checked_sub(1)?)
@@ -275,6 +282,7 @@ impl Parts {
             stage: stages.len().checked_sub(1),
             copy_from: Vec::new(),
             from_image: None,
+            mounts_cache: false,
         };
         match parsed {
             Parsed::From(from) => {
@@ -285,7 +293,10 @@ impl Parts {
             }
             Parsed::Arg(arg) if stages.is_empty() => self.global_args.extend(args::declarations(&arg.arguments.value)),
             Parsed::Copy(copy) => instruction.copy_from = copy_source(text, &copy.options).into_iter().collect(),
-            Parsed::Run(run) => instruction.copy_from = mount_sources(text, &run.options),
+            Parsed::Run(run) => {
+                instruction.copy_from = mount_sources(text, &run.options);
+                instruction.mounts_cache = mounts_cache(&run.options);
+            }
             _ => {}
         }
         self.instructions.push(instruction);
@@ -340,6 +351,14 @@ fn keyword_start(instruction: &Parsed<'_>) -> Option<usize> {
 /// `COPY --from=X`: X.
 fn copy_source(text: &str, options: &[parse_dockerfile::Flag<'_>]) -> Option<Reference> {
     options.iter().find(|f| f.name.value == "from").and_then(|f| f.value.as_ref()).map(|value| Reference::of(text, value))
+}
+
+/// `RUN --mount=type=cache,…` (BuildKit's keys and values are case-insensitive).
+fn mounts_cache(options: &[parse_dockerfile::Flag<'_>]) -> bool {
+    let mounts = options.iter().filter(|f| f.name.value == "mount").filter_map(|f| f.value.as_ref());
+    mounts
+        .flat_map(|value| value.value.split(','))
+        .any(|field| field.split_once('=').is_some_and(|(key, kind)| key.trim().eq_ignore_ascii_case("type") && kind.trim().eq_ignore_ascii_case("cache")))
 }
 
 /// `RUN --mount=type=bind,from=X,…`: each X (the field's key is case-insensitive, as BuildKit's).

@@ -35,6 +35,7 @@ pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, li
     let version = docker.client_version().to_string();
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;
     let tag = janitor.build_tag();
+    let without_cache = bypasses_build_cache(&input);
     let request = http::post(&version, &format!("/build?{}", query(&input, &session.id, &tag)?))
         .header("Content-Type", "application/x-tar")
         .body(Full::new(Bytes::from(input.context)))
@@ -56,7 +57,22 @@ pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, li
         }
     };
     record.seconds = started.elapsed().as_secs_f64();
+    if without_cache {
+        record.notes.push(
+            "built without the build cache: while grading, a step that mounts a cache must not be answered by another \
+             submission's build of the same step"
+                .to_string(),
+        );
+    }
     Ok(record)
+}
+
+/// While grading, a build that mounts a cache runs every step afresh. Its cache mounts are its
+/// own (the namespace), but BuildKit's cache key for a step leaves out what the mounted cache
+/// held: another submission's identical step, run over a cache it had planted, would otherwise be
+/// handed to this one.
+fn bypasses_build_cache(input: &BuildInput<'_>) -> bool {
+    input.cache_namespace.is_some() && input.dockerfile.mounts_a_cache()
 }
 
 fn unreachable(cause: String) -> Error {
@@ -82,6 +98,9 @@ fn query(input: &BuildInput<'_>, session: &str, tag: &str) -> Result<String> {
     ];
     if let Some(target) = input.target {
         pairs.push(("target", target));
+    }
+    if bypasses_build_cache(input) {
+        pairs.push(("nocache", "1"));
     }
     serde_urlencoded::to_string(pairs).map_err(|e| Error::new("cannot make the build request").because(e))
 }

@@ -41,6 +41,11 @@ impl Step {
         Some((words.pop(), n.parse().ok()?))
     }
 
+    /// A `FROM` step: `[stage 1/m] FROM …`.
+    fn is_base_image(&self) -> bool {
+        self.name.split_once("] ").is_some_and(|(_, instruction)| instruction.starts_with("FROM "))
+    }
+
     fn append(&mut self, chunk: &[u8]) {
         self.partial.extend_from_slice(chunk);
         while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
@@ -107,10 +112,18 @@ impl Trace {
         failed().find(|s| s.position().is_some()).or_else(|| failed().next())
     }
 
-    /// Dockerfile steps seen, and how many of them came from the build cache.
+    /// How many of the Dockerfile's built steps came from the build cache, of how many. A step is
+    /// its `[stage n/m]` position: BuildKit may name one position by more than one vertex (a base
+    /// image resolved twice), and a step counts as cached when any of them was. `FROM` steps are
+    /// left out: a base image is fetched or present, never built.
     pub fn cache_hits(&self) -> (usize, usize) {
-        let steps = self.steps.iter().filter(|s| s.position().is_some());
-        steps.fold((0, 0), |(cached, all), s| (cached + usize::from(s.cached), all + 1))
+        let mut built: HashMap<(Option<&str>, usize), bool> = HashMap::new();
+        for step in self.steps.iter().filter(|s| !s.is_base_image()) {
+            if let Some(position) = step.position() {
+                *built.entry(position).or_default() |= step.cached;
+            }
+        }
+        (built.values().filter(|cached| **cached).count(), built.len())
     }
 }
 
@@ -149,5 +162,21 @@ mod tests {
         trace.apply(StatusResponse { vertexes, ..Default::default() });
         assert_eq!(trace.failed().unwrap().position(), Some((None, 2)));
         assert_eq!(trace.cache_hits(), (0, 1));
+    }
+
+    #[test]
+    fn each_built_step_counts_once_and_base_images_not_at_all() {
+        let mut trace = Trace::default();
+        let cached = |digest: &str, name: &str| Vertex { cached: true, ..vertex(digest, name, "") };
+        let vertexes = vec![
+            cached("f1", "[build 1/3] FROM docker.io/library/golang:1.22"),
+            vertex("f2", "[build 1/3] FROM docker.io/library/golang:1.22@sha256:ab", ""),
+            cached("r1", "[build 2/3] RUN go build"),
+            vertex("r2", "[build 2/3] RUN go build", ""),
+            vertex("c", "[build 3/3] COPY . .", ""),
+            cached("i", "[internal] load build context"),
+        ];
+        trace.apply(StatusResponse { vertexes, ..Default::default() });
+        assert_eq!(trace.cache_hits(), (1, 2));
     }
 }
