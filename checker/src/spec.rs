@@ -208,7 +208,10 @@ fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta, secrets
     let mut value = value.clone();
     if let (Some(table), "no-secrets") = (value.as_table_mut(), id) {
         if !table.contains_key("values") {
-            let values = exercise.build_args.values().cloned().chain(secrets.texts()).map(toml::Value::String).collect();
+            let mut values: Vec<String> = exercise.build_args.values().cloned().chain(secrets.texts()).collect();
+            values.sort();
+            values.dedup();
+            let values = values.into_iter().map(toml::Value::String).collect();
             table.insert("values".into(), toml::Value::Array(values));
         }
     }

@@ -21,7 +21,7 @@ static META: CheckMeta = CheckMeta {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    /// The secret values; the spec fills in the exercise's build-arg values when absent.
+    /// The secret values; the spec fills in the exercise's build-arg values and build secrets when absent.
     values: Vec<String>,
 }
 
@@ -38,7 +38,7 @@ impl Check for NoSecrets {
     fn validate(&self, table: &toml::Table) -> Result<(), String> {
         let settings: Settings = settings(table)?;
         if settings.values.iter().all(String::is_empty) {
-            return Err("give the secret values to look for (values = [\"…\"]), or [exercise] build-args".into());
+            return Err("give the secret values to look for (values = [\"…\"]), or [exercise] build-args or secrets".into());
         }
         Ok(())
     }

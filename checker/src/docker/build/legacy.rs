@@ -48,6 +48,8 @@ pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, li
     let mut record = match outcome {
         Ok(Ok(())) => progress.record(dockerfile),
         Ok(Err(bollard::errors::Error::DockerStreamError { error })) => progress.failed(error, dockerfile),
+        // The daemon refused the build itself: the learner's Dockerfile or options, a verdict.
+        Ok(Err(bollard::errors::Error::DockerResponseServerError { status_code: 400..=499, message })) => progress.failed(message, dockerfile),
         Ok(Err(e)) => return Err(crate::docker::failure("the build stopped: the daemon connection failed", e)),
         Err(_) => {
             janitor.cut_short();
