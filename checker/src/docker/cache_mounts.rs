@@ -2,6 +2,9 @@
 //! id among all builds, so one submission could plant files that another reads. Grading gives each
 //! submission a namespace of its own (BuildKit's `BUILDKIT_CACHE_MOUNT_NS`), and removes the
 //! run's namespaces when it ends; the next run removes those of runs killed before they could.
+//! A namespace alone is not enough: BuildKit's cache key for a step leaves out what its cache mount
+//! held, so a grading build that mounts a cache also runs without the build cache
+//! (`build::buildkit`).
 //!
 //! What must hold: a namespace names its run and owner (`shipshape-grade=OWNER=RUN=SUBMISSION`),
 //! and only cache mounts of this run, or of an abandoned run of this host, are ever removed; a

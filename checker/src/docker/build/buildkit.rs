@@ -4,7 +4,8 @@
 //!
 //! What must hold: nothing per-run goes into the build itself (no label, no edited step), so an
 //! unchanged step is a cache hit across runs and across learners on one machine; the image is
-//! named only by a tag of this run, which the janitor removes. A step BuildKit names
+//! named only by a tag of this run, which the janitor removes (while grading, a build that mounts a
+//! cache is the one exception: it runs without the build cache). A step BuildKit names
 //! (`[build 3/5] RUN make`) is traced back to the learner's instruction by the same counting
 //! BuildKit uses: FROM (of an image) is step 1, then every ADD, COPY, RUN and WORKDIR.
 use std::collections::HashMap;
