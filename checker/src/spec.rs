@@ -18,8 +18,10 @@ pub struct ExerciseMeta {
     pub title: String,
     /// The book chapter (file stem) the exercise belongs to.
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub chapter: Option<String>,
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub minutes: Option<u32>,
     /// The learner's Dockerfile, relative to the exercise folder.
     #[serde(default = "default_dockerfile")]
@@ -88,6 +90,7 @@ pub struct Requirement {
     /// Points for grading (default 1).
     pub weight: u32,
     /// Why the exercise asks for it (shown in the book's requirements table).
+    #[expect(dead_code, reason = "validated here; the book builder reads it from exercise.toml")]
     pub why: Option<String>,
     /// The check's own settings, validated by the check when the spec loaded.
     pub settings: toml::Table,

@@ -42,11 +42,6 @@ const BUILDKIT_API: (u32, u32) = (1, 39);
 
 #[derive(Debug, Clone)]
 pub struct Engine {
-    /// `26.1.5+dfsg1`.
-    pub version: String,
-    /// The API version the daemon speaks at most (`1.45`).
-    pub api_version: String,
-    pub os: String,
     /// `Ok` when builds can use BuildKit, else why not.
     pub buildkit: Result<(), String>,
 }
@@ -58,7 +53,7 @@ impl Engine {
         let api_version = version.api_version.unwrap_or_default();
         let os = version.os.unwrap_or_default();
         let buildkit = buildkit_support(&os, &api_version).and_then(|()| reachable_for_buildkit(host));
-        Ok(Engine { version: version.version.unwrap_or_default(), api_version, os, buildkit })
+        Ok(Engine { buildkit })
     }
 
     /// The builder for `choice`, and a note for the report when BuildKit was wanted but missing.
@@ -91,7 +86,7 @@ mod tests {
     use super::*;
 
     fn engine(buildkit: Result<(), String>) -> Engine {
-        Engine { version: "x".into(), api_version: "1.45".into(), os: "linux".into(), buildkit }
+        Engine { buildkit }
     }
 
     #[test]

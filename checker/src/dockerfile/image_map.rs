@@ -53,11 +53,6 @@ impl ImageMap {
         let without_digest = normalized.split('@').next().unwrap_or(&normalized).to_string();
         self.images.get(&normalized).or_else(|| self.images.get(&without_digest)).map(String::as_str)
     }
-
-    /// The local references this map points at (for `doctor` and the test set-up).
-    pub fn targets(&self) -> impl Iterator<Item = &str> {
-        self.images.values().map(String::as_str)
-    }
 }
 
 /// `docker.io/library/node:20` → `node:20`; a reference without a tag or digest gets `:latest`.

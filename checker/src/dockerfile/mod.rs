@@ -235,16 +235,6 @@ impl Dockerfile {
     pub fn mounts_a_cache(&self) -> bool {
         self.needed_stages().into_iter().any(|stage| self.stage_instructions(stage).any(|i| i.mounts_cache))
     }
-
-    /// The instruction the classic builder reports as `Step N/M` (1-based, every instruction).
-    pub fn step(&self, number: usize) -> Option<&Instruction> {
-        self.instructions.get(number.checked_sub(1)?)
-    }
-
-    /// The first instruction whose text matches `text` exactly (BuildKit names steps by text).
-    pub fn find_text(&self, text: &str) -> Option<&Instruction> {
-        self.instructions.iter().find(|i| i.text == text)
-    }
 }
 
 /// What a parse keeps of the text.
@@ -431,7 +421,7 @@ mod tests {
         assert_eq!(file.stage_named("BUILD", 1).map(|s| s.index), Some(0));
         assert_eq!(file.stage_named("0", 1).map(|s| s.index), Some(0));
         assert!(file.stage_named("build", 0).is_none());
-        assert_eq!(file.step(1).unwrap().keyword, "ARG");
+        assert_eq!(file.instructions[0].keyword, "ARG");
         assert_eq!(file.instructions[0].stage, None);
         let written: Vec<&str> = file.external_images().iter().map(|image| image.reference.written.as_str()).collect();
         assert_eq!(written, ["node:${V}", "gcr.io/distroless/nodejs20-debian12:nonroot"]);

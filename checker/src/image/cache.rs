@@ -35,6 +35,7 @@ impl LayerCache {
         LayerCache { dir: root }
     }
 
+    #[cfg(test)]
     pub fn at(dir: &Path) -> LayerCache {
         LayerCache { dir: Some(dir.to_path_buf()) }
     }

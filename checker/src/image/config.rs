@@ -8,8 +8,6 @@ pub struct ImageConfig {
     pub env: Vec<String>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
-    pub working_dir: String,
-    pub exposed_ports: Vec<String>,
     pub labels: Vec<(String, String)>,
     /// The layer digests (diff IDs) in rootfs order.
     pub diff_ids: Vec<String>,
@@ -21,8 +19,6 @@ pub struct HistoryEntry {
     pub created_by: String,
     #[serde(default)]
     pub empty_layer: bool,
-    #[serde(default)]
-    pub comment: String,
 }
 
 impl HistoryEntry {
@@ -106,10 +102,6 @@ struct RawConfig {
     #[serde(default)]
     cmd: Option<Vec<String>>,
     #[serde(default)]
-    working_dir: Option<String>,
-    #[serde(default)]
-    exposed_ports: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
     labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
@@ -128,8 +120,6 @@ pub fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), String> {
         env: c.env.unwrap_or_default(),
         entrypoint: c.entrypoint.unwrap_or_default(),
         cmd: c.cmd.unwrap_or_default(),
-        working_dir: c.working_dir.unwrap_or_default(),
-        exposed_ports: c.exposed_ports.map(|p| p.keys().cloned().collect()).unwrap_or_default(),
         labels: c.labels.map(|l| l.into_iter().collect()).unwrap_or_default(),
         diff_ids: raw.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
     };
@@ -148,7 +138,7 @@ mod tests {
     use super::*;
 
     fn entry(created_by: &str) -> HistoryEntry {
-        HistoryEntry { created_by: created_by.into(), empty_layer: false, comment: String::new() }
+        HistoryEntry { created_by: created_by.into(), empty_layer: false }
     }
 
     #[test]

@@ -12,9 +12,7 @@ use super::sniff::ContentClass;
 #[derive(Debug, Clone)]
 pub struct Node {
     pub kind: EntryKind,
-    pub size: u64,
     pub mode: u32,
-    pub uid: u64,
     /// Index of the layer that last wrote this path.
     pub layer: usize,
     pub content: ContentClass,
@@ -57,7 +55,7 @@ impl FileSystem {
                     fs.remove_tree(&entry.path, false);
                 }
                 fs.captured.remove(&entry.path);
-                let node = Node { kind: entry.kind.clone(), size: entry.size, mode: entry.mode, uid: entry.uid, layer: index, content: entry.content };
+                let node = Node { kind: entry.kind.clone(), mode: entry.mode, layer: index, content: entry.content };
                 fs.nodes.insert(entry.path.clone(), node);
             }
             for (path, captured) in &layer.captured {
@@ -87,14 +85,6 @@ impl FileSystem {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
         self.nodes.iter().map(|(path, node)| (path.as_str(), node))
-    }
-
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
     }
 
     /// The bytes of a captured file (see `layer::capture_limit`) as the final image has it.

@@ -14,7 +14,7 @@ pub mod sniff;
 
 pub use config::{HistoryEntry, ImageConfig};
 pub use filesystem::FileSystem;
-pub use layer::{EntryKind, LayerEntry, LayerFacts};
+pub use layer::{EntryKind, LayerFacts};
 pub use sniff::ContentClass;
 
 /// Everything the checks may know about an image.

@@ -140,11 +140,6 @@ impl Report {
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes")
     }
-
-    /// The ids of the checks that failed or errored (whatever their severity).
-    pub fn failed_ids(&self) -> Vec<&str> {
-        self.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)).map(|c| c.id.as_str()).collect()
-    }
 }
 
 fn check_report(verdict: &Verdict) -> CheckReport {

@@ -68,8 +68,6 @@ pub struct Package {
     /// The OSV ecosystem name (`Debian:12`, `npm`, `Ubuntu:22.04`, …), supported or not.
     pub ecosystem: String,
     pub name: String,
-    #[serde(default)]
-    pub purl: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -70,6 +70,7 @@ impl Ord for Version {
 }
 
 /// Compares two version texts by `scheme`'s rules.
+#[cfg(test)]
 pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, String> {
     Ok(Version::parse(scheme, a)?.cmp(&Version::parse(scheme, b)?))
 }
