@@ -10,7 +10,7 @@ use super::layer::{Captured, EntryKind, LayerFacts};
 use super::sniff::ContentClass;
 
 #[derive(Debug, Clone)]
-pub struct Node {
+pub(crate) struct Node {
     pub kind: EntryKind,
     pub mode: u32,
     /// Index of the layer that last wrote this path.
@@ -19,13 +19,13 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn is_executable_file(&self) -> bool {
+    pub(crate) fn is_executable_file(&self) -> bool {
         matches!(self.kind, EntryKind::File | EntryKind::Hardlink(_)) && self.mode & 0o111 != 0
     }
 }
 
 #[derive(Debug, Default)]
-pub struct FileSystem {
+pub(crate) struct FileSystem {
     nodes: BTreeMap<String, Node>,
     captured: BTreeMap<String, (usize, Captured)>,
 }
@@ -36,7 +36,7 @@ const MAX_LINK_HOPS: usize = 40;
 impl FileSystem {
     /// Applies the layers in order. Within a layer, deletions apply to the layers below only, so
     /// they are applied before the layer's own entries.
-    pub fn merge(layers: &[LayerFacts]) -> Self {
+    pub(crate) fn merge(layers: &[LayerFacts]) -> Self {
         let mut fs = FileSystem::default();
         for (index, layer) in layers.iter().enumerate() {
             for entry in &layer.entries {
@@ -79,16 +79,16 @@ impl FileSystem {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(path)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
         self.nodes.iter().map(|(path, node)| (path.as_str(), node))
     }
 
     /// The bytes of a captured file (see `layer::capture_limit`) as the final image has it.
-    pub fn content(&self, path: &str) -> Option<&[u8]> {
+    pub(crate) fn content(&self, path: &str) -> Option<&[u8]> {
         match self.captured.get(path) {
             Some((_, Captured::Bytes(bytes))) => Some(bytes),
             _ => None,
@@ -96,7 +96,7 @@ impl FileSystem {
     }
 
     /// Every captured file's bytes with the index of the layer that wrote it.
-    pub fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
+    pub(crate) fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
         self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
             Captured::Bytes(bytes) => Some((path.as_str(), *layer, bytes.as_slice())),
             Captured::Go(_) => None,
@@ -104,7 +104,7 @@ impl FileSystem {
     }
 
     /// Every Go binary's build information with the index of the layer that wrote it.
-    pub fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
+    pub(crate) fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
         self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
             Captured::Go(build) => Some((path.as_str(), *layer, build)),
             Captured::Bytes(_) => None,
@@ -113,7 +113,7 @@ impl FileSystem {
 
     /// Follows symbolic links (in the leaf and in parent directories) from `path`, relative to the
     /// image root, and returns the path reached and its node; `None` for dangling links and loops.
-    pub fn resolve(&self, path: &str) -> Option<(String, &Node)> {
+    pub(crate) fn resolve(&self, path: &str) -> Option<(String, &Node)> {
         let mut pending: VecDeque<String> = components(path).collect();
         let mut current: Vec<String> = Vec::new();
         let mut hops = 0;
