@@ -11,7 +11,7 @@ use crate::image::ImageFacts;
 
 /// Where a layer came from.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub layer: usize,
     /// The instruction as the history records it (`RUN apt-get install -y gcc`).
     pub instruction: Option<String>,
@@ -20,7 +20,7 @@ pub struct Origin {
 }
 
 #[derive(Debug, Default)]
-pub struct Origins {
+pub(crate) struct Origins {
     /// Per layer, in rootfs order.
     layers: Vec<Origin>,
     /// Per history entry, the Dockerfile line that produced it.
@@ -28,7 +28,7 @@ pub struct Origins {
 }
 
 impl Origins {
-    pub fn new(image: &ImageFacts, dockerfile: Option<&Dockerfile>) -> Self {
+    pub(crate) fn new(image: &ImageFacts, dockerfile: Option<&Dockerfile>) -> Self {
         let lines = dockerfile.map(|d| history_lines(image, d)).unwrap_or_default();
         let layers = (0..image.layers.len())
             .map(|index| {
@@ -40,11 +40,11 @@ impl Origins {
     }
 
     /// The Dockerfile line of a history entry (layers and empty entries such as ENV alike).
-    pub fn history_line(&self, index: usize) -> Option<usize> {
+    pub(crate) fn history_line(&self, index: usize) -> Option<usize> {
         self.history_lines.get(index).copied().flatten()
     }
 
-    pub fn of_layer(&self, layer: usize) -> Origin {
+    pub(crate) fn of_layer(&self, layer: usize) -> Origin {
         self.layers.get(layer).cloned().unwrap_or(Origin { layer, ..Origin::default() })
     }
 }

@@ -11,11 +11,11 @@ use crate::error::{Context, Error, Result};
 use crate::exercise::{Exercise, SPEC_FILE};
 
 /// The folder, under a course's root, that holds one folder per exercise.
-pub const EXERCISES_DIR: &str = "exercises";
+pub(crate) const EXERCISES_DIR: &str = "exercises";
 
 /// `--course DIR`, shared by the learner's commands.
 #[derive(clap::Args)]
-pub struct CourseArg {
+pub(crate) struct CourseArg {
     /// The course folder (the one holding exercises/); default: the nearest one at or above the
     /// current folder.
     #[arg(long = "course", value_name = "DIR")]
@@ -23,7 +23,7 @@ pub struct CourseArg {
 }
 
 #[derive(Debug)]
-pub struct Course {
+pub(crate) struct Course {
     /// The canonical course folder.
     pub root: PathBuf,
     pub exercises: Vec<Exercise>,
@@ -32,14 +32,14 @@ pub struct Course {
 impl Course {
     /// The course at `dir`, or else the nearest folder at or above the current one that has an
     /// `exercises/` folder.
-    pub fn find(dir: Option<&Path>) -> Result<Course> {
+    pub(crate) fn find(dir: Option<&Path>) -> Result<Course> {
         match dir {
             Some(dir) => Course::open(dir),
             None => Course::open(&nearest_root()?),
         }
     }
 
-    pub fn open(dir: &Path) -> Result<Course> {
+    pub(crate) fn open(dir: &Path) -> Result<Course> {
         let root = dir.canonicalize().map_err(|e| {
             Error::new(format!("there is no course folder {}", dir.display())).because(e).action("pass --course the folder that holds exercises/")
         })?;
@@ -61,7 +61,7 @@ impl Course {
     }
 
     /// The course an exercise folder sits in (`<root>/exercises/<name>`), and the exercise's name.
-    pub fn locate(exercise_dir: &Path) -> Option<(PathBuf, String)> {
+    pub(crate) fn locate(exercise_dir: &Path) -> Option<(PathBuf, String)> {
         let dir = exercise_dir.canonicalize().ok()?;
         let exercises = dir.parent()?;
         if exercises.file_name()? != EXERCISES_DIR {
@@ -71,7 +71,7 @@ impl Course {
     }
 
     /// An exercise by folder name, by a prefix only it has (`01`), or by its path.
-    pub fn exercise(&self, wanted: &str) -> Result<&Exercise> {
+    pub(crate) fn exercise(&self, wanted: &str) -> Result<&Exercise> {
         let by_path = Path::new(wanted).canonicalize().ok();
         let by_name = |e: &&Exercise| by_path.as_deref() == e.dir.canonicalize().ok().as_deref() || e.name == wanted;
         if let Some(exercise) = self.exercises.iter().find(by_name) {
@@ -102,7 +102,7 @@ fn nearest_root() -> Result<PathBuf> {
 }
 
 /// A path as the learner would type it: relative to the current folder when it is inside it.
-pub fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     let here = std::env::current_dir().ok().and_then(|here| here.canonicalize().ok());
     let relative = here.as_deref().and_then(|here| path.strip_prefix(here).ok()).filter(|p| !p.as_os_str().is_empty());
     relative.unwrap_or(path).display().to_string()

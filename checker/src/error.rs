@@ -3,11 +3,11 @@
 use std::fmt;
 
 /// Every required check passed.
-pub const EXIT_PASSED: u8 = 0;
+pub(crate) const EXIT_PASSED: u8 = 0;
 /// At least one required check failed (a failing build counts as a failed `builds` check).
-pub const EXIT_FAILED: u8 = 1;
+pub(crate) const EXIT_FAILED: u8 = 1;
 /// Usage, spec or infrastructure error: nothing was judged.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 #[derive(Debug)]
 pub struct Error {
@@ -16,7 +16,7 @@ pub struct Error {
     action: Option<String>,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
@@ -59,7 +59,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Attaches a message (and optionally an action) to any displayable error.
-pub trait Context<T> {
+pub(crate) trait Context<T> {
     fn context(self, message: impl FnOnce() -> String) -> Result<T>;
 }
 

@@ -6,10 +6,10 @@ use crate::dockerfile::Dockerfile;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 
-pub const SPEC_FILE: &str = "exercise.toml";
+pub(crate) const SPEC_FILE: &str = "exercise.toml";
 
 #[derive(Debug, Clone)]
-pub struct Exercise {
+pub(crate) struct Exercise {
     pub dir: PathBuf,
     /// The folder's name (`01-node-multistage`).
     pub name: String,
@@ -17,7 +17,7 @@ pub struct Exercise {
 }
 
 impl Exercise {
-    pub fn open(dir: &Path) -> Result<Exercise> {
+    pub(crate) fn open(dir: &Path) -> Result<Exercise> {
         if !dir.is_dir() {
             return Err(Error::new(format!("there is no exercise folder {}", dir.display()))
                 .action("pass the path of an exercise folder, for example exercises/01-node-multistage"));
@@ -33,12 +33,12 @@ impl Exercise {
     }
 
     /// The learner's Dockerfile, or the reference solution's.
-    pub fn dockerfile(&self, solution: bool) -> PathBuf {
+    pub(crate) fn dockerfile(&self, solution: bool) -> PathBuf {
         let meta = &self.spec.exercise;
         self.dir.join(if solution { &meta.solution } else { &meta.dockerfile })
     }
 
-    pub fn context_dir(&self) -> PathBuf {
+    pub(crate) fn context_dir(&self) -> PathBuf {
         self.dir.join(&self.spec.exercise.context)
     }
 
@@ -46,7 +46,7 @@ impl Exercise {
     /// `RUN --mount=…,from=`; its own stages and `scratch` left out), in file order, with the
     /// exercise's build arguments filled in as the build fills them. `doctor` and `images` list
     /// these. The error says why the file, or a reference in it, cannot be read.
-    pub fn base_images(&self, dockerfile: &Path) -> Result<Vec<String>, String> {
+    pub(crate) fn base_images(&self, dockerfile: &Path) -> Result<Vec<String>, String> {
         let text = std::fs::read_to_string(dockerfile).map_err(|e| e.to_string())?;
         let parsed = Dockerfile::parse(&text)?.with_build_args(&self.spec.exercise.build_args);
         let line = |image: &crate::dockerfile::ExternalImage<'_>, why: String| format!("line {}: `{}`: {why}", image.instruction.line, image.reference.written);

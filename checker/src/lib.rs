@@ -6,21 +6,25 @@
 //! 3. [`report`] turns the verdicts into one model, rendered as text, JSON or JUnit.
 //!
 //! [`cli`] wires the three together and owns the exit codes.
-pub mod attribution;
-pub mod checks;
+
+// The library is the binary's internals (only `cli::main` and the `scan::db` tested in
+// checker/tests/db.rs are public), so its docs are read with `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+pub(crate) mod attribution;
+pub(crate) mod checks;
 pub mod cli;
-pub mod course;
-pub mod docker;
-pub mod dockerfile;
-pub mod error;
-pub mod exercise;
-pub mod grade;
-pub mod image;
-pub mod pipeline;
-pub mod progress;
-pub mod record;
-pub mod report;
+pub(crate) mod course;
+pub(crate) mod docker;
+pub(crate) mod dockerfile;
+pub(crate) mod error;
+pub(crate) mod exercise;
+pub(crate) mod grade;
+pub(crate) mod image;
+pub(crate) mod pipeline;
+pub(crate) mod progress;
+pub(crate) mod record;
+pub(crate) mod report;
 pub mod scan;
-pub mod spec;
-pub mod stop;
-pub mod units;
+pub(crate) mod spec;
+pub(crate) mod stop;
+pub(crate) mod units;

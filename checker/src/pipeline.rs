@@ -25,7 +25,7 @@ use crate::spec::Spec;
 
 /// Everything judged in one run.
 #[derive(Debug)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub exercise: Option<String>,
     pub image: Option<ImageFacts>,
     pub scan: Option<ScanRecord>,
@@ -36,7 +36,7 @@ pub struct Judgement {
 
 /// Settings of a build-and-judge run.
 #[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
+pub(crate) struct BuildOptions {
     pub image_map: ImageMap,
     /// The daemon, in DOCKER_HOST syntax (BuildKit builds open connections of their own to it).
     pub docker_host: String,
@@ -52,7 +52,7 @@ pub struct BuildOptions {
 
 /// What a base image that is nowhere on the machine means.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum MissingBase {
+pub(crate) enum MissingBase {
     /// A usage error (`check`): the learner's machine lacks it, and the image map is the fix.
     #[default]
     Error,
@@ -63,7 +63,7 @@ pub enum MissingBase {
 /// Where facts come from besides the image: the layer cache, and the scan's database folder
 /// (default: the user's cache folder).
 #[derive(Debug, Clone, Default)]
-pub struct FactOptions {
+pub(crate) struct FactOptions {
     pub cache: LayerCache,
     pub db_dir: Option<PathBuf>,
 }
@@ -77,7 +77,7 @@ enum Target<'a> {
 }
 
 /// Builds `dockerfile_path` in the exercise's context and judges the result.
-pub async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile_path: &Path, options: &BuildOptions) -> Result<Judgement> {
+pub(crate) async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile_path: &Path, options: &BuildOptions) -> Result<Judgement> {
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
         Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
@@ -184,7 +184,7 @@ fn unparsed(text: &str, problem: String) -> BuildRecord {
 }
 
 /// Judges an image the daemon already has.
-pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+pub(crate) async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
     let inspected = docker.inspect_image(reference).await.map_err(|e| {
         if docker::is_not_found(&e) {
             Error::new(format!("image {reference} is not in the daemon")).action("build or load it first, or check the name with `docker images`")
@@ -201,7 +201,7 @@ pub async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, sp
 }
 
 /// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
-pub fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;

@@ -24,7 +24,7 @@ const STATE_FILE: &str = "progress.toml";
 /// Where an exercise stands, by its last check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum State {
     #[default]
     NotStarted,
     Failing,
@@ -67,14 +67,14 @@ struct StateFile {
 
 /// The progress of one course, loaded from and saved to its state file.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     path: PathBuf,
     file: StateFile,
 }
 
 impl Progress {
     /// Loads the course's progress; a course nobody has worked on yet has none.
-    pub fn load(course_root: &Path) -> Result<Progress> {
+    pub(crate) fn load(course_root: &Path) -> Result<Progress> {
         let path = course_root.join(STATE_DIR).join(STATE_FILE);
         let file = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| unreadable(&path, e))?,
@@ -84,29 +84,29 @@ impl Progress {
         Ok(Progress { path, file })
     }
 
-    pub fn state(&self, exercise: &str) -> State {
+    pub(crate) fn state(&self, exercise: &str) -> State {
         self.file.exercises.get(exercise).map(|e| e.state).unwrap_or_default()
     }
 
-    pub fn hints_shown(&self, exercise: &str) -> usize {
+    pub(crate) fn hints_shown(&self, exercise: &str) -> usize {
         self.file.exercises.get(exercise).map_or(0, |e| e.hints_shown)
     }
 
-    pub fn set_hints_shown(&mut self, exercise: &str, count: usize) {
+    pub(crate) fn set_hints_shown(&mut self, exercise: &str, count: usize) {
         self.file.exercises.entry(exercise.to_string()).or_default().hints_shown = count;
     }
 
-    pub fn record(&mut self, exercise: &str, passed: bool) {
+    pub(crate) fn record(&mut self, exercise: &str, passed: bool) {
         self.file.exercises.entry(exercise.to_string()).or_default().state = if passed { State::Done } else { State::Failing };
     }
 
     /// The first exercise of the course, in order, that is not done, other than `except`.
-    pub fn next_to_do<'a>(&self, course: &'a Course, except: Option<&str>) -> Option<&'a crate::exercise::Exercise> {
+    pub(crate) fn next_to_do<'a>(&self, course: &'a Course, except: Option<&str>) -> Option<&'a crate::exercise::Exercise> {
         course.exercises.iter().find(|e| Some(e.name.as_str()) != except && self.state(&e.name) != State::Done)
     }
 
     /// Writes the whole file anew (through a temporary file renamed over the old one).
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         let dir = self.path.parent().expect("the state file sits in the state folder");
         let cannot = |e: std::io::Error| {
             Error::new(format!("cannot save your progress in {}", self.path.display())).because(e).action("check that the course folder is writable")
@@ -129,7 +129,7 @@ fn unreadable(path: &Path, cause: impl fmt::Display) -> Error {
 /// The hook of `shipshape check EXERCISE` (the learner's own Dockerfile): records whether it
 /// passed, when the exercise belongs to a course. A failure to record is a warning on stderr,
 /// never a reason to change the check's outcome.
-pub fn record_check(exercise_dir: &Path, judgement: &Judgement) {
+pub(crate) fn record_check(exercise_dir: &Path, judgement: &Judgement) {
     let Some((root, name)) = Course::locate(exercise_dir) else { return };
     let passed = Report::new(judgement).passed;
     let saved = Progress::load(&root).and_then(|mut progress| {

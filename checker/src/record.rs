@@ -3,7 +3,7 @@
 
 /// The outcome of building a Dockerfile.
 #[derive(Debug, Clone, Default)]
-pub struct BuildRecord {
+pub(crate) struct BuildRecord {
     /// The image built, when the build succeeded.
     pub image_id: Option<String>,
     /// Why it failed, in the builder's words.
@@ -26,7 +26,7 @@ pub struct BuildRecord {
 
 /// How to try the image, from the `runs` check's settings.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ProbePlan {
+pub(crate) enum ProbePlan {
     /// Start the container with PORT and HOST set, then GET `path` on 127.0.0.1.
     Http { path: String, status: u16, body: Option<String>, timeout_seconds: u64 },
     /// Run the container with `args` as its command and wait for it to exit.
@@ -35,7 +35,7 @@ pub enum ProbePlan {
 
 /// What happened when the image was tried.
 #[derive(Debug, Clone, Default)]
-pub struct ProbeRecord {
+pub(crate) struct ProbeRecord {
     /// The user the container ran as (the image's own).
     pub user: String,
     /// The HTTP status received, if any response came.
@@ -53,7 +53,7 @@ pub struct ProbeRecord {
 /// What a scan found: the scanner, the database it used (its hash makes a grade reproducible),
 /// the findings, and the ignore entries and day the policy judges them with.
 #[derive(Debug, Clone)]
-pub struct ScanRecord {
+pub(crate) struct ScanRecord {
     /// `shipshape` or `trivy`.
     pub scanner: String,
     pub database: Option<DatabaseSummary>,
@@ -67,7 +67,7 @@ pub struct ScanRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct DatabaseSummary {
+pub(crate) struct DatabaseSummary {
     /// `sha256:…` over the records: the same hash, the same verdicts.
     pub hash: String,
     pub records: usize,

@@ -13,13 +13,15 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ExerciseMeta {
+pub(crate) struct ExerciseMeta {
     #[serde(default)]
     pub title: String,
     /// The book chapter (file stem) the exercise belongs to.
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub chapter: Option<String>,
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub minutes: Option<u32>,
     /// The learner's Dockerfile, relative to the exercise folder.
     #[serde(default = "default_dockerfile")]
@@ -54,7 +56,7 @@ pub struct ExerciseMeta {
 /// Where a build secret's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     /// A file, relative to the exercise folder.
     File(PathBuf),
     /// An environment variable of the process that runs the build.
@@ -82,12 +84,13 @@ impl Default for ExerciseMeta {
 
 /// One required check and how this spec configures it.
 #[derive(Clone)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     pub check: &'static dyn Check,
     pub severity: Severity,
     /// Points for grading (default 1).
     pub weight: u32,
     /// Why the exercise asks for it (shown in the book's requirements table).
+    #[expect(dead_code, reason = "validated here; the book builder reads it from exercise.toml")]
     pub why: Option<String>,
     /// The check's own settings, validated by the check when the spec loaded.
     pub settings: toml::Table,
@@ -100,7 +103,7 @@ impl std::fmt::Debug for Requirement {
 }
 
 #[derive(Debug, Clone)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub exercise: ExerciseMeta,
     pub requirements: Vec<Requirement>,
     /// The folder the spec was read from: paths in it (an ignore file) are relative to it.
@@ -111,7 +114,7 @@ pub struct Spec {
 
 /// Build secrets by id with their values; `Debug` shows the ids only.
 #[derive(Clone, Default)]
-pub struct BuildSecrets(pub std::collections::BTreeMap<String, Vec<u8>>);
+pub(crate) struct BuildSecrets(pub std::collections::BTreeMap<String, Vec<u8>>);
 
 impl std::fmt::Debug for BuildSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -156,7 +159,7 @@ struct RawSpec {
 }
 
 impl Spec {
-    pub fn load(path: &Path) -> Result<Spec> {
+    pub(crate) fn load(path: &Path) -> Result<Spec> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::new(format!("cannot read the spec {}", path.display()))
                 .because(e)
@@ -167,7 +170,7 @@ impl Spec {
     }
 
     /// A spec whose paths are relative to the current folder.
-    pub fn parse(text: &str) -> Result<Spec> {
+    pub(crate) fn parse(text: &str) -> Result<Spec> {
         Spec::parse_in(text, Path::new("."))
     }
 
@@ -192,7 +195,7 @@ impl Spec {
         Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf(), secrets })
     }
 
-    pub fn requirement(&self, id: &str) -> Option<&Requirement> {
+    pub(crate) fn requirement(&self, id: &str) -> Option<&Requirement> {
         self.requirements.iter().find(|r| r.check.meta().id == id)
     }
 }

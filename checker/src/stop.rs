@@ -9,7 +9,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use crate::error::{Error, Result};
 
 /// The signals that stop a run, listened to from [`StopSignals::listen`] on.
-pub struct StopSignals {
+pub(crate) struct StopSignals {
     interrupt: Signal,
     terminate: Signal,
     hangup: Signal,
@@ -17,13 +17,13 @@ pub struct StopSignals {
 
 impl StopSignals {
     /// Installs the handlers (inside a tokio runtime).
-    pub fn listen() -> Result<StopSignals> {
+    pub(crate) fn listen() -> Result<StopSignals> {
         let listen = |kind: SignalKind| signal(kind).map_err(|e| Error::new("cannot listen for Ctrl-C and SIGTERM").because(e));
         Ok(StopSignals { interrupt: listen(SignalKind::interrupt())?, terminate: listen(SignalKind::terminate())?, hangup: listen(SignalKind::hangup())? })
     }
 
     /// Resolves when one of the signals arrives.
-    pub async fn received(&mut self) {
+    pub(crate) async fn received(&mut self) {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Deserializer};
 
 /// Parses "150MB", "150 MB", "1.5 GiB", "2048" (bytes). Decimal units are powers of 1000.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
@@ -21,7 +21,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// Formats bytes the way `docker images` does: decimal units, three significant digits.
-pub fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -37,7 +37,7 @@ pub fn format_size(bytes: u64) -> String {
 }
 
 /// Deserializes a size written either as a string ("150 MB") or as a plain number of bytes.
-pub fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+pub(crate) fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {

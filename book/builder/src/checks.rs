@@ -17,12 +17,12 @@ use std::path::Path;
 const PAGE_DIR: &str = "checks";
 
 /// The page of check `id`, relative to the book's source root.
-pub fn page(id: &str) -> String {
+pub(crate) fn page(id: &str) -> String {
     format!("{PAGE_DIR}/{id}.md")
 }
 
 /// The documentation of check `id`, whole, its `# ` heading included.
-pub fn doc(dir: &Path, id: &str) -> Result<String> {
+pub(crate) fn doc(dir: &Path, id: &str) -> Result<String> {
     let path = dir.join(format!("{id}.md"));
     if !path.is_file() {
         bail!("there is no check `{id}`: no `{id}.md` in `{}` (documented checks: {})", dir.display(), documented(dir)?.join(", "));
@@ -31,23 +31,23 @@ pub fn doc(dir: &Path, id: &str) -> Result<String> {
 }
 
 /// The first paragraph of check `id`'s documentation: what it asks, in one sentence or two.
-pub fn summary(dir: &Path, id: &str) -> Result<String> {
+pub(crate) fn summary(dir: &Path, id: &str) -> Result<String> {
     let (_, body) = markdown::take_title(&doc(dir, id)?);
     Ok(body.split("\n\n").next().unwrap_or_default().to_string())
 }
 
 /// The ids of the book's check pages, in SUMMARY.md order.
-pub fn page_order(book: &Book) -> Vec<String> {
+pub(crate) fn page_order(book: &Book) -> Vec<String> {
     book.chapters().filter_map(|chapter| chapter.path.as_deref()).filter(|path| is_page(path)).filter_map(md_stem).collect()
 }
 
 /// Whether the chapter at `path` (relative to the source root) is a check page.
-pub fn is_page(path: &Path) -> bool {
+pub(crate) fn is_page(path: &Path) -> bool {
     path.parent() == Some(Path::new(PAGE_DIR))
 }
 
 /// Fails unless every check documented in `dir` has its page in the book.
-pub fn require_pages(dir: &Path, book: &Book) -> Result<()> {
+pub(crate) fn require_pages(dir: &Path, book: &Book) -> Result<()> {
     let pages = page_order(book);
     let missing: Vec<String> = documented(dir)?.into_iter().filter(|id| !pages.contains(id)).collect();
     if missing.is_empty() {

@@ -15,17 +15,17 @@ use mdbook_preprocessor::config::Config;
 use std::path::{Path, PathBuf};
 
 /// The course book: this crate lives in `book/builder`, the book one folder up.
-pub const DEFAULT_BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+pub(crate) const DEFAULT_BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// Runs every check on the book at `root` without writing anything.
-pub fn check(root: &Path) -> Result<()> {
+pub(crate) fn check(root: &Path) -> Result<()> {
     let (book, settings) = load(root)?;
     verify(&book, &settings)
 }
 
 /// Checks the book at `root`, then renders it to HTML in `dest` (or the book's `build-dir`).
 /// Returns the folder the HTML went to.
-pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
     let (mut book, settings) = load(root)?;
     if let Some(dest) = dest {
         book.config.build.build_dir = std::path::absolute(dest).with_context(|| format!("cannot use `{}` as the destination", dest.display()))?;
@@ -38,7 +38,7 @@ pub fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
 
 /// The source folder of the book at `root`, and where its directives find their sources, from
 /// its book.toml alone (the chapters need not be complete).
-pub fn sources(root: &Path) -> Result<(PathBuf, Settings)> {
+pub(crate) fn sources(root: &Path) -> Result<(PathBuf, Settings)> {
     let root = root.canonicalize().with_context(|| format!("there is no book folder `{}`", root.display()))?;
     let toml = root.join("book.toml");
     let config = Config::from_disk(&toml).with_context(|| format!("cannot read the book's `{}`", toml.display()))?;

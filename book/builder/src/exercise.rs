@@ -31,7 +31,7 @@ const CHECK_YOUR_WORK: &str = "Check your work";
 
 /// The Markdown for exercise `name`, placed in `chapter` (a path relative to the source root),
 /// given the book's check pages in order.
-pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String]) -> Result<String> {
+pub(crate) fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String]) -> Result<String> {
     let dir = settings.exercises.join(name);
     let spec = spec(&dir, name, &settings.exercises)?;
     let about = table(&spec, "exercise");
@@ -66,7 +66,7 @@ pub fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String])
 
 /// What the schedule and the measurements need of an exercise, from its exercise.toml.
 #[derive(Debug)]
-pub struct About {
+pub(crate) struct About {
     /// Its `title`, or else its folder's name.
     pub title: String,
     /// The chapter it belongs to (a file stem such as `05-distroless`), when it names one.
@@ -77,7 +77,7 @@ pub struct About {
 
 /// Exercise `name` in the folder of all exercises, `exercises`, as the schedule and the
 /// measurements see it.
-pub fn about(exercises: &Path, name: &str) -> Result<About> {
+pub(crate) fn about(exercises: &Path, name: &str) -> Result<About> {
     let about = table(&spec(&exercises.join(name), name, exercises)?, "exercise");
     Ok(About {
         title: text(&about, "title").unwrap_or(name).to_string(),
@@ -169,7 +169,7 @@ fn read(dir: &Path, file: &str) -> Result<String> {
 }
 
 /// The exercises in `dir`: its folders that hold an exercise.toml, sorted.
-pub fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 10;
 
 /// Fails when a chapter of `book` (read from `src`, not yet preprocessed) includes a file that
 /// cannot be read.
-pub fn check(book: &Book, src: &Path) -> Result<()> {
+pub(crate) fn check(book: &Book, src: &Path) -> Result<()> {
     let mut missing = Vec::new();
     for chapter in book.chapters() {
         if let Some(source) = chapter.source_path.as_deref() {

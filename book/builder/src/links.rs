@@ -38,7 +38,7 @@ struct Page {
 }
 
 /// Fails when a link in `book` (expanded, with sources in `src`) is broken.
-pub fn check(book: &Book, src: &Path, options: &MarkdownOptions) -> Result<()> {
+pub(crate) fn check(book: &Book, src: &Path, options: &MarkdownOptions) -> Result<()> {
     let pages: Vec<(&Path, Page)> = book.chapters().filter_map(|chapter| Some((chapter.path.as_deref()?, parse(&chapter.content, options)))).collect();
     let mut broken = Vec::new();
     for (chapter, page) in &pages {

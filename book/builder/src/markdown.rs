@@ -12,7 +12,7 @@ use std::path::Path;
 
 /// A heading: its level (1 to 6), its plain text and where it is in the source.
 #[derive(Debug)]
-pub struct Heading {
+pub(crate) struct Heading {
     pub level: usize,
     pub title: String,
     range: Range<usize>,
@@ -20,42 +20,42 @@ pub struct Heading {
 
 /// A heading and the text under it, up to the next heading of the same or a higher level.
 #[derive(Debug)]
-pub struct Section<'a> {
+pub(crate) struct Section<'a> {
     pub heading: Heading,
     pub body: &'a str,
     whole: Range<usize>,
 }
 
 /// `text` as an inline code span, with a fence longer than any run of backticks inside it.
-pub fn code_span(text: &str) -> String {
+pub(crate) fn code_span(text: &str) -> String {
     let fence = "`".repeat(longest_run(text, '`') + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// `body` as a fenced code block in `lang`, with a fence longer than any backtick run inside it.
-pub fn fenced(lang: &str, body: &str) -> String {
+pub(crate) fn fenced(lang: &str, body: &str) -> String {
     let fence = "`".repeat((longest_run(body, '`') + 1).max(3));
     format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end())
 }
 
 /// `text` made safe for one cell of a Markdown table: one line, pipes escaped.
-pub fn table_cell(text: &str) -> String {
+pub(crate) fn table_cell(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
 }
 
 /// `text` made safe as HTML text.
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// The relative path from a chapter (`a/b.md`) up to the book's source root (`../`).
-pub fn path_to_root(chapter: &Path) -> String {
+pub(crate) fn path_to_root(chapter: &Path) -> String {
     "../".repeat(chapter.components().count().saturating_sub(1))
 }
 
 /// Every heading in `md`, in order.
-pub fn headings(md: &str) -> Vec<Heading> {
+pub(crate) fn headings(md: &str) -> Vec<Heading> {
     let mut found = Vec::new();
     let mut open: Option<(usize, Range<usize>, String)> = None;
     for (event, range) in new_cmark_parser(md, &MarkdownOptions::default()).into_offset_iter() {
@@ -80,7 +80,7 @@ pub fn headings(md: &str) -> Vec<Heading> {
 }
 
 /// The text before the first heading of `level`, and the sections at that level.
-pub fn sections(md: &str, level: usize) -> (&str, Vec<Section<'_>>) {
+pub(crate) fn sections(md: &str, level: usize) -> (&str, Vec<Section<'_>>) {
     let all = headings(md);
     let mut sections = Vec::new();
     for (index, heading) in all.iter().enumerate().filter(|(_, h)| h.level == level) {
@@ -95,7 +95,7 @@ pub fn sections(md: &str, level: usize) -> (&str, Vec<Section<'_>>) {
 }
 
 /// `md` without its first heading if that is a level-1 title, and the title's text.
-pub fn take_title(md: &str) -> (Option<String>, String) {
+pub(crate) fn take_title(md: &str) -> (Option<String>, String) {
     match headings(md).into_iter().next() {
         Some(first) if first.level == 1 => {
             let rest = format!("{}{}", &md[..first.range.start], &md[first.range.end..]);
@@ -106,19 +106,19 @@ pub fn take_title(md: &str) -> (Option<String>, String) {
 }
 
 /// `md` without the sections at `level` whose title is one of `titles`.
-pub fn drop_sections(md: &str, level: usize, titles: &[&str]) -> String {
+pub(crate) fn drop_sections(md: &str, level: usize, titles: &[&str]) -> String {
     let (_, sections) = sections(md, level);
     let cuts = sections.into_iter().filter(|s| titles.contains(&s.heading.title.as_str())).map(|s| (s.whole, String::new())).collect();
     replace_ranges(md, cuts)
 }
 
 /// The body of the section at `level` titled `title`, if `md` has one.
-pub fn section_body<'a>(md: &'a str, level: usize, title: &str) -> Option<&'a str> {
+pub(crate) fn section_body<'a>(md: &'a str, level: usize, title: &str) -> Option<&'a str> {
     sections(md, level).1.into_iter().find(|s| s.heading.title == title).map(|s| s.body)
 }
 
 /// `md` without its tables.
-pub fn drop_tables(md: &str) -> String {
+pub(crate) fn drop_tables(md: &str) -> String {
     let tables = new_cmark_parser(md, &MarkdownOptions::default())
         .into_offset_iter()
         .filter(|(event, _)| matches!(event, Event::Start(Tag::Table(_))))
@@ -128,7 +128,7 @@ pub fn drop_tables(md: &str) -> String {
 }
 
 /// `md` with every heading `by` levels deeper (at most level 6), rewritten in ATX form.
-pub fn demote(md: &str, by: usize) -> String {
+pub(crate) fn demote(md: &str, by: usize) -> String {
     let edits = headings(md)
         .into_iter()
         .map(|h| {

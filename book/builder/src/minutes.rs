@@ -16,17 +16,17 @@ use std::sync::LazyLock;
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*<!--\s*minutes:\s*(\d{1,4})\s*-->").expect("the minutes pattern is valid"));
 
 /// The minutes a chapter's `content` starts with, if it starts with the comment.
-pub fn of(content: &str) -> Option<u32> {
+pub(crate) fn of(content: &str) -> Option<u32> {
     COMMENT.captures(content)?[1].parse().ok()
 }
 
 /// The chapters that must carry minutes: every chapter with a file, except the check pages.
-pub fn timed(book: &Book) -> impl Iterator<Item = &Chapter> {
+pub(crate) fn timed(book: &Book) -> impl Iterator<Item = &Chapter> {
     book.chapters().filter(|chapter| chapter.path.as_deref().is_some_and(|path| !checks::is_page(path)))
 }
 
 /// Fails when a chapter of `book` (not yet preprocessed) does not start with its minutes.
-pub fn check(book: &Book) -> Result<()> {
+pub(crate) fn check(book: &Book) -> Result<()> {
     let missing: Vec<String> =
         timed(book).filter(|chapter| of(&chapter.content).is_none()).filter_map(|chapter| Some(format!("`{}`", chapter.path.as_deref()?.display()))).collect();
     if missing.is_empty() {

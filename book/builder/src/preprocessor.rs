@@ -30,7 +30,7 @@ static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\\)?\{\{\s*#s
 
 /// Where the directives find their sources, as absolute paths.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The exercises folder: one folder per exercise.
     pub exercises: PathBuf,
     /// The check documentation folder: one `<id>.md` per check.
@@ -39,7 +39,7 @@ pub struct Settings {
 
 impl Settings {
     /// Reads `[preprocessor.shipshape]` from the config of the book in `root`.
-    pub fn from_config(root: &Path, config: &Config) -> Result<Self> {
+    pub(crate) fn from_config(root: &Path, config: &Config) -> Result<Self> {
         Ok(Settings { exercises: folder(root, config, "exercises", "the exercises")?, checks: folder(root, config, "checks", "the check documentation")? })
     }
 }
@@ -67,7 +67,7 @@ struct Whole {
 }
 
 /// The names of the exercises `content` places with `{{#shipshape-exercise NAME}}`, in order.
-pub fn exercise_names(content: &str) -> Vec<String> {
+pub(crate) fn exercise_names(content: &str) -> Vec<String> {
     DIRECTIVE
         .captures_iter(content)
         .filter(|caps| caps.get(1).is_none() && &caps[2] == "exercise")
@@ -76,12 +76,12 @@ pub fn exercise_names(content: &str) -> Vec<String> {
 }
 
 /// The preprocessor, registered with `MDBook::with_preprocessor`.
-pub struct Shipshape {
+pub(crate) struct Shipshape {
     settings: Settings,
 }
 
 impl Shipshape {
-    pub fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         Shipshape { settings }
     }
 

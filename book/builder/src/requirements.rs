@@ -16,7 +16,7 @@ use toml::{Table, Value};
 const HARDENED: &str = "Run read-only and without capabilities";
 
 /// The Markdown table for `required` (the `[checks]` table), with links relative to `root`.
-pub fn table(required: &Table, order: &[String], docs: &Path, root: &str) -> Result<String> {
+pub(crate) fn table(required: &Table, order: &[String], docs: &Path, root: &str) -> Result<String> {
     if let Some(unknown) = required.keys().find(|id| !order.contains(id)) {
         bail!("it requires `[checks.{unknown}]`, but the book has no check page `{}` (checks: {})", checks::page(unknown), order.join(", "));
     }

@@ -54,13 +54,13 @@ struct Lesson {
 
 /// The course in book order: each chapter that takes time, with the exercises it holds.
 #[derive(Debug, Default)]
-pub struct Outline {
+pub(crate) struct Outline {
     lessons: Vec<Lesson>,
 }
 
 impl Outline {
     /// The outline of `book`, not yet preprocessed.
-    pub fn of(book: &Book) -> Outline {
+    pub(crate) fn of(book: &Book) -> Outline {
         let lessons = minutes::timed(book)
             .filter_map(|chapter| {
                 Some(Lesson {
@@ -106,7 +106,7 @@ struct Plan<'a> {
 }
 
 /// The schedules for the directive in `chapter`, with the exercises in the folder `exercises`.
-pub fn render(outline: &Outline, exercises: &Path, chapter: &Path) -> Result<String> {
+pub(crate) fn render(outline: &Outline, exercises: &Path, chapter: &Path) -> Result<String> {
     let root = markdown::path_to_root(chapter);
     let blocks = outline.lessons.iter().map(|lesson| block(lesson, exercises, &root)).collect::<Result<Vec<_>>>()?;
     if blocks.is_empty() {

@@ -5,7 +5,7 @@ use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 use crate::docker::engine::Builder;
 use crate::record::BuildRecord;
 
-pub struct Builds;
+pub(super) struct Builds;
 
 static META: CheckMeta = CheckMeta {
     id: "builds",

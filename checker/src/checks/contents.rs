@@ -14,13 +14,13 @@ use crate::image::filesystem::Node;
 use crate::image::{ContentClass, EntryKind, FileSystem};
 
 /// A group of executables that do one job, allowed or refused together (`allow = ["npm"]`).
-pub struct Family {
+pub(super) struct Family {
     pub name: &'static str,
     /// Whether a file name (not a path) belongs to this family.
     pub matches: fn(&str) -> bool,
 }
 
-pub struct ForbiddenExecutables {
+pub(super) struct ForbiddenExecutables {
     meta: CheckMeta,
     families: &'static [Family],
     /// Also flag binaries whose content is a shell, whatever their name.
@@ -60,7 +60,7 @@ fn tool_stem(name: &str) -> &str {
     }
 }
 
-pub static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
+pub(super) static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
     meta: CheckMeta {
         id: "no-shell",
         summary: "No shell in the final image",
@@ -78,7 +78,7 @@ pub static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
            CMD/ENTRYPOINT ([\"/app\"]) so nothing needs a shell at runtime",
 };
 
-pub static NO_PACKAGE_MANAGER: ForbiddenExecutables = ForbiddenExecutables {
+pub(super) static NO_PACKAGE_MANAGER: ForbiddenExecutables = ForbiddenExecutables {
     meta: CheckMeta {
         id: "no-package-manager",
         summary: "No package manager in the final image",
@@ -107,7 +107,7 @@ pub static NO_PACKAGE_MANAGER: ForbiddenExecutables = ForbiddenExecutables {
            tools stay in the image",
 };
 
-pub static NO_BUILD_TOOLS: ForbiddenExecutables = ForbiddenExecutables {
+pub(super) static NO_BUILD_TOOLS: ForbiddenExecutables = ForbiddenExecutables {
     meta: CheckMeta {
         id: "no-build-tools",
         summary: "No compilers or build tools in the final image",

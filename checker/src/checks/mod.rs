@@ -10,11 +10,11 @@
 mod builds;
 mod contents;
 mod multi_stage;
-pub mod no_secrets;
+pub(crate) mod no_secrets;
 mod non_root;
 mod pinned_base;
 mod runs;
-pub mod scan;
+pub(crate) mod scan;
 mod size;
 
 use serde::de::DeserializeOwned;
@@ -26,11 +26,11 @@ use crate::image::ImageFacts;
 use crate::record::{BuildRecord, ProbeRecord, ScanRecord};
 use crate::spec::{Requirement, Spec};
 
-pub use runs::probe_plan;
+pub(crate) use runs::probe_plan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// A failure fails the verdict (exit code 1).
     Error,
     /// A failure is reported but does not fail the verdict.
@@ -39,7 +39,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Pass,
     Fail,
     /// The check could not judge (its settings or facts were unusable).
@@ -50,7 +50,7 @@ pub enum Status {
 
 /// What a check needs before it can judge; without it the check is skipped, saying why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Needs {
+pub(crate) enum Needs {
     /// The outcome of a build (not available when judging an existing image or archive).
     Build,
     /// The learner's Dockerfile.
@@ -64,7 +64,7 @@ pub enum Needs {
 }
 
 #[derive(Debug)]
-pub struct CheckMeta {
+pub(crate) struct CheckMeta {
     pub id: &'static str,
     pub summary: &'static str,
     pub severity: Severity,
@@ -75,7 +75,7 @@ pub struct CheckMeta {
 
 /// One piece of evidence: a message, and where it points (file, layer, instruction, line).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -91,12 +91,12 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    pub fn note(message: impl Into<String>) -> Self {
+    pub(crate) fn note(message: impl Into<String>) -> Self {
         Evidence { message: message.into(), ..Evidence::default() }
     }
 
     /// Evidence about something a layer put in the image.
-    pub fn from_layer(message: impl Into<String>, path: Option<&str>, origin: Origin) -> Self {
+    pub(crate) fn from_layer(message: impl Into<String>, path: Option<&str>, origin: Origin) -> Self {
         Evidence {
             message: message.into(),
             path: path.map(str::to_string),
@@ -108,13 +108,13 @@ impl Evidence {
     }
 
     /// Evidence about a line of the learner's Dockerfile.
-    pub fn at_line(message: impl Into<String>, line: usize, instruction: &str) -> Self {
+    pub(crate) fn at_line(message: impl Into<String>, line: usize, instruction: &str) -> Self {
         Evidence { message: message.into(), instruction: Some(instruction.into()), dockerfile_line: Some(line), ..Evidence::default() }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
@@ -122,23 +122,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn pass(summary: impl Into<String>) -> Self {
+    pub(crate) fn pass(summary: impl Into<String>) -> Self {
         Outcome { status: Status::Pass, summary: summary.into(), evidence: Vec::new(), hint: None }
     }
 
-    pub fn fail(summary: impl Into<String>, evidence: Vec<Evidence>, hint: impl Into<String>) -> Self {
+    pub(crate) fn fail(summary: impl Into<String>, evidence: Vec<Evidence>, hint: impl Into<String>) -> Self {
         Outcome { status: Status::Fail, summary: summary.into(), evidence, hint: Some(hint.into()) }
     }
 
-    pub fn error(summary: impl Into<String>) -> Self {
+    pub(crate) fn error(summary: impl Into<String>) -> Self {
         Outcome { status: Status::Error, summary: summary.into(), evidence: Vec::new(), hint: None }
     }
 
-    pub fn skipped(summary: impl Into<String>) -> Self {
+    pub(crate) fn skipped(summary: impl Into<String>) -> Self {
         Outcome { status: Status::Skipped, summary: summary.into(), evidence: Vec::new(), hint: None }
     }
 
-    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Self {
+    pub(crate) fn with_evidence(mut self, evidence: Vec<Evidence>) -> Self {
         self.evidence = evidence;
         self
     }
@@ -146,7 +146,7 @@ impl Outcome {
 
 /// The facts a check may judge. Absent facts make the checks that need them skip.
 #[derive(Default)]
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     pub dockerfile: Option<&'a Dockerfile>,
     pub build: Option<&'a BuildRecord>,
     pub image: Option<&'a ImageFacts>,
@@ -156,12 +156,12 @@ pub struct Input<'a> {
 }
 
 impl Input<'_> {
-    pub fn origin(&self, layer: usize) -> Origin {
+    pub(crate) fn origin(&self, layer: usize) -> Origin {
         self.origins.map(|o| o.of_layer(layer)).unwrap_or(Origin { layer, ..Origin::default() })
     }
 }
 
-pub trait Check: Sync {
+pub(crate) trait Check: Sync {
     fn meta(&self) -> &CheckMeta;
 
     /// Validates this check's settings (the spec's `[checks.ID]` table without the common keys);
@@ -175,7 +175,7 @@ pub trait Check: Sync {
 }
 
 /// Every check, in the order reports list them.
-pub fn registry() -> &'static [&'static dyn Check] {
+pub(crate) fn registry() -> &'static [&'static dyn Check] {
     static REGISTRY: [&dyn Check; 11] = [
         &builds::Builds,
         &size::Size,
@@ -192,12 +192,12 @@ pub fn registry() -> &'static [&'static dyn Check] {
     &REGISTRY
 }
 
-pub fn find(id: &str) -> Option<&'static dyn Check> {
+pub(crate) fn find(id: &str) -> Option<&'static dyn Check> {
     registry().iter().copied().find(|c| c.meta().id == id)
 }
 
 /// Parses a check's settings into its typed form; unknown keys are errors.
-pub fn settings<T: DeserializeOwned>(table: &toml::Table) -> Result<T, String> {
+pub(crate) fn settings<T: DeserializeOwned>(table: &toml::Table) -> Result<T, String> {
     T::deserialize(toml::Value::Table(table.clone())).map_err(|e| e.message().to_string())
 }
 
@@ -211,7 +211,7 @@ fn no_settings(table: &toml::Table) -> Result<(), String> {
 
 /// The verdict of one required check.
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub id: &'static str,
     pub severity: Severity,
     pub weight: u32,
@@ -219,7 +219,7 @@ pub struct Verdict {
 }
 
 /// Judges every requirement of the spec, in registry order.
-pub fn judge_all(spec: &Spec, input: &Input<'_>) -> Vec<Verdict> {
+pub(crate) fn judge_all(spec: &Spec, input: &Input<'_>) -> Vec<Verdict> {
     spec.requirements.iter().map(|requirement| judge_one(requirement, input)).collect()
 }
 

@@ -14,7 +14,7 @@ use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 use crate::dockerfile::{Dockerfile, Instruction, Named, Stage};
 use crate::image::ImageFacts;
 
-pub struct MultiStage;
+pub(super) struct MultiStage;
 
 static META: CheckMeta = CheckMeta {
     id: "multi-stage",

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 use crate::image::secrets::SecretSearch;
 
-pub struct NoSecrets;
+pub(crate) struct NoSecrets;
 
 static META: CheckMeta = CheckMeta {
     id: "no-secrets",
@@ -26,7 +26,7 @@ struct Settings {
 }
 
 /// The secret values a spec's `[checks.no-secrets]` settings name.
-pub fn values(table: &toml::Table) -> Vec<String> {
+pub(crate) fn values(table: &toml::Table) -> Vec<String> {
     settings::<Settings>(table).map(|s| s.values).unwrap_or_default()
 }
 

@@ -1,7 +1,7 @@
 //! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
 use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
-pub struct NonRoot;
+pub(super) struct NonRoot;
 
 static META: CheckMeta = CheckMeta {
     id: "non-root",

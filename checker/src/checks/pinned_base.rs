@@ -2,7 +2,7 @@
 //! with build arguments filled in (a digest may come from an `ARG`).
 use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 
-pub struct PinnedBase;
+pub(super) struct PinnedBase;
 
 static META: CheckMeta = CheckMeta {
     id: "pinned-base",
@@ -13,7 +13,7 @@ static META: CheckMeta = CheckMeta {
 };
 
 /// `name:tag@sha256:<64 hex>` (or without the tag).
-pub fn is_pinned(reference: &str) -> bool {
+pub(super) fn is_pinned(reference: &str) -> bool {
     reference.split_once("@sha256:").is_some_and(|(_, hex)| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 

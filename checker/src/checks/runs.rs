@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 use crate::record::{ProbePlan, ProbeRecord};
 
-pub struct Runs;
+pub(super) struct Runs;
 
 static META: CheckMeta = CheckMeta {
     id: "runs",
@@ -63,7 +63,7 @@ fn default_status() -> u16 {
 }
 
 /// How the edge should try the image, from this check's settings.
-pub fn probe_plan(table: &toml::Table) -> Result<ProbePlan, String> {
+pub(crate) fn probe_plan(table: &toml::Table) -> Result<ProbePlan, String> {
     let settings: Settings = settings(table)?;
     let timeout_seconds = settings.timeout_seconds.clamp(1, 600);
     match (settings.http, settings.command) {

@@ -10,7 +10,7 @@ use crate::scan::cvss::Severity;
 use crate::scan::matcher::Finding;
 use crate::scan::policy::{Disposition, Policy};
 
-pub struct Scan;
+pub(crate) struct Scan;
 
 static META: CheckMeta = CheckMeta {
     id: "scan",
@@ -22,7 +22,7 @@ static META: CheckMeta = CheckMeta {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The lowest severity that fails: LOW, MEDIUM, HIGH (default) or CRITICAL.
     #[serde(default = "default_fail_on")]
     pub fail_on: String,
@@ -41,10 +41,10 @@ fn default_fail_on() -> String {
     "HIGH".into()
 }
 
-pub const SCANNERS: [&str; 2] = ["shipshape", "trivy"];
+pub(crate) const SCANNERS: [&str; 2] = ["shipshape", "trivy"];
 
 impl Settings {
-    pub fn policy(&self) -> Result<Policy, String> {
+    pub(crate) fn policy(&self) -> Result<Policy, String> {
         let fail_on = Severity::parse(&self.fail_on)?;
         if fail_on == Severity::Unknown {
             return Err("fail-on must be LOW, MEDIUM, HIGH or CRITICAL".into());
@@ -52,14 +52,14 @@ impl Settings {
         Ok(Policy { fail_on, ignore_unfixed: self.ignore_unfixed })
     }
 
-    pub fn scanner(&self) -> &str {
+    pub(crate) fn scanner(&self) -> &str {
         self.scanner.as_deref().unwrap_or("shipshape")
     }
 }
 
 /// A finding as the report shows it: the facts, what the policy made of it, and advice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FindingReport {
+pub(crate) struct FindingReport {
     #[serde(flatten)]
     pub finding: Finding,
     /// `failing`, `expired-ignore`, `below-threshold`, `unfixed-ignored` or `ignored`.

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
 use crate::units::{deserialize_size, format_size};
 
-pub struct Size;
+pub(super) struct Size;
 
 static META: CheckMeta = CheckMeta {
     id: "size",

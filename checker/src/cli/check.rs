@@ -23,7 +23,7 @@ use crate::stop::StopSignals;
 /// Build contexts bigger than this are refused.
 pub(super) const CONTEXT_LIMIT: u64 = 200_000_000;
 
-pub fn run(args: CheckArgs) -> Result<u8> {
+pub(super) fn run(args: CheckArgs) -> Result<u8> {
     let options = fact_options(&args.scan, args.no_cache);
     let mut judged_dockerfile = None;
     let judgement = match (&args.archive, &args.image, &args.exercise) {
@@ -63,7 +63,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
 }
 
 /// `shipshape scan`: a spec of just `[checks.scan]`, with the command line's policy.
-pub fn scan(args: ScanArgs) -> Result<u8> {
+pub(super) fn scan(args: ScanArgs) -> Result<u8> {
     let mut spec = Spec::parse("[checks.scan]\n")?;
     apply_scan_flags(&mut spec, &args.scan)?;
     let options = fact_options(&args.scan, args.no_cache);

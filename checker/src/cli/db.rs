@@ -11,7 +11,7 @@ use crate::error::{Result, EXIT_PASSED};
 use crate::scan::db::{self, Database, ImportReport};
 
 #[derive(clap::Args)]
-pub struct DbArgs {
+pub(super) struct DbArgs {
     #[command(subcommand)]
     command: DbCommand,
 }
@@ -65,7 +65,7 @@ impl Location {
     }
 }
 
-pub fn run(args: DbArgs) -> Result<u8> {
+pub(super) fn run(args: DbArgs) -> Result<u8> {
     match args.command {
         DbCommand::Update { base_url, ecosystems, location } => update(&base_url, &ecosystems, location),
         DbCommand::Import { paths, location } => {

@@ -30,7 +30,7 @@ const LOW_DISK: u64 = 5_000_000_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// TOML file mapping public images to local ones: check the mapped images instead (also
     /// $SHIPSHAPE_IMAGE_MAP).
     #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
@@ -68,7 +68,7 @@ impl Item {
     }
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let map = args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default();
     let course = match &args.course.dir {
         Some(dir) => Ok(Course::open(dir)?),

@@ -2,7 +2,7 @@
 use crate::checks;
 use crate::error::{Error, Result, EXIT_PASSED};
 
-pub fn run(id: Option<&str>) -> Result<u8> {
+pub(super) fn run(id: Option<&str>) -> Result<u8> {
     let Some(id) = id else {
         for check in checks::registry() {
             let meta = check.meta();

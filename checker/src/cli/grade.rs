@@ -26,7 +26,7 @@ use crate::pipeline::{BuildOptions, FactOptions, MissingBase};
 use crate::units::parse_size;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The folder of submissions: one subfolder per student, named after the student.
     submissions: PathBuf,
     /// The instructor's exercise folder: the spec, the tests and every file a learner may not change.
@@ -83,7 +83,7 @@ enum GradeFormat {
     Html,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let mut exercise = Exercise::open(&args.exercise)?;
     apply_scan_flags(&mut exercise.spec, &args.scan)?;
     let learner = learner_paths(&exercise)?;

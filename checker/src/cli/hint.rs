@@ -17,7 +17,7 @@ use crate::progress::Progress;
 const HINTS_FILE: &str = "hints.md";
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The exercise: its folder name, a prefix only it has (such as `01`), or its path.
     exercise: String,
     /// Start the hints over from the first.
@@ -34,7 +34,7 @@ struct Hint {
     body: String,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let course = Course::find(args.course.dir.as_deref())?;
     let exercise = course.exercise(&args.exercise)?;
     let mut progress = Progress::load(&course.root)?;

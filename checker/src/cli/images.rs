@@ -25,7 +25,7 @@ use crate::stop::StopSignals;
 use crate::units::format_size;
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     #[command(subcommand)]
     action: Action,
 }
@@ -73,7 +73,7 @@ enum Action {
 /// Public (as written) image reference → the exercises that name it.
 type CourseImages = BTreeMap<String, BTreeSet<String>>;
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     match args.action {
         Action::List { course, image_map } => list(&course_images(&course)?, load_map(image_map.as_deref())?.as_ref()),
         Action::Pull { course, registry_mirror, write_map } => pull(&course_images(&course)?, registry_mirror.as_deref(), write_map.as_deref()),

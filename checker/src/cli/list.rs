@@ -12,12 +12,12 @@ use crate::error::{Result, EXIT_PASSED};
 use crate::progress::{Progress, State};
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     #[command(flatten)]
     course: CourseArg,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let course = Course::find(args.course.dir.as_deref())?;
     let progress = Progress::load(&course.root)?;
     print!("{}", render(&course, &progress));

@@ -56,7 +56,7 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The exercise folder (it holds exercise.toml).
     #[arg(required_unless_present_any = ["image", "archive"], conflicts_with_all = ["image", "archive"])]
     exercise: Option<PathBuf>,
@@ -99,7 +99,7 @@ pub struct CheckArgs {
 }
 
 #[derive(clap::Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// The image to scan, by reference or id (it must be in the daemon).
     #[arg(required_unless_present = "archive", conflicts_with = "archive")]
     image: Option<String>,
@@ -118,7 +118,7 @@ pub struct ScanArgs {
 
 /// The scan policy on the command line; it overrides the spec's `[checks.scan]`.
 #[derive(clap::Args, Default)]
-pub struct ScanFlags {
+pub(crate) struct ScanFlags {
     /// Scanner: shipshape (the pinned local database) or trivy (Trivy on PATH).
     #[arg(long)]
     scanner: Option<String>,
@@ -137,7 +137,7 @@ pub struct ScanFlags {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     Json,
     Junit,
@@ -177,12 +177,12 @@ fn report_error(error: &Error) -> ExitCode {
 /// a core of its own (reading the image) runs on a blocking thread; a multi-threaded runtime
 /// would only add wake-ups between its workers — ≈ 50,000 futex calls per 650 MB `docker save`
 /// stream, which cost ≈ 10 % of the stream's time on 2 cores (measured).
-pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     build_runtime(tokio::runtime::Builder::new_current_thread())
 }
 
 /// The async edge of grading, where several submissions are judged side by side.
-pub fn parallel_runtime() -> Result<tokio::runtime::Runtime, Error> {
+pub(crate) fn parallel_runtime() -> Result<tokio::runtime::Runtime, Error> {
     build_runtime(tokio::runtime::Builder::new_multi_thread())
 }
 

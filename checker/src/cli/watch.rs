@@ -34,7 +34,7 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 const CLEANUP_GRACE: Duration = Duration::from_secs(60);
 
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The exercise: its folder name, a prefix only it has (such as `01`), or its path
     /// (default: the first exercise not done).
     exercise: Option<String>,
@@ -59,7 +59,7 @@ enum Input {
     Closed,
 }
 
-pub fn run(args: Args) -> Result<u8> {
+pub(super) fn run(args: Args) -> Result<u8> {
     let course = Course::find(args.course.dir.as_deref())?;
     let first = match &args.exercise {
         Some(wanted) => course.exercise(wanted)?.clone(),

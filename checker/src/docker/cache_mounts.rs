@@ -20,18 +20,18 @@ use super::owner::Owner;
 const PREFIX: &str = "shipshape-grade=";
 
 /// The namespace for one submission's builds in the grading run `run`.
-pub fn namespace(run: &str, submission: &str) -> String {
+pub(crate) fn namespace(run: &str, submission: &str) -> String {
     let owner = Owner::current().map_or_else(|| "unowned".to_string(), Owner::label);
     format!("{PREFIX}{owner}={run}={submission}")
 }
 
 /// Removes the cache mounts of the grading run `run` on the daemon at `host`.
-pub async fn remove_run(docker: &Docker, host: &str, run: &str) {
+pub(crate) async fn remove_run(docker: &Docker, host: &str, run: &str) {
     remove_where(docker, host, |_, mount_run| mount_run == run).await;
 }
 
 /// Removes the cache mounts of this host's grading runs that no longer exist.
-pub async fn remove_abandoned(docker: &Docker, host: &str, current: &Owner) {
+pub(crate) async fn remove_abandoned(docker: &Docker, host: &str, current: &Owner) {
     remove_where(docker, host, |owner, _| Owner::parse(owner).is_some_and(|owner| owner.is_abandoned(current))).await;
 }
 

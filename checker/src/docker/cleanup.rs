@@ -12,7 +12,7 @@ use bollard::Docker;
 use super::owner::{Owner, OWNER_LABEL, RUN_REPOSITORY};
 use super::{is_not_found, RUN_LABEL};
 
-pub struct Janitor {
+pub(crate) struct Janitor {
     docker: Docker,
     /// Identifies this run in [`RUN_LABEL`].
     pub run_id: String,
@@ -53,12 +53,12 @@ const PASSES: usize = 8;
 
 impl Janitor {
     /// A fresh run id, for a label several janitors share.
-    pub fn new_label() -> String {
+    pub(crate) fn new_label() -> String {
         new_run_id()
     }
 
     /// A janitor with a run id of its own.
-    pub fn new(docker: Docker) -> Self {
+    pub(crate) fn new(docker: Docker) -> Self {
         let run_id = new_run_id();
         Janitor::with(docker, run_id.clone(), run_id, false)
     }
@@ -66,12 +66,12 @@ impl Janitor {
     /// A janitor for one of several builds that share a build cache (grading): the builds carry
     /// `build_label`, so a step that several submissions have in common is built once; it removes
     /// its own containers only, and the images go with [`Janitor::for_label`] when all are done.
-    pub fn sharing(docker: Docker, build_label: &str) -> Self {
+    pub(crate) fn sharing(docker: Docker, build_label: &str) -> Self {
         Janitor::with(docker, new_run_id(), build_label.to_string(), true)
     }
 
     /// A janitor for everything labelled `label` (the end of a grading run).
-    pub fn for_label(docker: Docker, label: &str) -> Self {
+    pub(crate) fn for_label(docker: Docker, label: &str) -> Self {
         Janitor::with(docker, label.to_string(), label.to_string(), false)
     }
 
@@ -89,26 +89,26 @@ impl Janitor {
     }
 
     /// Labels for the containers this run creates.
-    pub fn labels(&self) -> HashMap<String, String> {
+    pub(crate) fn labels(&self) -> HashMap<String, String> {
         labels(&self.run_id)
     }
 
     /// Labels for the images this run's builds create.
-    pub fn build_labels(&self) -> HashMap<String, String> {
+    pub(crate) fn build_labels(&self) -> HashMap<String, String> {
         labels(&self.build_label)
     }
 
-    pub fn container(&self, id: &str) {
+    pub(crate) fn container(&self, id: &str) {
         self.containers.lock().expect("janitor lock").push(id.to_string());
     }
 
-    pub fn image(&self, id: &str) {
+    pub(crate) fn image(&self, id: &str) {
         self.images.lock().expect("janitor lock").push(id.to_string());
     }
 
     /// A new tag for the image of a BuildKit build, registered for removal: under the owner's
     /// repository ([`Owner::repository`]), so a later run can collect it if this one is killed.
-    pub fn build_tag(&self) -> String {
+    pub(crate) fn build_tag(&self) -> String {
         let mut tags = self.tags.lock().expect("janitor lock");
         let repository = Owner::current().map_or_else(|| format!("{RUN_REPOSITORY}/unowned"), Owner::repository);
         let tag = format!("{repository}:{}-{}", self.run_id, tags.len());
@@ -118,13 +118,13 @@ impl Janitor {
 
     /// A build was cut short (timeout, Ctrl-C): the daemon may still commit the step it was
     /// running after the connection closed, so the sweep waits for it and looks again.
-    pub fn cut_short(&self) {
+    pub(crate) fn cut_short(&self) {
         self.cut_short.store(true, Ordering::Relaxed);
     }
 
     /// Removes the containers registered or labelled with this run (a build step's container
     /// inherits the label its stage starts with), then every image registered or labelled.
-    pub async fn sweep(&self) {
+    pub(crate) async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
         let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
         let tags: Vec<String> = std::mem::take(&mut *self.tags.lock().expect("janitor lock"));
@@ -213,7 +213,7 @@ async fn images_labelled(docker: &Docker, label: String) -> Vec<ImageSummary> {
 
 /// Removes what runs of this host that no longer exist left behind (killed before their sweep:
 /// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone.
-pub async fn sweep_abandoned(docker: &Docker, host: &str) {
+pub(crate) async fn sweep_abandoned(docker: &Docker, host: &str) {
     let Some(current) = Owner::current() else { return };
     let mut runs: BTreeMap<(String, String), usize> = BTreeMap::new();
     for labels in owned_labels(docker).await {

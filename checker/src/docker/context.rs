@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The name the rewritten Dockerfile travels under inside the context.
-pub const DOCKERFILE_NAME: &str = ".shipshape.Dockerfile";
+pub(crate) const DOCKERFILE_NAME: &str = ".shipshape.Dockerfile";
 
 /// Directories never sent (version control, build output of the checker itself).
 const SKIPPED: [&str; 2] = [".git", "target"];
 
 /// Packs `dir` and the Dockerfile text into an uncompressed tar, refusing more than `limit` bytes.
-pub fn pack(dir: &Path, dockerfile: &str, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn pack(dir: &Path, dockerfile: &str, limit: u64) -> Result<Vec<u8>> {
     let root = dir
         .canonicalize()
         .map_err(|e| Error::new(format!("cannot read the build context {}", dir.display())).because(e).action("check the exercise folder exists"))?;

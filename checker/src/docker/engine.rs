@@ -12,14 +12,14 @@ use crate::error::{Error, Result};
 /// The builder that builds (and that the report names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Builder {
+pub(crate) enum Builder {
     #[serde(rename = "buildkit")]
     BuildKit,
     Legacy,
 }
 
 impl Builder {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Builder::BuildKit => "BuildKit",
             Builder::Legacy => "the legacy builder",
@@ -29,7 +29,7 @@ impl Builder {
 
 /// What the user asked for (`--builder`, `SHIPSHAPE_BUILDER`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum BuilderChoice {
+pub(crate) enum BuilderChoice {
     /// BuildKit when the engine has it, else the legacy builder.
     #[default]
     Auto,
@@ -41,28 +41,23 @@ pub enum BuilderChoice {
 const BUILDKIT_API: (u32, u32) = (1, 39);
 
 #[derive(Debug, Clone)]
-pub struct Engine {
-    /// `26.1.5+dfsg1`.
-    pub version: String,
-    /// The API version the daemon speaks at most (`1.45`).
-    pub api_version: String,
-    pub os: String,
+pub(crate) struct Engine {
     /// `Ok` when builds can use BuildKit, else why not.
     pub buildkit: Result<(), String>,
 }
 
 impl Engine {
     /// The engine `docker` talks to at `host` (DOCKER_HOST syntax).
-    pub async fn inspect(docker: &Docker, host: &str) -> Result<Engine> {
+    pub(crate) async fn inspect(docker: &Docker, host: &str) -> Result<Engine> {
         let version = docker.version().await.map_err(|e| super::failure("cannot ask the daemon its version", e))?;
         let api_version = version.api_version.unwrap_or_default();
         let os = version.os.unwrap_or_default();
         let buildkit = buildkit_support(&os, &api_version).and_then(|()| reachable_for_buildkit(host));
-        Ok(Engine { version: version.version.unwrap_or_default(), api_version, os, buildkit })
+        Ok(Engine { buildkit })
     }
 
     /// The builder for `choice`, and a note for the report when BuildKit was wanted but missing.
-    pub fn builder(&self, choice: BuilderChoice) -> Result<(Builder, Option<String>)> {
+    pub(crate) fn builder(&self, choice: BuilderChoice) -> Result<(Builder, Option<String>)> {
         match (choice, &self.buildkit) {
             (BuilderChoice::Legacy, _) => Ok((Builder::Legacy, None)),
             (_, Ok(())) => Ok((Builder::BuildKit, None)),
@@ -91,7 +86,7 @@ mod tests {
     use super::*;
 
     fn engine(buildkit: Result<(), String>) -> Engine {
-        Engine { version: "x".into(), api_version: "1.45".into(), os: "linux".into(), buildkit }
+        Engine { buildkit }
     }
 
     #[test]

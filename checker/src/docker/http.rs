@@ -17,18 +17,18 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Where the daemon listens.
 #[derive(Debug, Clone)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Unix(PathBuf),
     Tcp(String),
 }
 
 /// Any stream to the daemon.
-pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
 
 impl Endpoint {
     /// The daemon at `host` (DOCKER_HOST syntax), when this client can reach it.
-    pub fn parse(host: &str) -> Result<Endpoint, String> {
+    pub(crate) fn parse(host: &str) -> Result<Endpoint, String> {
         if let Some(path) = host.strip_prefix("unix://") {
             return Ok(Endpoint::Unix(path.into()));
         }
@@ -48,7 +48,7 @@ impl Endpoint {
 
     /// Sends one request on a connection of its own; the connection lives as long as the
     /// response (and an upgrade of it) is in use.
-    pub async fn send(&self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, String> {
+    pub(crate) async fn send(&self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, String> {
         let stream = self.connect().await.map_err(|e| format!("cannot connect to the daemon: {e}"))?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("the daemon did not answer: {e}"))?;
@@ -58,17 +58,17 @@ impl Endpoint {
 }
 
 /// A request to the API at `version` (`1.45`): `POST /v1.45{path_and_query}`.
-pub fn post(version: &str, path_and_query: &str) -> hyper::http::request::Builder {
+pub(crate) fn post(version: &str, path_and_query: &str) -> hyper::http::request::Builder {
     Request::post(format!("http://docker/v{version}{path_and_query}")).header("Host", "docker")
 }
 
 /// A GET request to the API at `version`.
-pub fn get(version: &str, path_and_query: &str) -> hyper::http::request::Builder {
+pub(crate) fn get(version: &str, path_and_query: &str) -> hyper::http::request::Builder {
     Request::get(format!("http://docker/v{version}{path_and_query}")).header("Host", "docker")
 }
 
 /// The whole body of a successful response, parsed as JSON.
-pub async fn json<T: serde::de::DeserializeOwned>(response: Response<Incoming>) -> Result<T, String> {
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(response: Response<Incoming>) -> Result<T, String> {
     if !response.status().is_success() {
         return Err(error_message(response).await);
     }
@@ -77,7 +77,7 @@ pub async fn json<T: serde::de::DeserializeOwned>(response: Response<Incoming>) 
 }
 
 /// The body of an error response (`{"message":"..."}`), as the daemon's own words.
-pub async fn error_message(response: Response<Incoming>) -> String {
+pub(crate) async fn error_message(response: Response<Incoming>) -> String {
     let status = response.status();
     let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     #[derive(serde::Deserialize)]

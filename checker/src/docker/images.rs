@@ -18,7 +18,7 @@ use super::{failure, is_not_found};
 use crate::error::{Context, Error, Result};
 
 /// The image's id when the daemon has `reference`, `None` when it does not.
-pub async fn image_id(docker: &Docker, reference: &str) -> Result<Option<String>> {
+pub(crate) async fn image_id(docker: &Docker, reference: &str) -> Result<Option<String>> {
     match docker.inspect_image(reference).await {
         Ok(image) => Ok(Some(image.id.unwrap_or_default())),
         Err(e) if is_not_found(&e) => Ok(None),
@@ -28,7 +28,7 @@ pub async fn image_id(docker: &Docker, reference: &str) -> Result<Option<String>
 
 /// Pulls `reference`, handing every progress message to `progress`; the error is the daemon's
 /// own words (unreachable registry, unknown image, ...).
-pub async fn pull(docker: &Docker, reference: &str, mut progress: impl FnMut(&CreateImageInfo)) -> Result<(), String> {
+pub(crate) async fn pull(docker: &Docker, reference: &str, mut progress: impl FnMut(&CreateImageInfo)) -> Result<(), String> {
     let options = CreateImageOptionsBuilder::default().from_image(reference).build();
     let mut stream = docker.create_image(Some(options), None, None);
     while let Some(message) = stream.next().await {
@@ -39,7 +39,7 @@ pub async fn pull(docker: &Docker, reference: &str, mut progress: impl FnMut(&Cr
 
 /// Streams `docker save` of `names` into `path` (through a hidden file beside it, renamed into
 /// place when complete), calling `progress` with the bytes written so far; returns the size.
-pub async fn save(docker: &Docker, names: &[String], path: &Path, mut progress: impl FnMut(u64)) -> Result<u64> {
+pub(crate) async fn save(docker: &Docker, names: &[String], path: &Path, mut progress: impl FnMut(u64)) -> Result<u64> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let partial = tempfile::Builder::new()
         .prefix(".shipshape-save-")
@@ -65,7 +65,7 @@ pub async fn save(docker: &Docker, names: &[String], path: &Path, mut progress: 
 
 /// Streams the archive at `path` into the daemon; returns what arrived, as the daemon names it
 /// (a tag, or `sha256:...` for an image saved without one).
-pub async fn load(docker: &Docker, path: &Path) -> Result<Vec<String>> {
+pub(crate) async fn load(docker: &Docker, path: &Path) -> Result<Vec<String>> {
     let file = tokio::fs::File::open(path).await.context(|| format!("cannot read {}", path.display()))?;
     let options = ImportImageOptionsBuilder::default().quiet(true).build();
     let mut stream = docker.import_image_stream(options, ReaderStream::new(file), None);

@@ -4,16 +4,16 @@
 //! run's [`RUN_LABEL`] and its [`owner::OWNER_LABEL`], and is registered with the [`cleanup::Janitor`] the moment its id is known,
 //! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds use network
 //! `none`; containers get no network, or the host's for a probe on 127.0.0.1 only.
-pub mod build;
-pub mod cache_mounts;
-pub mod cleanup;
-pub mod context;
-pub mod engine;
-pub mod http;
-pub mod images;
-pub mod owner;
-pub mod probe;
-pub mod save;
+pub(crate) mod build;
+pub(crate) mod cache_mounts;
+pub(crate) mod cleanup;
+pub(crate) mod context;
+pub(crate) mod engine;
+pub(crate) mod http;
+pub(crate) mod images;
+pub(crate) mod owner;
+pub(crate) mod probe;
+pub(crate) mod save;
 
 use std::time::Duration;
 
@@ -22,13 +22,13 @@ use bollard::Docker;
 use crate::error::{Error, Result};
 
 /// Every container and image Shipshape creates carries this label.
-pub const LABEL: &str = "shipshape";
+pub(crate) const LABEL: &str = "shipshape";
 /// ...and this one, whose value identifies the run that created it.
-pub const RUN_LABEL: &str = "shipshape.run";
+pub(crate) const RUN_LABEL: &str = "shipshape.run";
 
 /// Connects as the docker CLI would (DOCKER_HOST or the default socket) and agrees on an API
 /// version the daemon speaks.
-pub async fn connect() -> Result<Docker> {
+pub(crate) async fn connect() -> Result<Docker> {
     let host = default_host();
     let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&host, e))?;
     // Streams (builds, saves) are bounded by Shipshape's own timeouts, not the client's.
@@ -39,7 +39,7 @@ pub async fn connect() -> Result<Docker> {
 }
 
 /// The daemon the docker CLI would reach: DOCKER_HOST, else the default socket.
-pub fn default_host() -> String {
+pub(crate) fn default_host() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 
@@ -51,16 +51,16 @@ fn unreachable(host: &str, cause: impl std::fmt::Display) -> Error {
 }
 
 /// Turns a bollard error met mid-way into Shipshape's error with the given context.
-pub fn failure(context: impl Into<String>, cause: bollard::errors::Error) -> Error {
+pub(crate) fn failure(context: impl Into<String>, cause: bollard::errors::Error) -> Error {
     Error::new(context).because(cause).action("check that the Docker daemon is still running (`docker info`), then try again")
 }
 
 /// As [`failure`], for a cause met outside bollard (BuildKit's own connection).
-pub fn failure_text(context: impl Into<String>, cause: String) -> Error {
+pub(crate) fn failure_text(context: impl Into<String>, cause: String) -> Error {
     Error::new(context).because(cause).action("check that the Docker daemon is still running (`docker info`), then try again")
 }
 
 /// True when the daemon answered 404 (no such image or container).
-pub fn is_not_found(error: &bollard::errors::Error) -> bool {
+pub(crate) fn is_not_found(error: &bollard::errors::Error) -> bool {
     matches!(error, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// The label holding [`Owner::label`].
-pub const OWNER_LABEL: &str = "shipshape.owner";
+pub(crate) const OWNER_LABEL: &str = "shipshape.owner";
 
 /// The process that made something, as seen from the host it ran on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     host: String,
     boot: String,
     pub pid: u32,
@@ -24,7 +24,7 @@ pub struct Owner {
 
 impl Owner {
     /// This process, or `None` where `/proc` cannot say (not Linux).
-    pub fn current() -> Option<&'static Owner> {
+    pub(crate) fn current() -> Option<&'static Owner> {
         static CURRENT: OnceLock<Option<Owner>> = OnceLock::new();
         CURRENT
             .get_or_init(|| {
@@ -37,11 +37,11 @@ impl Owner {
     }
 
     /// `HOST/BOOT/PID/START`: none of the parts can hold a `/`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}/{}/{}/{}", self.host, self.boot, self.pid, self.start)
     }
 
-    pub fn parse(label: &str) -> Option<Owner> {
+    pub(crate) fn parse(label: &str) -> Option<Owner> {
         let mut parts = label.split('/');
         let owner =
             Owner { host: parts.next()?.to_string(), boot: parts.next()?.to_string(), pid: parts.next()?.parse().ok()?, start: parts.next()?.parse().ok()? };
@@ -51,12 +51,12 @@ impl Owner {
     /// The repository an image built by this owner is tagged under (BuildKit builds carry no
     /// per-run label, so that an unchanged step hits the cache): `shipshape.test/run/HOST/BOOT/PID.START`,
     /// the host spelled as a reference allows (lower case, other characters as `-`).
-    pub fn repository(&self) -> String {
+    pub(crate) fn repository(&self) -> String {
         format!("{RUN_REPOSITORY}/{}/{}/{}.{}", reference_safe(&self.host), reference_safe(&self.boot), self.pid, self.start)
     }
 
     /// The owner and run of a tag made by [`Owner::repository`] (`REPOSITORY:RUN`).
-    pub fn parse_tag(tag: &str) -> Option<(Owner, String)> {
+    pub(crate) fn parse_tag(tag: &str) -> Option<(Owner, String)> {
         let (repository, run) = tag.strip_prefix(RUN_REPOSITORY)?.strip_prefix('/')?.rsplit_once(':')?;
         let (path, process) = repository.rsplit_once('/')?;
         let (pid, start) = process.split_once('.')?;
@@ -64,7 +64,7 @@ impl Owner {
     }
 
     /// True when `self` certainly no longer runs, as seen by `current` (on the same host).
-    pub fn is_abandoned(&self, current: &Owner) -> bool {
+    pub(crate) fn is_abandoned(&self, current: &Owner) -> bool {
         self.is_abandoned_in(current, Path::new("/proc"))
     }
 
@@ -83,7 +83,7 @@ impl Owner {
 }
 
 /// Where the images of BuildKit builds are tagged, one repository per owner.
-pub const RUN_REPOSITORY: &str = "shipshape.test/run";
+pub(crate) const RUN_REPOSITORY: &str = "shipshape.test/run";
 
 /// A path component of an image reference: lower-case letters and digits, `-` for anything else.
 fn reference_safe(text: &str) -> String {

@@ -23,7 +23,7 @@ use crate::record::{ProbePlan, ProbeRecord};
 /// Bytes of output and body kept.
 const KEPT: usize = 64 * 1024;
 
-pub async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user: &str, plan: &ProbePlan) -> Result<ProbeRecord> {
+pub(crate) async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user: &str, plan: &ProbePlan) -> Result<ProbeRecord> {
     let mut record = ProbeRecord { user: user.to_string(), ..ProbeRecord::default() };
     let port = match plan {
         ProbePlan::Http { .. } => Some(free_port().map_err(|e| crate::error::Error::new("cannot find a free port on 127.0.0.1").because(e))?),

@@ -19,7 +19,7 @@ const AHEAD: usize = 256;
 
 /// The image's facts: from the layer cache when every layer and the config are there (no stream
 /// at all), else from one pass over `docker save`, which fills the cache.
-pub async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -> Result<ImageFacts> {
+pub(crate) async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -> Result<ImageFacts> {
     if let Some(facts) = cached(docker, image, &plan.cache).await {
         return Ok(facts);
     }

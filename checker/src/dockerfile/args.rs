@@ -13,21 +13,21 @@ use std::str::Chars;
 
 /// One name of a global `ARG` instruction (`ARG A=1 B` declares two), its default as written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Declaration {
+pub(crate) struct Declaration {
     pub name: String,
     pub default: Option<String>,
 }
 
 /// The build arguments a `FROM` line sees, by name.
 #[derive(Debug, Clone, Default)]
-pub struct Args {
+pub(crate) struct Args {
     values: BTreeMap<String, String>,
     /// The Dockerfile's escape character (`\`, or what `# escape=` says).
     escape: char,
 }
 
 /// The words of an `ARG` instruction's arguments, each `NAME` or `NAME=default`.
-pub fn declarations(arguments: &str) -> Vec<Declaration> {
+pub(crate) fn declarations(arguments: &str) -> Vec<Declaration> {
     words(arguments)
         .into_iter()
         .map(|word| match word.split_once('=') {
@@ -89,7 +89,7 @@ fn platform_args_for(os: &str, arch: &str) -> Vec<(&'static str, String)> {
 impl Args {
     /// The values after the global `declarations`, with `build_args` (`--build-arg`) overriding
     /// their defaults.
-    pub fn new(declarations: &[Declaration], build_args: &BTreeMap<String, String>, escape: char) -> Self {
+    pub(crate) fn new(declarations: &[Declaration], build_args: &BTreeMap<String, String>, escape: char) -> Self {
         Self::with_platform(platform_args(), declarations, build_args, escape)
     }
 
@@ -113,7 +113,7 @@ impl Args {
 
     /// `word` with the arguments filled in and quotes removed, as BuildKit's shell lexer reads a
     /// `FROM` image; the error names what could not be filled in.
-    pub fn expand(&self, word: &str) -> Result<String, String> {
+    pub(crate) fn expand(&self, word: &str) -> Result<String, String> {
         self.word(&mut word.chars().peekable(), None)
     }
 

@@ -13,7 +13,7 @@ use super::{Dockerfile, Named};
 
 /// What to send the builder, and what the learner should be told about it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ForBuilder {
+pub(crate) struct ForBuilder {
     pub text: String,
     /// One line each, for the report (e.g. that the `# syntax=` line was set aside).
     pub notes: Vec<String>,
@@ -34,7 +34,7 @@ impl Dockerfile {
     /// The text to send the builder: image references the map knows replaced by their local
     /// images (looked up as written first, so a key spelled `node:${V}` works, then with build
     /// arguments filled in), and a `# syntax=` directive set aside.
-    pub fn for_builder(&self, map: &ImageMap) -> ForBuilder {
+    pub(crate) fn for_builder(&self, map: &ImageMap) -> ForBuilder {
         let mut text = self.text.clone();
         for (span, local) in self.mapped(map).into_iter().rev() {
             text.replace_range(span, local);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::{Context, Error, Result};
 
 #[derive(Debug, Default, Clone)]
-pub struct ImageMap {
+pub(crate) struct ImageMap {
     images: BTreeMap<String, String>,
     /// The file it was read from (named when an image is missing from it).
     source: Option<std::path::PathBuf>,
@@ -24,7 +24,7 @@ struct RawMap {
 }
 
 impl ImageMap {
-    pub fn load(path: &Path) -> Result<Self> {
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .context(|| format!("cannot read the image map {}", path.display()))
             .map_err(|e| e.action("pass --image-map a TOML file with an [images] table (see tests/images/image-map.toml)"))?;
@@ -37,26 +37,21 @@ impl ImageMap {
     }
 
     /// The file the map was read from, if any.
-    pub fn source(&self) -> Option<&Path> {
+    pub(crate) fn source(&self) -> Option<&Path> {
         self.source.as_deref()
     }
 
     /// What the builder is to use for `reference` (build arguments filled in): its local image
     /// when the map has one, else the reference itself.
-    pub fn resolve<'a>(&'a self, reference: &'a str) -> &'a str {
+    pub(crate) fn resolve<'a>(&'a self, reference: &'a str) -> &'a str {
         self.lookup(reference).unwrap_or(reference)
     }
 
     /// The local reference for `reference`, trying it as written, then without its digest.
-    pub fn lookup(&self, reference: &str) -> Option<&str> {
+    pub(crate) fn lookup(&self, reference: &str) -> Option<&str> {
         let normalized = normalize(reference);
         let without_digest = normalized.split('@').next().unwrap_or(&normalized).to_string();
         self.images.get(&normalized).or_else(|| self.images.get(&without_digest)).map(String::as_str)
-    }
-
-    /// The local references this map points at (for `doctor` and the test set-up).
-    pub fn targets(&self) -> impl Iterator<Item = &str> {
-        self.images.values().map(String::as_str)
     }
 }
 

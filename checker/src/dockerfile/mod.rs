@@ -7,9 +7,9 @@
 //! line in the file as written, so a builder's step number or a history entry can be traced back
 //! to the learner's line. `instructions` are in file order. The shipping stage is always one of
 //! `stages` (the last, unless a target names another).
-pub mod args;
-pub mod for_builder;
-pub mod image_map;
+pub(crate) mod args;
+pub(crate) mod for_builder;
+pub(crate) mod image_map;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -19,7 +19,7 @@ use parse_dockerfile::{Instruction as Parsed, UnescapedString};
 use args::{Args, Declaration};
 
 #[derive(Debug, Clone)]
-pub struct Instruction {
+pub(crate) struct Instruction {
     /// Upper-case keyword: `RUN`, `COPY`, `FROM`, ...
     pub keyword: String,
     /// 1-based line of the keyword.
@@ -38,7 +38,7 @@ pub struct Instruction {
 
 /// An image or a stage as an instruction names it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reference {
+pub(crate) struct Reference {
     /// As written (escapes resolved, build arguments not filled in).
     pub written: String,
     /// Its bytes in the text, when they are exactly `written` (so it can be replaced in place).
@@ -46,7 +46,7 @@ pub struct Reference {
 }
 
 #[derive(Debug, Clone)]
-pub struct Stage {
+pub(crate) struct Stage {
     pub index: usize,
     /// `FROM x AS name`, lower-cased as Docker compares them.
     pub name: Option<String>,
@@ -57,7 +57,7 @@ pub struct Stage {
 
 /// What a reference names, build arguments filled in.
 #[derive(Debug)]
-pub enum Named<'a> {
+pub(crate) enum Named<'a> {
     Stage(&'a Stage),
     Scratch,
     /// An image: its reference expanded, or what could not be expanded.
@@ -66,7 +66,7 @@ pub enum Named<'a> {
 
 /// An image the Dockerfile needs from outside: neither one of its stages nor `scratch`.
 #[derive(Debug)]
-pub struct ExternalImage<'a> {
+pub(crate) struct ExternalImage<'a> {
     pub instruction: &'a Instruction,
     pub reference: &'a Reference,
     /// The reference with build arguments filled in, or which one has no value.
@@ -74,7 +74,7 @@ pub struct ExternalImage<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Dockerfile {
+pub(crate) struct Dockerfile {
     /// The text as read: no byte-order mark, `\n` line ends.
     pub text: String,
     pub instructions: Vec<Instruction>,
@@ -92,7 +92,7 @@ pub struct Dockerfile {
 }
 
 impl Dockerfile {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let text = normalise(text);
         let Parts { instructions, stages, global_args, escape } = Parts::read(&text)?;
         let args = Args::new(&global_args, &BTreeMap::new(), escape);
@@ -102,14 +102,14 @@ impl Dockerfile {
 
     /// The same file built with these `--build-arg` values (they override the global `ARG`
     /// defaults that image references see).
-    pub fn with_build_args(mut self, build_args: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn with_build_args(mut self, build_args: &BTreeMap<String, String>) -> Self {
         self.args = Args::new(&self.global_args, build_args, self.escape);
         self
     }
 
     /// The same file built up to `target` (`--target`), which then is the stage the checks judge;
     /// `None` ships the last stage. The error, for the learner, names the stages there are.
-    pub fn with_target(mut self, target: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn with_target(mut self, target: Option<&str>) -> Result<Self, String> {
         let stage = self.shipping_stage(target)?;
         let last = stage.index + 1 == self.stages.len();
         let name = match (target, &stage.name) {
@@ -130,7 +130,7 @@ impl Dockerfile {
     }
 
     /// The stage `target` names, by name (case-insensitive) or index; without a target, the last.
-    pub fn shipping_stage(&self, target: Option<&str>) -> Result<&Stage, String> {
+    pub(crate) fn shipping_stage(&self, target: Option<&str>) -> Result<&Stage, String> {
         let Some(target) = target.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(self.stages.last().expect("parse guarantees a stage")) };
         let wanted = target.to_ascii_lowercase();
         let by_name = self.stages.iter().find(|s| s.name.as_deref() == Some(wanted.as_str()));
@@ -140,12 +140,12 @@ impl Dockerfile {
     }
 
     /// The stage that ships: the target, or the last stage.
-    pub fn shipped_stage(&self) -> &Stage {
+    pub(crate) fn shipped_stage(&self) -> &Stage {
         &self.stages[self.shipping]
     }
 
     /// The stage name to pass the builder as its target (`None`: build the last stage).
-    pub fn target(&self) -> Option<&str> {
+    pub(crate) fn target(&self) -> Option<&str> {
         self.target.as_deref()
     }
 
@@ -163,20 +163,20 @@ impl Dockerfile {
     }
 
     /// Instructions of one stage, `FROM` included.
-    pub fn stage_instructions(&self, stage: usize) -> impl Iterator<Item = &Instruction> {
+    pub(crate) fn stage_instructions(&self, stage: usize) -> impl Iterator<Item = &Instruction> {
         self.instructions.iter().filter(move |i| i.stage == Some(stage))
     }
 
     /// The stage a `--from` or `FROM` reference names, if it is a stage (by name or by index)
     /// defined before stage `before`. The reference is compared as written.
-    pub fn stage_named(&self, reference: &str, before: usize) -> Option<&Stage> {
+    pub(crate) fn stage_named(&self, reference: &str, before: usize) -> Option<&Stage> {
         let reference = reference.to_ascii_lowercase();
         self.stages[..before.min(self.stages.len())].iter().find(|s| s.name.as_deref() == Some(reference.as_str()) || reference.parse() == Ok(s.index))
     }
 
     /// What `reference`, used in stage `stage`, names: an earlier stage (as written, or once build
     /// arguments are filled in), `scratch`, or an image.
-    pub fn names(&self, reference: &str, stage: usize) -> Named<'_> {
+    pub(crate) fn names(&self, reference: &str, stage: usize) -> Named<'_> {
         let expanded = self.args.expand(reference);
         let spellings = [Some(reference), expanded.as_deref().ok()];
         if let Some(named) = spellings.iter().flatten().find_map(|r| self.stage_named(r, stage)) {
@@ -189,7 +189,7 @@ impl Dockerfile {
     }
 
     /// The stage and the stages it is built `FROM`, nearest first: what it inherits.
-    pub fn ancestry(&self, stage: usize) -> Vec<&Stage> {
+    pub(crate) fn ancestry(&self, stage: usize) -> Vec<&Stage> {
         let mut chain = vec![&self.stages[stage]];
         while let Some(Named::Stage(parent)) = chain.last().map(|s| self.names(&s.base, s.index)) {
             chain.push(parent);
@@ -199,7 +199,7 @@ impl Dockerfile {
 
     /// The images the Dockerfile names — in `FROM`, `COPY --from` and `RUN --mount=…,from=` —
     /// that are neither one of its own stages nor `scratch`, with the instruction naming each.
-    pub fn external_images(&self) -> Vec<ExternalImage<'_>> {
+    pub(crate) fn external_images(&self) -> Vec<ExternalImage<'_>> {
         let mut external = Vec::new();
         for instruction in &self.instructions {
             for reference in instruction.references() {
@@ -213,7 +213,7 @@ impl Dockerfile {
 
     /// The stages the shipping stage needs — itself, the stages it is built `FROM`, and those it
     /// copies or mounts from, transitively — in file order: the stages a BuildKit build runs.
-    pub fn needed_stages(&self) -> Vec<usize> {
+    pub(crate) fn needed_stages(&self) -> Vec<usize> {
         let mut needed = vec![false; self.stages.len()];
         let mut todo = vec![self.shipping];
         while let Some(stage) = todo.pop() {
@@ -232,18 +232,8 @@ impl Dockerfile {
     }
 
     /// True when a stage the build runs mounts a cache (`RUN --mount=type=cache`).
-    pub fn mounts_a_cache(&self) -> bool {
+    pub(crate) fn mounts_a_cache(&self) -> bool {
         self.needed_stages().into_iter().any(|stage| self.stage_instructions(stage).any(|i| i.mounts_cache))
-    }
-
-    /// The instruction the classic builder reports as `Step N/M` (1-based, every instruction).
-    pub fn step(&self, number: usize) -> Option<&Instruction> {
-        self.instructions.get(number.checked_sub(1)?)
-    }
-
-    /// The first instruction whose text matches `text` exactly (BuildKit names steps by text).
-    pub fn find_text(&self, text: &str) -> Option<&Instruction> {
-        self.instructions.iter().find(|i| i.text == text)
     }
 }
 
@@ -305,7 +295,7 @@ impl Parts {
 
 impl Instruction {
     /// The images or stages it names: its `FROM` image, then its `--from` sources.
-    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+    pub(crate) fn references(&self) -> impl Iterator<Item = &Reference> {
         self.from_image.iter().chain(&self.copy_from)
     }
 }
@@ -387,7 +377,7 @@ fn keyword_text(source: &str) -> String {
 }
 
 /// 1-based line number of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
@@ -431,7 +421,7 @@ mod tests {
         assert_eq!(file.stage_named("BUILD", 1).map(|s| s.index), Some(0));
         assert_eq!(file.stage_named("0", 1).map(|s| s.index), Some(0));
         assert!(file.stage_named("build", 0).is_none());
-        assert_eq!(file.step(1).unwrap().keyword, "ARG");
+        assert_eq!(file.instructions[0].keyword, "ARG");
         assert_eq!(file.instructions[0].stage, None);
         let written: Vec<&str> = file.external_images().iter().map(|image| image.reference.written.as_str()).collect();
         assert_eq!(written, ["node:${V}", "gcr.io/distroless/nodejs20-debian12:nonroot"]);

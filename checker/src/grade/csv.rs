@@ -21,7 +21,7 @@ const HEADER: [&str; 14] = [
     "hint",
 ];
 
-pub fn render(class: &Class) -> String {
+pub(crate) fn render(class: &Class) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     rows.extend(class.grades.iter().flat_map(rows_of));

@@ -18,14 +18,14 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 /// An endpoint as the command line names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub url: String,
     pub jobs: usize,
 }
 
 impl Target {
     /// `URL` or `URL#jobs=N`; `default_jobs` when the limit is not given.
-    pub fn parse(text: &str, default_jobs: usize) -> Result<Target> {
+    pub(crate) fn parse(text: &str, default_jobs: usize) -> Result<Target> {
         let bad = |why: &str| {
             Error::new(format!("--docker-host {text}: {why}")).action("write it as unix:///path/docker.sock or tcp://host:2375, optionally followed by #jobs=N")
         };
@@ -43,7 +43,7 @@ impl Target {
     }
 }
 
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     pub url: String,
     pub docker: Docker,
     jobs: usize,
@@ -66,13 +66,13 @@ impl Endpoint {
     }
 
     /// True when the daemon answers a ping in time.
-    pub async fn answers(&self) -> bool {
+    pub(crate) async fn answers(&self) -> bool {
         matches!(tokio::time::timeout(ANSWER_WITHIN, self.docker.ping()).await, Ok(Ok(_)))
     }
 }
 
 /// The live endpoints and how busy each is.
-pub struct Pool {
+pub(crate) struct Pool {
     endpoints: Vec<Endpoint>,
     slots: Mutex<Vec<Slot>>,
     changed: Notify,
@@ -86,7 +86,7 @@ struct Slot {
 
 impl Pool {
     /// Connects to every target at once; unreachable ones are reported and left out.
-    pub async fn connect(targets: &[Target]) -> Result<Arc<Pool>> {
+    pub(crate) async fn connect(targets: &[Target]) -> Result<Arc<Pool>> {
         let attempts = futures_util::future::join_all(targets.iter().map(Endpoint::connect)).await;
         let mut endpoints = Vec::new();
         let mut failures = Vec::new();
@@ -114,7 +114,7 @@ impl Pool {
 
     /// A slot on the least busy live endpoint, waiting for one to free up; None once every
     /// endpoint has been retired.
-    pub async fn lease(self: &Arc<Self>) -> Option<Lease> {
+    pub(crate) async fn lease(self: &Arc<Self>) -> Option<Lease> {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -135,11 +135,11 @@ impl Pool {
         }
     }
 
-    pub fn endpoints(&self) -> &[Endpoint] {
+    pub(crate) fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
     }
 
-    pub fn is_alive(&self, index: usize) -> bool {
+    pub(crate) fn is_alive(&self, index: usize) -> bool {
         self.lock()[index].alive
     }
 
@@ -149,22 +149,22 @@ impl Pool {
 }
 
 /// One submission's hold on an endpoint, released on drop.
-pub struct Lease {
+pub(crate) struct Lease {
     pool: Arc<Pool>,
     index: usize,
 }
 
 impl Lease {
-    pub fn endpoint(&self) -> &Endpoint {
+    pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.pool.endpoints[self.index]
     }
 
-    pub fn index(&self) -> usize {
+    pub(crate) fn index(&self) -> usize {
         self.index
     }
 
     /// Takes the endpoint out of the pool (it stopped answering); says so the first time.
-    pub fn retire(&self, cause: &Error) {
+    pub(crate) fn retire(&self, cause: &Error) {
         let was_alive = std::mem::replace(&mut self.pool.lock()[self.index].alive, false);
         if was_alive {
             let cause = cause.to_string().trim_start_matches("error: ").replace('\n', "; ");

@@ -22,7 +22,7 @@ struct Test<'a> {
     message: String,
 }
 
-pub fn render(grade: &Grade) -> String {
+pub(crate) fn render(grade: &Grade) -> String {
     let tests = grade
         .checks
         .iter()

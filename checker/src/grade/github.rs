@@ -3,7 +3,7 @@
 use super::{Class, Standing};
 use crate::report::github::{annotation, annotations};
 
-pub fn render(class: &Class) -> String {
+pub(crate) fn render(class: &Class) -> String {
     let mut out = String::new();
     for grade in &class.grades {
         let dockerfile = Some(grade.dockerfile.as_str());

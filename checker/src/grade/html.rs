@@ -45,7 +45,7 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-pub fn render(class: &Class) -> String {
+pub(crate) fn render(class: &Class) -> String {
     let title = if class.title.is_empty() { class.exercise.clone() } else { format!("{} ({})", class.title, class.exercise) };
     let mut out = String::new();
     let _ = write!(

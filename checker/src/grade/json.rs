@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Class, ClassCheck, Grade, Standing};
 
 /// Bump when a field is renamed or removed.
-pub const CLASS_SCHEMA_VERSION: u32 = 1;
+pub(crate) const CLASS_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -26,7 +26,7 @@ struct Totals {
     error: usize,
 }
 
-pub fn render(class: &Class) -> String {
+pub(crate) fn render(class: &Class) -> String {
     let totals =
         Totals { submissions: class.grades.len(), pass: class.count(Standing::Pass), fail: class.count(Standing::Fail), error: class.count(Standing::Error) };
     let document = Document {

@@ -9,17 +9,17 @@
 //! What must hold: the spec and the tests come from the instructor's exercise, never from a
 //! submission; a submission's problem is that submission's `error` grade, never the run's; every
 //! container and image a grading run makes is removed, whatever the path out.
-pub mod csv;
-pub mod endpoints;
-pub mod exercism;
-pub mod github;
-pub mod html;
-pub mod json;
-pub mod junit;
-pub mod scheduler;
-pub mod store;
-pub mod submission;
-pub mod table;
+pub(crate) mod csv;
+pub(crate) mod endpoints;
+pub(crate) mod exercism;
+pub(crate) mod github;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod scheduler;
+pub(crate) mod store;
+pub(crate) mod submission;
+pub(crate) mod table;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,14 +34,14 @@ use submission::Submission;
 /// A submission's standing: it passed, it failed a check, or it could not be judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Standing {
+pub(crate) enum Standing {
     Pass,
     Fail,
     Error,
 }
 
 impl Standing {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Standing::Pass => "pass",
             Standing::Fail => "fail",
@@ -52,7 +52,7 @@ impl Standing {
 
 /// One student's grade: what every output renders, stored as `<out-dir>/<student>/grade.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Grade {
+pub(crate) struct Grade {
     pub student: String,
     pub status: Standing,
     /// Why the submission could not be judged (status `error`); null otherwise.
@@ -75,7 +75,7 @@ pub struct Grade {
 
 /// One check of a grade: the report's entry plus the points it is worth.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckGrade {
+pub(crate) struct CheckGrade {
     pub id: String,
     pub status: Status,
     pub severity: Severity,
@@ -88,7 +88,7 @@ pub struct CheckGrade {
 /// A piece of evidence as the JSON report has it; fields the grade does not read (a scan
 /// finding) are kept as they were.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvidenceGrade {
+pub(crate) struct EvidenceGrade {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -109,7 +109,7 @@ impl EvidenceGrade {
     }
 
     /// The evidence as the report model has it (for the renderers shared with `check`).
-    pub fn evidence(&self) -> Evidence {
+    pub(crate) fn evidence(&self) -> Evidence {
         Evidence {
             message: self.message.clone(),
             path: self.path.clone(),
@@ -123,7 +123,7 @@ impl EvidenceGrade {
 
 impl Grade {
     /// The grade of a submission that was judged.
-    pub fn judged(submission: &Submission, report: &Report, spec: &Spec) -> Grade {
+    pub(crate) fn judged(submission: &Submission, report: &Report, spec: &Spec) -> Grade {
         let weight = |id: &str| spec.requirement(id).map_or(1, |r| r.weight);
         let checks = report
             .checks
@@ -144,7 +144,7 @@ impl Grade {
     }
 
     /// The grade of a submission that could not be judged: `error`, no points.
-    pub fn error(submission: &Submission, error: &Error, spec: &Spec) -> Grade {
+    pub(crate) fn error(submission: &Submission, error: &Error, spec: &Spec) -> Grade {
         let possible = spec.requirements.iter().map(|r| r.weight).sum();
         Grade { message: Some(reason(error)), points: Points { earned: 0, possible }, ..Grade::blank(submission) }
     }
@@ -166,7 +166,7 @@ impl Grade {
     }
 
     /// The grade as a check's report, for the renderers `check` uses too (JUnit, annotations).
-    pub fn report(&self, exercise: &str) -> Report {
+    pub(crate) fn report(&self, exercise: &str) -> Report {
         let checks = self
             .checks
             .iter()
@@ -192,7 +192,7 @@ impl Grade {
         }
     }
 
-    pub fn check(&self, id: &str) -> Option<&CheckGrade> {
+    pub(crate) fn check(&self, id: &str) -> Option<&CheckGrade> {
         self.checks.iter().find(|c| c.id == id)
     }
 }
@@ -206,14 +206,14 @@ fn reason(error: &Error) -> String {
 
 /// A check the exercise requires, and the points it is worth.
 #[derive(Debug, Clone, Serialize)]
-pub struct ClassCheck {
+pub(crate) struct ClassCheck {
     pub id: String,
     pub weight: u32,
 }
 
 /// Every grade of one exercise, by student name.
 #[derive(Debug, Clone)]
-pub struct Class {
+pub(crate) struct Class {
     pub exercise: String,
     pub title: String,
     pub checks: Vec<ClassCheck>,
@@ -223,7 +223,7 @@ pub struct Class {
 }
 
 impl Class {
-    pub fn new(exercise: &Exercise, mut grades: Vec<Grade>) -> Class {
+    pub(crate) fn new(exercise: &Exercise, mut grades: Vec<Grade>) -> Class {
         grades.sort_by(|a, b| a.student.cmp(&b.student));
         let checks = exercise.spec.requirements.iter().map(|r| ClassCheck { id: r.check.meta().id.to_string(), weight: r.weight }).collect();
         let max = exercise.spec.requirement("size").and_then(|r| r.settings.get("max"));
@@ -231,17 +231,17 @@ impl Class {
         Class { exercise: exercise.name.clone(), title: exercise.spec.exercise.title.clone(), checks, size_limit, grades }
     }
 
-    pub fn count(&self, status: Standing) -> usize {
+    pub(crate) fn count(&self, status: Standing) -> usize {
         self.grades.iter().filter(|g| g.status == status).count()
     }
 
     /// How many submissions passed check `id`, out of all of them.
-    pub fn passed(&self, id: &str) -> usize {
+    pub(crate) fn passed(&self, id: &str) -> usize {
         self.grades.iter().filter(|g| g.check(id).is_some_and(|c| c.status == Status::Pass)).count()
     }
 
     /// 0 when every submission passed, 1 when one failed or could not be judged.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if self.grades.iter().all(|g| g.status == Standing::Pass) {
             EXIT_PASSED
         } else {
@@ -251,12 +251,12 @@ impl Class {
 }
 
 /// The word a unit enum serializes to (`pass`, `warning`, ...).
-pub fn word<T: Serialize>(value: &T) -> String {
+pub(crate) fn word<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// A short mark for a check's status, as the table and the HTML report show it.
-pub fn mark(status: Option<Status>) -> &'static str {
+pub(crate) fn mark(status: Option<Status>) -> &'static str {
     match status {
         Some(Status::Pass) => "pass",
         Some(Status::Fail) => "FAIL",

@@ -30,7 +30,7 @@ use crate::stop::StopSignals;
 const SWEEP_WITHIN: Duration = Duration::from_secs(120);
 
 /// What every submission is graded with.
-pub struct Grader {
+pub(crate) struct Grader {
     pub exercise: Exercise,
     pub learner: Vec<PathBuf>,
     pub options: BuildOptions,
@@ -40,20 +40,20 @@ pub struct Grader {
 }
 
 /// The end of a run that was not interrupted.
-pub struct Finished {
+pub(crate) struct Finished {
     pub grades: Vec<Grade>,
     /// Students left ungraded because every endpoint was retired.
     pub ungraded: Vec<String>,
 }
 
 impl Grader {
-    pub fn new(exercise: Exercise, learner: Vec<PathBuf>, options: BuildOptions, pool: Arc<Pool>, jobs: usize) -> Grader {
+    pub(crate) fn new(exercise: Exercise, learner: Vec<PathBuf>, options: BuildOptions, pool: Arc<Pool>, jobs: usize) -> Grader {
         Grader { exercise, learner, options, pool, jobs: Semaphore::new(jobs), janitors: Janitors::default() }
     }
 
     /// Grades every submission, handing each grade to `done` as it comes (on this task, in the
     /// order they finish). An error from `done`, or a signal, stops the run after the sweep.
-    pub async fn run(self: Arc<Self>, submissions: Vec<Submission>, mut done: impl FnMut(&Grade) -> Result<()>) -> Result<Finished> {
+    pub(crate) async fn run(self: Arc<Self>, submissions: Vec<Submission>, mut done: impl FnMut(&Grade) -> Result<()>) -> Result<Finished> {
         let mut stop = StopSignals::listen()?;
         let mut tasks = JoinSet::new();
         for submission in submissions {

@@ -32,14 +32,14 @@ struct Done {
     fingerprint: String,
 }
 
-pub struct Store {
+pub(crate) struct Store {
     dir: PathBuf,
     state: State,
 }
 
 impl Store {
     /// Opens (or makes) the out-dir; `restart` forgets what earlier runs graded.
-    pub fn open(dir: &Path, exercise: &str, restart: bool) -> Result<Store> {
+    pub(crate) fn open(dir: &Path, exercise: &str, restart: bool) -> Result<Store> {
         fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
         let fresh = State { version: STATE_VERSION, exercise: exercise.to_string(), students: BTreeMap::new() };
         let state = match fs::read(dir.join(STATE_FILE)) {
@@ -58,7 +58,7 @@ impl Store {
     }
 
     /// The grade an earlier run gave this very submission, if any.
-    pub fn previous(&self, submission: &Submission) -> Option<Grade> {
+    pub(crate) fn previous(&self, submission: &Submission) -> Option<Grade> {
         let done = self.state.students.get(&submission.student)?;
         if done.fingerprint != submission.fingerprint {
             return None;
@@ -68,7 +68,7 @@ impl Store {
     }
 
     /// Writes a grade's files, then the state that names it done.
-    pub fn record(&mut self, grade: &Grade) -> Result<()> {
+    pub(crate) fn record(&mut self, grade: &Grade) -> Result<()> {
         let folder = self.dir.join(&grade.student);
         fs::create_dir_all(&folder).map_err(|e| write_error(&folder, e))?;
         write_whole(&folder.join("results.json"), &exercism::render(grade))?;
@@ -79,7 +79,7 @@ impl Store {
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_whole(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_whole(path: &Path, text: &str) -> Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.partial"));
     fs::write(&temporary, text).and_then(|()| fs::rename(&temporary, path)).map_err(|e| write_error(path, e))

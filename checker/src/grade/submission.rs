@@ -20,7 +20,7 @@ const SKIPPED: [&str; 2] = [".git", "target"];
 
 /// One student's folder.
 #[derive(Debug, Clone)]
-pub struct Submission {
+pub(crate) struct Submission {
     /// The folder's name.
     pub student: String,
     pub dir: PathBuf,
@@ -31,7 +31,7 @@ pub struct Submission {
 }
 
 /// The spec's learner files as relative paths; anything else (absolute, `..`) is the spec's error.
-pub fn learner_paths(exercise: &Exercise) -> Result<Vec<PathBuf>> {
+pub(crate) fn learner_paths(exercise: &Exercise) -> Result<Vec<PathBuf>> {
     exercise
         .spec
         .exercise
@@ -58,7 +58,7 @@ fn normal(path: &Path) -> PathBuf {
 
 /// Every student folder in `root`, by name. Hidden entries, plain files and `skip` (the out-dir,
 /// when it lies inside) are not submissions.
-pub fn discover(root: &Path, exercise: &Exercise, learner: &[PathBuf], extra: &[u8], skip: Option<&Path>) -> Result<Vec<Submission>> {
+pub(crate) fn discover(root: &Path, exercise: &Exercise, learner: &[PathBuf], extra: &[u8], skip: Option<&Path>) -> Result<Vec<Submission>> {
     let unreadable = |e: io::Error| {
         Error::new(format!("cannot read the submissions folder {}", root.display())).because(e).action("pass a folder that holds one subfolder per student")
     };
@@ -88,7 +88,7 @@ pub fn discover(root: &Path, exercise: &Exercise, learner: &[PathBuf], extra: &[
 }
 
 /// A clean copy of the exercise with one student's learner files over it; removed on drop.
-pub struct Overlay {
+pub(crate) struct Overlay {
     _dir: TempDir,
     /// The copy, with the instructor's spec.
     pub exercise: Exercise,
@@ -97,7 +97,7 @@ pub struct Overlay {
 impl Overlay {
     /// Lays `submission` over a copy of `exercise`. Learner files bigger than `limit` bytes in all
     /// are refused before they are copied.
-    pub fn new(exercise: &Exercise, submission: &Submission, learner: &[PathBuf], limit: u64) -> Result<Overlay> {
+    pub(crate) fn new(exercise: &Exercise, submission: &Submission, learner: &[PathBuf], limit: u64) -> Result<Overlay> {
         let dir = tempfile::Builder::new().prefix("shipshape-grade-").tempdir().map_err(|e| copy_error(&exercise.dir, e))?;
         let solution = normal(Path::new(&exercise.spec.exercise.solution));
         copy_exercise(&exercise.dir, dir.path(), Path::new(""), &solution).map_err(|e| copy_error(&exercise.dir, e))?;
@@ -115,7 +115,7 @@ impl Overlay {
     }
 
     /// The Dockerfile to build: the student's, in the copy.
-    pub fn dockerfile(&self) -> PathBuf {
+    pub(crate) fn dockerfile(&self) -> PathBuf {
         self.exercise.dockerfile(false)
     }
 }

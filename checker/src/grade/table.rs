@@ -5,7 +5,7 @@ use colored::Colorize;
 use super::{mark, Class, Grade, Standing};
 use crate::units::format_size;
 
-pub fn render(class: &Class) -> String {
+pub(crate) fn render(class: &Class) -> String {
     let mut header = vec!["student".to_string(), "result".into(), "points".into()];
     header.extend(class.checks.iter().map(|c| c.id.clone()));
     header.push("image".into());

@@ -24,7 +24,7 @@ const METADATA_LIMIT: u64 = 64 << 20;
 ///
 /// Layers the cache already holds (OCI archives name layer blobs by digest) are passed over
 /// unparsed; every layer read and the config go into the cache afterwards.
-pub fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
+pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
     let cache = &plan.cache;
     let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
@@ -38,13 +38,13 @@ pub fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) ->
 /// How to read an image: the layer cache to use and fill, and secret values to search every
 /// file for. A search needs every byte, so it never takes layers from the cache.
 #[derive(Debug, Clone, Default)]
-pub struct ReadPlan {
+pub(crate) struct ReadPlan {
     pub cache: LayerCache,
     pub secrets: Option<SecretSearch>,
 }
 
 impl ReadPlan {
-    pub fn new(cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
+    pub(crate) fn new(cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
         let cache = if secrets.is_some() { LayerCache::disabled() } else { cache };
         ReadPlan { cache, secrets }
     }

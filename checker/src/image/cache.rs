@@ -16,18 +16,18 @@ use super::layer::LayerFacts;
 
 const MAGIC: &[u8; 16] = b"shipshape-layer\n";
 /// Bump when [`LayerFacts`] or what is read into it changes: old entries are then rebuilt.
-pub const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// The cache, or none at all (`--no-cache`, or no usable folder).
 #[derive(Debug, Clone, Default)]
-pub struct LayerCache {
+pub(crate) struct LayerCache {
     dir: Option<PathBuf>,
 }
 
 impl LayerCache {
     /// The cache in `$SHIPSHAPE_CACHE_DIR`, else `$XDG_CACHE_HOME/shipshape`, else
     /// `~/.cache/shipshape` (in `layers/` and `configs/` below it).
-    pub fn open() -> LayerCache {
+    pub(crate) fn open() -> LayerCache {
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         let root = var("SHIPSHAPE_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("shipshape")))
@@ -35,11 +35,12 @@ impl LayerCache {
         LayerCache { dir: root }
     }
 
-    pub fn at(dir: &Path) -> LayerCache {
+    #[cfg(test)]
+    pub(crate) fn at(dir: &Path) -> LayerCache {
         LayerCache { dir: Some(dir.to_path_buf()) }
     }
 
-    pub fn disabled() -> LayerCache {
+    pub(crate) fn disabled() -> LayerCache {
         LayerCache { dir: None }
     }
 
@@ -50,30 +51,30 @@ impl LayerCache {
     }
 
     /// The facts of the layer with this diff ID, if cached and intact.
-    pub fn layer(&self, diff_id: &str) -> Option<LayerFacts> {
+    pub(crate) fn layer(&self, diff_id: &str) -> Option<LayerFacts> {
         let bytes = read_entry(&self.file("layers", diff_id)?)?;
         postcard::from_bytes(&bytes).ok()
     }
 
     /// Whether an entry exists for the layer (without reading it; a broken one is replaced the
     /// next time it is read).
-    pub fn has_layer(&self, diff_id: &str) -> bool {
+    pub(crate) fn has_layer(&self, diff_id: &str) -> bool {
         self.file("layers", diff_id).is_some_and(|path| path.exists())
     }
 
-    pub fn store_layer(&self, diff_id: &str, facts: &LayerFacts) {
+    pub(crate) fn store_layer(&self, diff_id: &str, facts: &LayerFacts) {
         if let (Some(path), Ok(bytes)) = (self.file("layers", diff_id), postcard::to_stdvec(facts)) {
             write_entry(&path, &bytes);
         }
     }
 
     /// The config of the image with this ID, if cached and its digest is the ID.
-    pub fn config(&self, image_id: &str) -> Option<Vec<u8>> {
+    pub(crate) fn config(&self, image_id: &str) -> Option<Vec<u8>> {
         let bytes = read_entry(&self.file("configs", image_id)?)?;
         (format!("sha256:{:x}", Sha256::digest(&bytes)) == image_id).then_some(bytes)
     }
 
-    pub fn store_config(&self, image_id: &str, config: &[u8]) {
+    pub(crate) fn store_config(&self, image_id: &str, config: &[u8]) {
         if let Some(path) = self.file("configs", image_id) {
             write_entry(&path, config);
         }

@@ -2,33 +2,29 @@
 use serde::Deserialize;
 
 #[derive(Debug, Default, Clone)]
-pub struct ImageConfig {
+pub(crate) struct ImageConfig {
     /// The `USER` the container runs as; empty means root.
     pub user: String,
     pub env: Vec<String>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
-    pub working_dir: String,
-    pub exposed_ports: Vec<String>,
     pub labels: Vec<(String, String)>,
     /// The layer digests (diff IDs) in rootfs order.
     pub diff_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct HistoryEntry {
+pub(crate) struct HistoryEntry {
     #[serde(default)]
     pub created_by: String,
     #[serde(default)]
     pub empty_layer: bool,
-    #[serde(default)]
-    pub comment: String,
 }
 
 impl HistoryEntry {
     /// The instruction with builder noise removed: `/bin/sh -c #(nop) COPY ...` → `COPY ...`,
     /// `/bin/sh -c npm ci` → `RUN npm ci`, BuildKit's `RUN /bin/sh -c x # buildkit` → `RUN x`.
-    pub fn instruction(&self) -> String {
+    pub(crate) fn instruction(&self) -> String {
         let text = self.created_by.trim();
         let text = text.strip_suffix("# buildkit").unwrap_or(text).trim_end();
         if text.is_empty() {
@@ -48,7 +44,7 @@ impl HistoryEntry {
     }
 
     /// The Dockerfile keyword this entry came from (`RUN` for a plain command).
-    pub fn keyword(&self) -> String {
+    pub(crate) fn keyword(&self) -> String {
         self.instruction().split_whitespace().next().unwrap_or("RUN").to_string()
     }
 }
@@ -106,10 +102,6 @@ struct RawConfig {
     #[serde(default)]
     cmd: Option<Vec<String>>,
     #[serde(default)]
-    working_dir: Option<String>,
-    #[serde(default)]
-    exposed_ports: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
     labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
@@ -120,7 +112,7 @@ struct RawRootfs {
 }
 
 /// Parses an image config JSON (Docker or OCI; they agree on these fields).
-pub fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), String> {
+pub(crate) fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), String> {
     let raw: RawImage = serde_json::from_slice(json).map_err(|e| format!("the image config is not valid JSON: {e}"))?;
     let c = raw.config.unwrap_or_default();
     let config = ImageConfig {
@@ -128,8 +120,6 @@ pub fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), String> {
         env: c.env.unwrap_or_default(),
         entrypoint: c.entrypoint.unwrap_or_default(),
         cmd: c.cmd.unwrap_or_default(),
-        working_dir: c.working_dir.unwrap_or_default(),
-        exposed_ports: c.exposed_ports.map(|p| p.keys().cloned().collect()).unwrap_or_default(),
         labels: c.labels.map(|l| l.into_iter().collect()).unwrap_or_default(),
         diff_ids: raw.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
     };
@@ -138,7 +128,7 @@ pub fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), String> {
 
 /// For each layer, the index of the history entry that created it, when the history's non-empty
 /// entries match the layers one to one (images imported or squashed by hand may not).
-pub fn layer_history(history: &[HistoryEntry], layer_count: usize) -> Option<Vec<usize>> {
+pub(crate) fn layer_history(history: &[HistoryEntry], layer_count: usize) -> Option<Vec<usize>> {
     let indices: Vec<usize> = history.iter().enumerate().filter(|(_, h)| !h.empty_layer).map(|(i, _)| i).collect();
     (indices.len() == layer_count).then_some(indices)
 }
@@ -148,7 +138,7 @@ mod tests {
     use super::*;
 
     fn entry(created_by: &str) -> HistoryEntry {
-        HistoryEntry { created_by: created_by.into(), empty_layer: false, comment: String::new() }
+        HistoryEntry { created_by: created_by.into(), empty_layer: false }
     }
 
     #[test]

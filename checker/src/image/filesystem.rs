@@ -10,24 +10,22 @@ use super::layer::{Captured, EntryKind, LayerFacts};
 use super::sniff::ContentClass;
 
 #[derive(Debug, Clone)]
-pub struct Node {
+pub(crate) struct Node {
     pub kind: EntryKind,
-    pub size: u64,
     pub mode: u32,
-    pub uid: u64,
     /// Index of the layer that last wrote this path.
     pub layer: usize,
     pub content: ContentClass,
 }
 
 impl Node {
-    pub fn is_executable_file(&self) -> bool {
+    pub(crate) fn is_executable_file(&self) -> bool {
         matches!(self.kind, EntryKind::File | EntryKind::Hardlink(_)) && self.mode & 0o111 != 0
     }
 }
 
 #[derive(Debug, Default)]
-pub struct FileSystem {
+pub(crate) struct FileSystem {
     nodes: BTreeMap<String, Node>,
     captured: BTreeMap<String, (usize, Captured)>,
 }
@@ -38,7 +36,7 @@ const MAX_LINK_HOPS: usize = 40;
 impl FileSystem {
     /// Applies the layers in order. Within a layer, deletions apply to the layers below only, so
     /// they are applied before the layer's own entries.
-    pub fn merge(layers: &[LayerFacts]) -> Self {
+    pub(crate) fn merge(layers: &[LayerFacts]) -> Self {
         let mut fs = FileSystem::default();
         for (index, layer) in layers.iter().enumerate() {
             for entry in &layer.entries {
@@ -57,7 +55,7 @@ impl FileSystem {
                     fs.remove_tree(&entry.path, false);
                 }
                 fs.captured.remove(&entry.path);
-                let node = Node { kind: entry.kind.clone(), size: entry.size, mode: entry.mode, uid: entry.uid, layer: index, content: entry.content };
+                let node = Node { kind: entry.kind.clone(), mode: entry.mode, layer: index, content: entry.content };
                 fs.nodes.insert(entry.path.clone(), node);
             }
             for (path, captured) in &layer.captured {
@@ -81,24 +79,16 @@ impl FileSystem {
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(path)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
         self.nodes.iter().map(|(path, node)| (path.as_str(), node))
     }
 
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     /// The bytes of a captured file (see `layer::capture_limit`) as the final image has it.
-    pub fn content(&self, path: &str) -> Option<&[u8]> {
+    pub(crate) fn content(&self, path: &str) -> Option<&[u8]> {
         match self.captured.get(path) {
             Some((_, Captured::Bytes(bytes))) => Some(bytes),
             _ => None,
@@ -106,7 +96,7 @@ impl FileSystem {
     }
 
     /// Every captured file's bytes with the index of the layer that wrote it.
-    pub fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
+    pub(crate) fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
         self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
             Captured::Bytes(bytes) => Some((path.as_str(), *layer, bytes.as_slice())),
             Captured::Go(_) => None,
@@ -114,7 +104,7 @@ impl FileSystem {
     }
 
     /// Every Go binary's build information with the index of the layer that wrote it.
-    pub fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
+    pub(crate) fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
         self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
             Captured::Go(build) => Some((path.as_str(), *layer, build)),
             Captured::Bytes(_) => None,
@@ -123,7 +113,7 @@ impl FileSystem {
 
     /// Follows symbolic links (in the leaf and in parent directories) from `path`, relative to the
     /// image root, and returns the path reached and its node; `None` for dangling links and loops.
-    pub fn resolve(&self, path: &str) -> Option<(String, &Node)> {
+    pub(crate) fn resolve(&self, path: &str) -> Option<(String, &Node)> {
         let mut pending: VecDeque<String> = components(path).collect();
         let mut current: Vec<String> = Vec::new();
         let mut hops = 0;

@@ -5,18 +5,18 @@
 //! that does not fit the format, gives `None` rather than a guess.
 
 /// Bytes kept from the start of the first writable segment: the build information sits there.
-pub const WINDOW: usize = 128 * 1024;
+pub(crate) const WINDOW: usize = 128 * 1024;
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GoModule {
+pub(crate) struct GoModule {
     pub path: String,
     pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GoBuild {
+pub(crate) struct GoBuild {
     /// `go1.22.1`.
     pub go_version: String,
     /// The main module (its version is usually `(devel)`).
@@ -26,7 +26,7 @@ pub struct GoBuild {
 }
 
 /// The file offset of the first writable PT_LOAD segment, from an ELF file's first bytes.
-pub fn window_offset(head: &[u8]) -> Option<u64> {
+pub(crate) fn window_offset(head: &[u8]) -> Option<u64> {
     let is64 = *head.get(4)? == 2;
     if *head.get(5)? != 1 {
         return None; // big-endian: not a platform the course runs on
@@ -50,7 +50,7 @@ fn le(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
 }
 
 /// Parses the build information from the window's bytes (the magic sits 16-byte aligned).
-pub fn parse(window: &[u8]) -> Option<GoBuild> {
+pub(crate) fn parse(window: &[u8]) -> Option<GoBuild> {
     let start = (0..window.len().saturating_sub(32)).step_by(16).find(|&at| window[at..].starts_with(MAGIC))?;
     let blob = &window[start..];
     let flags = *blob.get(15)?;

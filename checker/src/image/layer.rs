@@ -12,7 +12,7 @@ use super::secrets::{Searching, SecretSearch};
 use super::sniff::{self, ContentClass, Sniffed};
 
 /// How many bytes of a file the checks and the scan inventory read, for the files they read.
-pub fn capture_limit(path: &str) -> Option<u64> {
+pub(crate) fn capture_limit(path: &str) -> Option<u64> {
     const WHOLE: u64 = 32 << 20;
     const MANIFEST: u64 = 1 << 20;
     match path {
@@ -45,7 +45,7 @@ fn is_node_module_manifest(path: &str) -> bool {
 
 /// What a layer keeps of a file beyond its metadata.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Captured {
+pub(crate) enum Captured {
     /// The file's bytes (a prefix, for big files).
     Bytes(Vec<u8>),
     /// A Go binary's build information.
@@ -53,7 +53,7 @@ pub enum Captured {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum EntryKind {
+pub(crate) enum EntryKind {
     File,
     Dir,
     /// A symbolic link and its target as written.
@@ -69,7 +69,7 @@ pub enum EntryKind {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LayerEntry {
+pub(crate) struct LayerEntry {
     /// Normalized path: no leading `/` or `./`, no trailing `/`.
     pub path: String,
     pub kind: EntryKind,
@@ -80,7 +80,7 @@ pub struct LayerEntry {
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LayerFacts {
+pub(crate) struct LayerFacts {
     pub entries: Vec<LayerEntry>,
     /// This layer's size as the daemon counts it: bytes of regular files plus the length of each
     /// symbolic link's target (what `lstat` reports), hard links once.
@@ -92,7 +92,7 @@ pub struct LayerFacts {
 }
 
 /// Normalizes a tar path: `./usr/bin/` → `usr/bin`, `/` → ``.
-pub fn normalize(path: &str) -> String {
+pub(crate) fn normalize(path: &str) -> String {
     let trimmed = path.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
     if trimmed == "." {
         String::new()
@@ -102,12 +102,12 @@ pub fn normalize(path: &str) -> String {
 }
 
 /// A stream whose first bytes were read ahead and are given back first.
-pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+pub(crate) type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
 
 /// Reads the first `n` bytes (fewer only at the end of the stream) and gives them back together
 /// with a reader that yields the whole stream again. A stream's first read may be short, so one
 /// `fill_buf` is not enough to sniff a format.
-pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)> {
+pub(crate) fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut head = Vec::with_capacity(n);
     (&mut stream).take(n as u64).read_to_end(&mut head)?;
     Ok((head.clone(), io::Cursor::new(head).chain(stream)))
@@ -115,7 +115,7 @@ pub fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, Peeked<R>)
 
 /// Reads a layer stream, plain or gzip-compressed; with `secrets`, every file's bytes are also
 /// searched for the secret values.
-pub fn read_layer(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
+pub(crate) fn read_layer(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
     let (head, stream) = peek(stream, 4)?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.starts_with(&[0x1f, 0x8b]) {

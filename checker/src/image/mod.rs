@@ -3,23 +3,23 @@
 //!
 //! What must hold: layers are in rootfs order (base first); `layers[i].history` indexes the
 //! history entry that created layer `i` when the history accounts for every layer.
-pub mod archive;
-pub mod cache;
-pub mod config;
-pub mod filesystem;
-pub mod gobuild;
-pub mod layer;
-pub mod secrets;
-pub mod sniff;
+pub(crate) mod archive;
+pub(crate) mod cache;
+pub(crate) mod config;
+pub(crate) mod filesystem;
+pub(crate) mod gobuild;
+pub(crate) mod layer;
+pub(crate) mod secrets;
+pub(crate) mod sniff;
 
-pub use config::{HistoryEntry, ImageConfig};
-pub use filesystem::FileSystem;
-pub use layer::{EntryKind, LayerEntry, LayerFacts};
-pub use sniff::ContentClass;
+pub(crate) use config::{HistoryEntry, ImageConfig};
+pub(crate) use filesystem::FileSystem;
+pub(crate) use layer::{EntryKind, LayerFacts};
+pub(crate) use sniff::ContentClass;
 
 /// Everything the checks may know about an image.
 #[derive(Debug)]
-pub struct ImageFacts {
+pub(crate) struct ImageFacts {
     /// The image ID: the sha256 digest of its config.
     pub id: String,
     pub config: ImageConfig,
@@ -32,7 +32,7 @@ pub struct ImageFacts {
 
 /// One layer in rootfs order, with the history entry that created it.
 #[derive(Debug)]
-pub struct Layer {
+pub(crate) struct Layer {
     pub facts: LayerFacts,
     /// Index into [`ImageFacts::history`], when the history accounts for every layer.
     pub history: Option<usize>,
@@ -40,7 +40,7 @@ pub struct Layer {
 
 impl ImageFacts {
     /// Builds the facts from the config and the layers in rootfs order.
-    pub fn assemble(id: String, config_json: &[u8], layers: Vec<LayerFacts>) -> Result<Self, String> {
+    pub(crate) fn assemble(id: String, config_json: &[u8], layers: Vec<LayerFacts>) -> Result<Self, String> {
         let (config, history) = config::parse(config_json)?;
         let history_of_layer = config::layer_history(&history, layers.len());
         let filesystem = FileSystem::merge(&layers);
@@ -50,12 +50,12 @@ impl ImageFacts {
 
     /// Total size as `docker image inspect` reports it (and dive, for images without symbolic
     /// links): every layer's size; a file deleted by a later layer still counts, it still ships.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.layers.iter().map(|layer| layer.facts.size).sum()
     }
 
     /// The `created_by` of the history entry that made layer `index`, when known.
-    pub fn layer_instruction(&self, index: usize) -> Option<String> {
+    pub(crate) fn layer_instruction(&self, index: usize) -> Option<String> {
         let instruction = self.history[self.layers.get(index)?.history?].instruction();
         (!instruction.is_empty()).then_some(instruction)
     }

@@ -10,14 +10,14 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 /// The secret values to look for.
 #[derive(Debug, Clone)]
-pub struct SecretSearch {
+pub(crate) struct SecretSearch {
     matcher: AhoCorasick,
     longest: usize,
 }
 
 impl SecretSearch {
     /// `None` when there is nothing to look for.
-    pub fn new(values: &[String]) -> Option<SecretSearch> {
+    pub(crate) fn new(values: &[String]) -> Option<SecretSearch> {
         let values: Vec<&String> = values.iter().filter(|v| !v.is_empty()).collect();
         let longest = values.iter().map(|v| v.len()).max()?;
         // Leftmost-first lets the matcher use its SIMD prefilter (standard semantics can't).
@@ -26,13 +26,13 @@ impl SecretSearch {
     }
 
     /// Whether `text` holds one of the values.
-    pub fn found_in(&self, text: &str) -> bool {
+    pub(crate) fn found_in(&self, text: &str) -> bool {
         self.matcher.is_match(text)
     }
 }
 
 /// Passes a stream through while looking for the values in it.
-pub struct Searching<'a, R> {
+pub(crate) struct Searching<'a, R> {
     inner: R,
     search: &'a SecretSearch,
     /// The last bytes seen, so that a value split across reads is found.
@@ -41,12 +41,12 @@ pub struct Searching<'a, R> {
 }
 
 impl<'a, R: Read> Searching<'a, R> {
-    pub fn new(inner: R, search: &'a SecretSearch) -> Self {
+    pub(crate) fn new(inner: R, search: &'a SecretSearch) -> Self {
         Searching { inner, search, tail: Vec::new(), found: false }
     }
 
     /// Reads whatever the consumer left unread, still searching.
-    pub fn finish(&mut self) -> io::Result<bool> {
+    pub(crate) fn finish(&mut self) -> io::Result<bool> {
         io::copy(self, &mut io::sink())?;
         Ok(self.found)
     }

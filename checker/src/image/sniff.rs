@@ -16,7 +16,7 @@ use super::gobuild::{self, GoBuild};
 
 /// What a regular file's bytes say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ContentClass {
+pub(crate) enum ContentClass {
     /// Not an ELF binary (text, data, scripts, empty files).
     #[default]
     Data,
@@ -74,14 +74,14 @@ impl TryFrom<StoredClass> for ContentClass {
 
 /// What sniffing a file found.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Sniffed {
+pub(crate) struct Sniffed {
     pub class: ContentClass,
     /// The build information of a Go binary.
     pub go: Option<GoBuild>,
 }
 
 /// Statically linked shells are about 2 MB; nothing bigger is scanned for shell strings.
-pub const SHELL_SCAN_LIMIT: u64 = 16 << 20;
+pub(crate) const SHELL_SCAN_LIMIT: u64 = 16 << 20;
 
 /// Strings that each shell's binary carries, whatever it is called on disk.
 const SIGNATURES: [(&str, &str); 6] = [
@@ -105,7 +105,7 @@ fn matcher() -> &'static AhoCorasick {
 }
 
 /// Sniffs a regular file of `size` bytes from its content stream.
-pub fn sniff(content: &mut impl Read, size: u64) -> io::Result<Sniffed> {
+pub(crate) fn sniff(content: &mut impl Read, size: u64) -> io::Result<Sniffed> {
     let mut head = Vec::with_capacity(HEADER_BYTES.min(size as usize));
     content.take(HEADER_BYTES as u64).read_to_end(&mut head)?;
     if !head.starts_with(b"\x7fELF") {

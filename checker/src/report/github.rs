@@ -9,7 +9,7 @@ use super::Report;
 use crate::checks::{Severity, Status};
 
 /// The annotations, then one plain line with the verdict (the runner shows it in the log).
-pub fn render(report: &Report, dockerfile: Option<&str>) -> String {
+pub(crate) fn render(report: &Report, dockerfile: Option<&str>) -> String {
     let verdict = if report.passed { "passed" } else { "failed" };
     let name = report.exercise.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
     format!("{}shipshape{name}: {verdict}, {}/{} points\n", annotations(report, dockerfile), report.points.earned, report.points.possible)
@@ -17,7 +17,7 @@ pub fn render(report: &Report, dockerfile: Option<&str>) -> String {
 
 /// One annotation per failing check and Dockerfile line (one without a line when the evidence
 /// names none). `dockerfile` is the path as the workflow sees it, relative to the repository.
-pub fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
+pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
     let mut out = String::new();
     for check in report.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)) {
         let level = if check.severity == Severity::Warning { "warning" } else { "error" };
@@ -33,7 +33,7 @@ pub fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
 }
 
 /// `::level file=F,line=N,title=T::message`, newline-terminated.
-pub fn annotation(level: &str, file: Option<&str>, line: Option<usize>, title: &str, message: &str) -> String {
+pub(crate) fn annotation(level: &str, file: Option<&str>, line: Option<usize>, title: &str, message: &str) -> String {
     let mut properties = Vec::new();
     if let Some(file) = file {
         properties.push(format!("file={}", property(file.strip_prefix("./").unwrap_or(file))));

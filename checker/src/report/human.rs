@@ -8,7 +8,7 @@ use super::Report;
 use crate::checks::{Evidence, Status};
 use crate::units::format_size;
 
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     if let Some(image) = &report.image {
         let user = if image.user.is_empty() { "root (no USER)" } else { &image.user };
@@ -44,7 +44,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// One piece of evidence on one line: the message, then where it came from in brackets.
-pub fn evidence_line(evidence: &Evidence) -> String {
+pub(crate) fn evidence_line(evidence: &Evidence) -> String {
     let mut line = evidence.message.clone();
     let mut origin = Vec::new();
     if let Some(layer) = evidence.layer {

@@ -5,13 +5,13 @@ use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatu
 use super::Report;
 use crate::checks::Status;
 
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let name = report.exercise.clone().unwrap_or_else(|| "image".into());
     document([suite(&name, report)])
 }
 
 /// The suite `name`: one test case per check of `report`.
-pub fn suite(name: &str, report: &Report) -> TestSuite {
+pub(crate) fn suite(name: &str, report: &Report) -> TestSuite {
     let mut suite = TestSuite::new(name);
     for check in &report.checks {
         let status = match check.status {
@@ -42,7 +42,7 @@ pub fn suite(name: &str, report: &Report) -> TestSuite {
 }
 
 /// The suite `name` with one erroring case `case`: something that could not be judged at all.
-pub fn error_suite(name: &str, case: &str, message: &str) -> TestSuite {
+pub(crate) fn error_suite(name: &str, case: &str, message: &str) -> TestSuite {
     let mut suite = TestSuite::new(name);
     let mut test = TestCase::new(case, non_success(NonSuccessKind::Error, message));
     test.set_classname(format!("shipshape.{name}"));
@@ -51,7 +51,7 @@ pub fn error_suite(name: &str, case: &str, message: &str) -> TestSuite {
 }
 
 /// The XML document holding `suites`.
-pub fn document(suites: impl IntoIterator<Item = TestSuite>) -> String {
+pub(crate) fn document(suites: impl IntoIterator<Item = TestSuite>) -> String {
     let mut junit = JunitReport::new("shipshape");
     junit.add_test_suites(suites);
     junit.to_string().unwrap_or_else(|e| format!("<!-- cannot render JUnit: {e} -->"))

@@ -3,9 +3,9 @@
 //!
 //! What must hold: `passed` is true exactly when no check of severity `error` failed or errored;
 //! the JSON field names are a published contract (bump [`SCHEMA_VERSION`] to change them).
-pub mod github;
+pub(crate) mod github;
 mod human;
-pub mod junit;
+pub(crate) mod junit;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,14 +14,14 @@ use crate::docker::engine::Builder;
 use crate::pipeline::Judgement;
 use crate::record::{BuildRecord, DatabaseSummary, ScanRecord};
 
-pub use github::render as github;
-pub use human::{evidence_line, render as human};
-pub use junit::render as junit;
+pub(crate) use github::render as github;
+pub(crate) use human::{evidence_line, render as human};
+pub(crate) use junit::render as junit;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub schema_version: u32,
     /// The exercise folder's name, when an exercise was checked.
     pub exercise: Option<String>,
@@ -38,7 +38,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ScanSummary {
+pub(crate) struct ScanSummary {
     pub scanner: String,
     /// The database's content hash and age: the same hash, the same grade.
     pub database: Option<DatabaseSummary>,
@@ -67,7 +67,7 @@ impl ScanSummary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct BuildSummary {
+pub(crate) struct BuildSummary {
     /// `buildkit` or `legacy`; absent when the Dockerfile never reached a builder.
     pub builder: Option<Builder>,
     pub seconds: f64,
@@ -85,7 +85,7 @@ impl BuildSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImageSummary {
+pub(crate) struct ImageSummary {
     pub id: String,
     pub size: u64,
     pub user: String,
@@ -95,7 +95,7 @@ pub struct ImageSummary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     pub id: String,
     pub status: Status,
     pub severity: Severity,
@@ -107,13 +107,13 @@ pub struct CheckReport {
 }
 
 #[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
-pub struct Points {
+pub(crate) struct Points {
     pub earned: u32,
     pub possible: u32,
 }
 
 impl Report {
-    pub fn new(judgement: &Judgement) -> Report {
+    pub(crate) fn new(judgement: &Judgement) -> Report {
         let (exercise, image, verdicts) = (judgement.exercise.clone(), judgement.image.as_ref(), &judgement.verdicts);
         let checks: Vec<CheckReport> = verdicts.iter().map(check_report).collect();
         let passed = verdicts.iter().all(|v| v.severity == Severity::Warning || !matches!(v.outcome.status, Status::Fail | Status::Error));
@@ -137,13 +137,8 @@ impl Report {
         }
     }
 
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes")
-    }
-
-    /// The ids of the checks that failed or errored (whatever their severity).
-    pub fn failed_ids(&self) -> Vec<&str> {
-        self.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)).map(|c| c.id.as_str()).collect()
     }
 }
 

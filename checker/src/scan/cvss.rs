@@ -13,7 +13,7 @@ use cvss::v3::Vector;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Severity {
+pub(crate) enum Severity {
     Unknown,
     Low,
     Medium,
@@ -25,7 +25,7 @@ impl Severity {
     /// The CVSS v3 qualitative scale: 0.1–3.9 Low, 4.0–6.9 Medium, 7.0–8.9 High, 9.0–10.0
     /// Critical. The scale calls 0.0 "None"; a finding with no impact says nothing about how
     /// bad it is, so 0.0 (and anything outside 0.0–10.0, or NaN) is `Unknown`.
-    pub fn from_score(score: f64) -> Severity {
+    pub(crate) fn from_score(score: f64) -> Severity {
         match score {
             s if !(s > 0.0 && s <= 10.0) => Severity::Unknown,
             s if s < 4.0 => Severity::Low,
@@ -37,7 +37,7 @@ impl Severity {
 
     /// Parses a label, ignoring case: `LOW`, `MEDIUM`, `HIGH`, `CRITICAL`, `UNKNOWN`, and the
     /// synonyms `MODERATE` (GitHub's Medium) and `NEGLIGIBLE` (Ubuntu's lowest, here Low).
-    pub fn parse(label: &str) -> Result<Severity, String> {
+    pub(crate) fn parse(label: &str) -> Result<Severity, String> {
         match label.to_ascii_uppercase().as_str() {
             "UNKNOWN" => Ok(Severity::Unknown),
             "LOW" | "NEGLIGIBLE" => Ok(Severity::Low),
@@ -48,7 +48,7 @@ impl Severity {
         }
     }
 
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Severity::Unknown => "UNKNOWN",
             Severity::Low => "LOW",
@@ -62,7 +62,7 @@ impl Severity {
 /// The base score of a CVSS v3.0 or v3.1 vector (`CVSS:3.1/AV:N/AC:L/...`). All eight base
 /// metrics must be present; temporal and environmental metrics are allowed and do not change
 /// the base score.
-pub fn base_score(vector: &str) -> Result<f64, String> {
+pub(crate) fn base_score(vector: &str) -> Result<f64, String> {
     let parsed = Vector::from_str(vector).map_err(|error| format!("`{vector}` is not a CVSS v3.0 or v3.1 vector: {error}"))?;
     match missing_base_metric(&parsed) {
         Some(metric) => Err(format!("CVSS vector `{vector}` lacks the base metric {metric}")),

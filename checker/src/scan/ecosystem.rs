@@ -17,7 +17,7 @@ pub enum Ecosystem {
 
 /// Which version order an ecosystem's versions follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VersionScheme {
+pub(crate) enum VersionScheme {
     /// dpkg's rules: epochs, upstream and revision, `~` before everything.
     Dpkg,
     /// apk's rules (`1.2.3_rc1-r0`).
@@ -30,7 +30,7 @@ pub enum VersionScheme {
 
 impl Ecosystem {
     /// Parses an OSV ecosystem name (`Debian:12`, `Alpine:v3.18`, `npm`, `PyPI`, `Go`).
-    pub fn parse(name: &str) -> Result<Ecosystem, String> {
+    pub(crate) fn parse(name: &str) -> Result<Ecosystem, String> {
         let (base, release) = match name.split_once(':') {
             Some((base, release)) => (base, Some(release.to_string())),
             None => (name, None),
@@ -45,7 +45,7 @@ impl Ecosystem {
         }
     }
 
-    pub fn osv_name(&self) -> String {
+    pub(crate) fn osv_name(&self) -> String {
         match self {
             Ecosystem::Debian(release) => format!("Debian:{release}"),
             Ecosystem::Alpine(release) => format!("Alpine:{release}"),
@@ -56,7 +56,7 @@ impl Ecosystem {
     }
 
     /// The name of the folder OSV's bulk download uses (`Debian`, `Alpine`, `npm`, ...).
-    pub fn bulk_name(&self) -> &'static str {
+    pub(crate) fn bulk_name(&self) -> &'static str {
         match self {
             Ecosystem::Debian(_) => "Debian",
             Ecosystem::Alpine(_) => "Alpine",
@@ -66,7 +66,7 @@ impl Ecosystem {
         }
     }
 
-    pub fn scheme(&self) -> VersionScheme {
+    pub(crate) fn scheme(&self) -> VersionScheme {
         match self {
             Ecosystem::Debian(_) => VersionScheme::Dpkg,
             Ecosystem::Alpine(_) => VersionScheme::Apk,

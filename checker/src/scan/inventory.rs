@@ -14,7 +14,7 @@ use crate::image::gobuild::GoBuild;
 use crate::image::FileSystem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Package {
+pub(crate) struct Package {
     pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
@@ -28,7 +28,7 @@ pub struct Package {
 
 impl Package {
     /// The name and version advisories are written against (the source, for Debian).
-    pub fn advisory_name(&self) -> (&str, &str) {
+    pub(crate) fn advisory_name(&self) -> (&str, &str) {
         match &self.source {
             Some((name, version)) => (name, version),
             None => (&self.name, &self.version),
@@ -37,7 +37,7 @@ impl Package {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OsRelease {
+pub(crate) struct OsRelease {
     /// `debian`, `alpine`, ...
     pub id: String,
     pub version_id: String,
@@ -45,14 +45,14 @@ pub struct OsRelease {
 }
 
 #[derive(Debug, Default)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     pub os: Option<OsRelease>,
     pub packages: Vec<Package>,
     /// Files that should have listed packages but did not parse.
     pub problems: Vec<String>,
 }
 
-pub fn inventory(fs: &FileSystem) -> Inventory {
+pub(crate) fn inventory(fs: &FileSystem) -> Inventory {
     let os = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| fs.content(p)).map(parse_os_release);
     let mut inventory = Inventory { os, ..Inventory::default() };
     let os_ecosystem = inventory.os.as_ref().and_then(os_ecosystem);

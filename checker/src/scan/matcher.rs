@@ -18,7 +18,7 @@ use super::version::Version;
 
 /// One advisory affecting one installed package.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The advisory id (`DEBIAN-CVE-2023-45853`, `GHSA-…`).
     pub id: String,
     pub aliases: Vec<String>,
@@ -41,13 +41,13 @@ pub struct Finding {
 }
 
 #[derive(Debug, Default)]
-pub struct Matches {
+pub(crate) struct Matches {
     pub findings: Vec<Finding>,
     /// Versions that could not be compared although an advisory names the package.
     pub problems: Vec<String>,
 }
 
-pub fn find(inventory: &Inventory, db: &Database) -> Matches {
+pub(crate) fn find(inventory: &Inventory, db: &Database) -> Matches {
     let mut matches = Matches::default();
     for package in &inventory.packages {
         let (name, version) = package.advisory_name();

@@ -1,12 +1,12 @@
 //! The vulnerability scan: what an image contains (inventory), a pinned local database of OSV
 //! records, matching by each ecosystem's own version order, severity from CVSS, and the policy
 //! that turns findings into a verdict.
-pub mod cvss;
+pub(crate) mod cvss;
 pub mod db;
 pub mod ecosystem;
-pub mod inventory;
-pub mod matcher;
-pub mod osv;
-pub mod policy;
-pub mod trivy;
-pub mod version;
+pub(crate) mod inventory;
+pub(crate) mod matcher;
+pub(crate) mod osv;
+pub(crate) mod policy;
+pub(crate) mod trivy;
+pub(crate) mod version;

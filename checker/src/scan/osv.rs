@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// One OSV record (one `*.json` file of OSV's exports).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     pub id: String,
     /// When the record last changed (RFC 3339, UTC): the newer of two records with one id wins.
     pub modified: String,
@@ -47,7 +47,7 @@ pub struct Severity {
 
 /// One affected package of a record.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Affected {
+pub(crate) struct Affected {
     #[serde(default)]
     pub package: Option<Package>,
     #[serde(default, deserialize_with = "nullable")]
@@ -64,16 +64,14 @@ pub struct Affected {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Package {
+pub(crate) struct Package {
     /// The OSV ecosystem name (`Debian:12`, `npm`, `Ubuntu:22.04`, …), supported or not.
     pub ecosystem: String,
     pub name: String,
-    #[serde(default)]
-    pub purl: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Range {
+pub(crate) struct Range {
     #[serde(rename = "type")]
     pub kind: RangeKind,
     pub events: Vec<Event>,
@@ -105,7 +103,7 @@ pub enum Event {
 }
 
 /// Parses one record; `origin` (a path, or `archive.zip: entry.json`) names it in errors.
-pub fn parse(bytes: &[u8], origin: &str) -> Result<Record> {
+pub(crate) fn parse(bytes: &[u8], origin: &str) -> Result<Record> {
     let invalid = || Error::new(format!("{origin} is not a valid OSV record"));
     let record: Record = serde_json::from_slice(bytes).map_err(|e| invalid().because(e))?;
     if record.id.trim().is_empty() {
@@ -116,14 +114,14 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Record> {
 }
 
 /// A record's `modified` as a time, for deciding which of two versions of a record is newer.
-pub fn modified_time(modified: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn modified_time(modified: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(modified).ok().map(|time| time.with_timezone(&Utc))
 }
 
 impl Record {
     /// The advisory's own severity word: GitHub's `database_specific.severity` (`HIGH`,
     /// `MODERATE`, …) or Debian's `urgency`, as written.
-    pub fn label(&self) -> Option<String> {
+    pub(crate) fn label(&self) -> Option<String> {
         label_in(&self.database_specific)
     }
 }
@@ -131,7 +129,7 @@ impl Record {
 impl Affected {
     /// A per-package severity word (`ecosystem_specific` or `database_specific` `severity` /
     /// `urgency`), as written.
-    pub fn label(&self) -> Option<String> {
+    pub(crate) fn label(&self) -> Option<String> {
         label_in(&self.ecosystem_specific).or_else(|| label_in(&self.database_specific))
     }
 }

@@ -14,7 +14,7 @@ use super::matcher::Finding;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IgnoreEntry {
+pub(crate) struct IgnoreEntry {
     /// An advisory id or alias (`CVE-2023-45853`, `DEBIAN-CVE-2023-45853`, `GHSA-…`).
     pub id: String,
     pub reason: String,
@@ -39,7 +39,7 @@ struct RawEntry {
 }
 
 /// Reads an ignore file: `[[ignore]]` tables with `id`, `reason` and optionally `expires = 2026-12-31`.
-pub fn load_ignore_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
+pub(crate) fn load_ignore_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
     let bad = |cause: String| {
         Error::new(format!("the ignore file {} is not valid", path.display()))
             .because(cause)
@@ -69,13 +69,13 @@ fn parse_date(value: &toml::Value) -> std::result::Result<NaiveDate, String> {
 }
 
 /// Today in UTC, from the system clock.
-pub fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     chrono::DateTime::from_timestamp(seconds, 0).map_or(NaiveDate::MIN, |t| t.date_naive())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Findings at or above this severity fail the scan.
     pub fail_on: Severity,
     /// Findings without a fixed version do not count.
@@ -84,7 +84,7 @@ pub struct Policy {
 
 /// What the policy made of each finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition<'a> {
+pub(crate) enum Disposition<'a> {
     /// At or above the threshold: fails the scan.
     Failing,
     /// Below the threshold.
@@ -98,7 +98,7 @@ pub enum Disposition<'a> {
 }
 
 impl Policy {
-    pub fn judge<'a>(&self, finding: &Finding, ignores: &'a [IgnoreEntry], today: NaiveDate) -> Disposition<'a> {
+    pub(crate) fn judge<'a>(&self, finding: &Finding, ignores: &'a [IgnoreEntry], today: NaiveDate) -> Disposition<'a> {
         let entry = ignores.iter().find(|e| e.id == finding.id || finding.aliases.contains(&e.id));
         if let Some(entry) = entry {
             if entry.expires.is_none_or(|last| today <= last) {

@@ -59,7 +59,7 @@ struct Layer {
 }
 
 /// Parses a Trivy JSON report; `diff_ids` (the image's layers in order) place each finding.
-pub fn parse_report(json: &[u8], diff_ids: &[String]) -> std::result::Result<Vec<Finding>, String> {
+pub(crate) fn parse_report(json: &[u8], diff_ids: &[String]) -> std::result::Result<Vec<Finding>, String> {
     let report: Report = serde_json::from_slice(json).map_err(|e| format!("not a Trivy JSON report: {e}"))?;
     if report.schema_version != 2 {
         return Err(format!("Trivy report schema {} is not supported (Shipshape reads schema 2)", report.schema_version));
@@ -95,7 +95,7 @@ fn finding(vulnerability: Vulnerability, target: &str, kind: &str, diff_ids: &[S
 }
 
 /// Runs Trivy on an image in the daemon (or an archive file) and parses its report.
-pub fn scan(image: &str, archive: Option<&Path>, diff_ids: &[String]) -> Result<Vec<Finding>> {
+pub(crate) fn scan(image: &str, archive: Option<&Path>, diff_ids: &[String]) -> Result<Vec<Finding>> {
     let mut command = Command::new("trivy");
     command.args(["image", "--format", "json", "--quiet"]);
     match archive {

@@ -24,7 +24,7 @@ const STARTER: &str = "#c8553d";
 const SOLUTION: &str = "#2a9d8f";
 
 /// The chart of the figures' sizes, as an SVG document.
-pub fn render(figures: &Figures) -> String {
+pub(super) fn render(figures: &Figures) -> String {
     let exercises = &figures.exercises;
     let scale = Scale::of(exercises);
     let height = LEGEND + exercises.len() as f64 * (2.0 * BAR + GAP) + AXIS;

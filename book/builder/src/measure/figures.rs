@@ -11,18 +11,18 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// How far a size may move, in percent of the published size, before the figures are stale.
-pub const SIZE_TOLERANCE_PERCENT: f64 = 10.0;
+pub(super) const SIZE_TOLERANCE_PERCENT: f64 = 10.0;
 
 /// Everything the measurements page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Figures {
+pub(super) struct Figures {
     pub setup: Setup,
     pub exercises: Vec<Exercise>,
 }
 
 /// What the figures were measured on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Setup {
+pub(super) struct Setup {
     /// The day of the measurement, `YYYY-MM-DD` (UTC).
     pub date: String,
     /// The machine's logical CPU cores.
@@ -34,7 +34,7 @@ pub struct Setup {
 
 /// The vulnerability database the scans matched against, as `shipshape db info` describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Database {
+pub(super) struct Database {
     /// `sha256:…` over its records: the same hash, the same findings.
     pub hash: String,
     pub records: u64,
@@ -42,7 +42,7 @@ pub struct Database {
 
 /// One exercise: its starter Dockerfile and its reference solution, measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Exercise {
+pub(super) struct Exercise {
     /// The exercise's folder name, such as `03-go-distroless`.
     pub name: String,
     pub title: String,
@@ -54,7 +54,7 @@ pub struct Exercise {
 
 /// One measured image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
+pub(super) struct Sample {
     /// Bytes of regular files over all layers (the JSON report's `image.size`).
     pub size: u64,
     /// Scan findings by severity, when the exercise has a `scan` check.
@@ -63,7 +63,7 @@ pub struct Sample {
 
 /// Scan findings by severity: every match no ignore entry covers, whatever the exercise's policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Findings {
+pub(super) struct Findings {
     pub critical: u64,
     pub high: u64,
     pub medium: u64,
@@ -73,16 +73,16 @@ pub struct Findings {
 
 impl Findings {
     /// The counts, most severe first, with the severities as the checker names them.
-    pub fn counts(&self) -> [(&'static str, u64); 5] {
+    pub(super) fn counts(&self) -> [(&'static str, u64); 5] {
         [("CRITICAL", self.critical), ("HIGH", self.high), ("MEDIUM", self.medium), ("LOW", self.low), ("UNKNOWN", self.unknown)]
     }
 
-    pub fn total(&self) -> u64 {
+    pub(super) fn total(&self) -> u64 {
         self.counts().iter().map(|(_, count)| count).sum()
     }
 
     /// Adds `count` findings of `severity` (as the checker names it); `None` for an unknown name.
-    pub fn add(&mut self, severity: &str, count: u64) -> Option<()> {
+    pub(super) fn add(&mut self, severity: &str, count: u64) -> Option<()> {
         let slot = match severity {
             "CRITICAL" => &mut self.critical,
             "HIGH" => &mut self.high,
@@ -97,7 +97,7 @@ impl Findings {
 }
 
 impl Figures {
-    pub fn read(path: &Path) -> Result<Figures> {
+    pub(super) fn read(path: &Path) -> Result<Figures> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
                 "there are no published figures to compare with: cannot read `{}` (publish them \
@@ -108,13 +108,13 @@ impl Figures {
         serde_json::from_str(&text).with_context(|| format!("`{}` is not a measurements file", path.display()))
     }
 
-    pub fn to_json(&self) -> String {
+    pub(super) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the figures serialize") + "\n"
     }
 }
 
 /// A size for people: `658 MB`, `12.3 MB`, `1.88 MB`, `640 kB` (decimal units, as the checker).
-pub fn size(bytes: u64) -> String {
+pub(super) fn size(bytes: u64) -> String {
     let megabytes = bytes as f64 / 1e6;
     match megabytes {
         m if m >= 1000.0 => format!("{:.2} GB", m / 1000.0),
@@ -126,7 +126,7 @@ pub fn size(bytes: u64) -> String {
 }
 
 /// Every way `fresh` differs from `published` beyond the tolerance, one line each.
-pub fn drift(published: &Figures, fresh: &Figures) -> Vec<String> {
+pub(super) fn drift(published: &Figures, fresh: &Figures) -> Vec<String> {
     let (old_db, new_db) = (&published.setup.database, &fresh.setup.database);
     let same_database = old_db.hash == new_db.hash;
     let mut lines = Vec::new();

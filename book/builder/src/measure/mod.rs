@@ -25,7 +25,7 @@ const FIGURES: &str = "figures/measurements.json";
 const CHART: &str = "figures/sizes.svg";
 
 /// What `measure` was asked to do.
-pub struct Options {
+pub(crate) struct Options {
     /// The book's folder, the one holding book.toml.
     pub book: PathBuf,
     /// The image map the builds go through, as given on the command line.
@@ -35,7 +35,7 @@ pub struct Options {
 }
 
 /// How a measurement ended.
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The figures were written into this source folder.
     Published(PathBuf),
     /// `--check`: the published figures still hold, for this many exercises.
@@ -44,7 +44,7 @@ pub enum Outcome {
     Drifted { lines: Vec<String>, fresh: PathBuf },
 }
 
-pub fn run(options: &Options) -> Result<Outcome> {
+pub(crate) fn run(options: &Options) -> Result<Outcome> {
     let (src, settings) = driver::sources(&options.book)?;
     let published = match options.check {
         true => Some(Figures::read(&src.join(FIGURES))?),

@@ -11,7 +11,7 @@ use super::{CHART, FIGURES};
 use crate::markdown::{code_span, table_cell};
 
 /// The measurements page for `figures`.
-pub fn render(figures: &Figures) -> String {
+pub(super) fn render(figures: &Figures) -> String {
     let mut parts = vec![header(), chart()];
     parts.extend(figures.exercises.iter().map(exercise));
     parts.push(setup(figures));

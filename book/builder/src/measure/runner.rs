@@ -23,13 +23,13 @@ const VULNDB: &str = "tests/vulndb";
 
 /// What of an exercise is measured.
 #[derive(Debug, Clone, Copy)]
-pub enum Variant {
+pub(super) enum Variant {
     Starter,
     Solution,
 }
 
 impl Variant {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Variant::Starter => "starter",
             Variant::Solution => "solution",
@@ -45,7 +45,7 @@ impl Variant {
 }
 
 /// The checker with its own database and cache.
-pub struct Checker {
+pub(super) struct Checker {
     bin: PathBuf,
     image_map: Option<PathBuf>,
     scratch: TempDir,
@@ -54,7 +54,7 @@ pub struct Checker {
 impl Checker {
     /// Finds or builds `shipshape` and imports the course database; builds will go through
     /// `image_map` (an absolute path) when given.
-    pub fn start(image_map: Option<&Path>) -> Result<Checker> {
+    pub(super) fn start(image_map: Option<&Path>) -> Result<Checker> {
         let scratch = tempfile::Builder::new().prefix("shipshape-measure-").tempdir().context("cannot create a temporary folder for the database")?;
         let checker = Checker { bin: binary()?, image_map: image_map.map(Path::to_path_buf), scratch };
         checker.run(&["db", "import", VULNDB], "import the course database")?;
@@ -62,7 +62,7 @@ impl Checker {
     }
 
     /// The imported database's hash and size.
-    pub fn database(&self) -> Result<Database> {
+    pub(super) fn database(&self) -> Result<Database> {
         let out = self.run(&["db", "info", "--format", "json"], "describe the database")?;
         let info: Value = serde_json::from_slice(&out.stdout).context("`shipshape db info --format json` did not print JSON")?;
         match (info["hash"].as_str(), info["records"].as_u64()) {
@@ -72,7 +72,7 @@ impl Checker {
     }
 
     /// Builds and judges `exercise`'s `variant`, and reads the image's size and scan findings.
-    pub fn measure(&self, exercise: &Path, variant: Variant) -> Result<Sample> {
+    pub(super) fn measure(&self, exercise: &Path, variant: Variant) -> Result<Sample> {
         let mut command = self.command();
         command.arg("check").arg(exercise).args(variant.args()).args(["--format", "json"]);
         if let Some(map) = &self.image_map {

@@ -31,7 +31,7 @@ use crate::dockerfile::{Dockerfile, Instruction};
 use crate::error::{Error, Result};
 use crate::record::BuildRecord;
 
-pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
+pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
     let endpoint = Endpoint::parse(input.docker_host).map_err(|e| Error::new("cannot build with BuildKit").because(e).action("use --builder legacy"))?;
     let version = docker.client_version().to_string();
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;

@@ -21,7 +21,7 @@ use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
 
-pub async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
+pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
     let dockerfile = input.dockerfile;
     let build_args: HashMap<String, String> = input.build_args.clone().into_iter().collect();
     let mut options = BuildImageOptionsBuilder::default()
@@ -88,7 +88,7 @@ async fn consume(
 /// (its id and owner), so that every image the builder commits — each step of each stage, not only
 /// the final image — carries them and the janitor finds them all by label, also those of a build
 /// cut short, or of a run killed before it could sweep.
-pub fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, labels: &HashMap<String, String>) -> String {
+pub(crate) fn labelled_dockerfile(text: &str, dockerfile: &Dockerfile, labels: &HashMap<String, String>) -> String {
     let labels: BTreeMap<&String, &String> = labels.iter().collect();
     let instruction = labels.iter().map(|(key, value)| format!(" {key}=\"{value}\"")).collect::<String>();
     let from_lines: Vec<usize> = dockerfile.instructions.iter().filter(|i| i.keyword == "FROM").map(|i| i.line).collect();

@@ -7,8 +7,8 @@
 //! What must hold: a failing, rejected or timed-out build is a verdict (the `builds` check fails),
 //! not an error; only a daemon that cannot be talked to is an error. Everything a build leaves
 //! (an image, a tag, a step container) is registered with the janitor before it can exist.
-pub mod buildkit;
-pub mod legacy;
+pub(crate) mod buildkit;
+pub(crate) mod legacy;
 mod session;
 mod trace;
 
@@ -25,16 +25,16 @@ use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
 
-pub use session::SecretValues;
+pub(crate) use session::SecretValues;
 
 /// Whether BuildKit's own connection can reach the daemon at `host` (a unix socket or plain TCP).
-pub fn reachable_for_buildkit(host: &str) -> std::result::Result<(), String> {
+pub(crate) fn reachable_for_buildkit(host: &str) -> std::result::Result<(), String> {
     super::http::Endpoint::parse(host).map(|_| ())
 }
 
 /// Limits a build runs under (a submission is untrusted code).
 #[derive(Debug, Clone)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub timeout: Duration,
     /// Memory and CPU apply to the legacy builder's step containers; the daemon's BuildKit does
     /// not take them per build.
@@ -53,7 +53,7 @@ impl Default for Limits {
 
 /// What to build: the context (the Dockerfile as sent inside it, under
 /// [`super::context::DOCKERFILE_NAME`]) and the learner's Dockerfile, to trace steps back to it.
-pub struct BuildInput<'a> {
+pub(crate) struct BuildInput<'a> {
     /// The daemon, in DOCKER_HOST syntax (the one the `Docker` client talks to).
     pub docker_host: &'a str,
     pub context: Vec<u8>,
@@ -70,7 +70,7 @@ pub struct BuildInput<'a> {
 /// Lines of build log kept for a failure's evidence.
 const LOG_TAIL: usize = 12;
 
-pub async fn build(docker: &Docker, janitor: &Janitor, builder: Builder, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
+pub(crate) async fn build(docker: &Docker, janitor: &Janitor, builder: Builder, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
     let mut record = match builder {
         Builder::BuildKit => buildkit::build(docker, janitor, input, limits).await?,
         Builder::Legacy => legacy::build(docker, janitor, input, limits).await?,
@@ -102,7 +102,7 @@ fn plain_error(message: &str) -> String {
 
 /// The line a builder's parse error names (`dockerfile parse error on line 7: …`,
 /// `… at line 7 column 1`).
-pub fn line_named(message: &str) -> Option<usize> {
+pub(crate) fn line_named(message: &str) -> Option<usize> {
     let at = message.find("on line ").map(|i| i + 8).or_else(|| message.find("at line ").map(|i| i + 8))?;
     message[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }

@@ -27,10 +27,10 @@ use tonic::{Request, Response, Status};
 use crate::docker::http::{self, Endpoint};
 
 /// Build secrets by id, their values already read.
-pub type SecretValues = BTreeMap<String, Vec<u8>>;
+pub(crate) type SecretValues = BTreeMap<String, Vec<u8>>;
 
 /// A live session; dropping it ends the session.
-pub struct Session {
+pub(super) struct Session {
     pub id: String,
     server: tokio::task::JoinHandle<()>,
 }
@@ -43,7 +43,7 @@ impl Drop for Session {
 
 impl Session {
     /// Opens a session on the daemon offering health and `secrets`.
-    pub async fn open(endpoint: &Endpoint, api_version: &str, secrets: SecretValues) -> Result<Session, String> {
+    pub(super) async fn open(endpoint: &Endpoint, api_version: &str, secrets: SecretValues) -> Result<Session, String> {
         let id = new_session_id();
         let secrets_method = format!("/{}/GetSecret", SecretsServer::<SecretStore>::NAME);
         let request = http::post(api_version, "/session")

@@ -14,7 +14,7 @@ const KEPT_LINES: usize = 40;
 /// One vertex of the build graph: a Dockerfile step (`[build 3/5] RUN make`) or BuildKit's own
 /// work (`[internal] load metadata for …`, `exporting to image`).
 #[derive(Debug, Default)]
-pub struct Step {
+pub(super) struct Step {
     pub name: String,
     pub error: String,
     pub cached: bool,
@@ -24,7 +24,7 @@ pub struct Step {
 
 impl Step {
     /// The log's last `n` complete lines, then any unfinished one.
-    pub fn log_tail(&self, n: usize) -> Vec<String> {
+    pub(super) fn log_tail(&self, n: usize) -> Vec<String> {
         let mut lines: Vec<String> = self.lines.iter().cloned().collect();
         if !self.partial.is_empty() {
             lines.push(clean_line(&self.partial));
@@ -34,7 +34,7 @@ impl Step {
     }
 
     /// `[stage n/m] …`: the stage named in the step (None for a single-stage file) and n.
-    pub fn position(&self) -> Option<(Option<&str>, usize)> {
+    pub(super) fn position(&self) -> Option<(Option<&str>, usize)> {
         let inside = self.name.strip_prefix('[')?.split(']').next()?;
         let mut words: Vec<&str> = inside.split_whitespace().collect();
         let (n, _total) = words.pop()?.split_once('/')?;
@@ -68,14 +68,14 @@ fn clean_line(raw: &[u8]) -> String {
 
 /// Every step seen so far, in the order BuildKit first named them.
 #[derive(Debug, Default)]
-pub struct Trace {
+pub(super) struct Trace {
     steps: Vec<Step>,
     by_digest: HashMap<String, usize>,
 }
 
 impl Trace {
     /// Folds one status message in; returns the name of a step that just started, for display.
-    pub fn apply(&mut self, status: StatusResponse) -> Option<String> {
+    pub(super) fn apply(&mut self, status: StatusResponse) -> Option<String> {
         let mut started = None;
         for vertex in status.vertexes {
             let step = self.step(&vertex.digest);
@@ -107,7 +107,7 @@ impl Trace {
 
     /// The step that failed: a Dockerfile step when one did, else BuildKit's own (a base image
     /// that cannot be resolved fails `[internal] load metadata for …`).
-    pub fn failed(&self) -> Option<&Step> {
+    pub(super) fn failed(&self) -> Option<&Step> {
         let failed = || self.steps.iter().filter(|s| !s.error.is_empty());
         failed().find(|s| s.position().is_some()).or_else(|| failed().next())
     }
@@ -116,7 +116,7 @@ impl Trace {
     /// its `[stage n/m]` position: BuildKit may name one position by more than one vertex (a base
     /// image resolved twice), and a step counts as cached when any of them was. `FROM` steps are
     /// left out: a base image is fetched or present, never built.
-    pub fn cache_hits(&self) -> (usize, usize) {
+    pub(super) fn cache_hits(&self) -> (usize, usize) {
         let mut built: HashMap<(Option<&str>, usize), bool> = HashMap::new();
         for step in self.steps.iter().filter(|s| !s.is_base_image()) {
             if let Some(position) = step.position() {

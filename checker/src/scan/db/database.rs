@@ -82,13 +82,13 @@ impl Database {
 
 impl Info {
     /// Whole days since the database was written (0 for a clock set before it).
-    pub fn age_days(&self) -> i64 {
+    pub(crate) fn age_days(&self) -> i64 {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         (now.saturating_sub(self.written_at) / SECONDS_PER_DAY).max(0)
     }
 
     /// When the database was written, as RFC 3339 in UTC.
-    pub fn written_at_rfc3339(&self) -> String {
+    pub(crate) fn written_at_rfc3339(&self) -> String {
         chrono::DateTime::from_timestamp(self.written_at, 0)
             .map_or_else(|| self.written_at.to_string(), |time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
     }
@@ -106,7 +106,7 @@ fn index(records: &[StoredRecord]) -> HashMap<Ecosystem, HashMap<String, Vec<(us
 }
 
 /// The form a package name is compared in, per ecosystem.
-pub fn package_key<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
+pub(crate) fn package_key<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
     match ecosystem {
         Ecosystem::PyPI => Cow::Owned(pep503(name)),
         _ => Cow::Borrowed(name),

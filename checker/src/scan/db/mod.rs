@@ -14,16 +14,17 @@ mod update;
 
 use std::path::PathBuf;
 
-pub use database::{package_key, Database, Info};
+pub use database::{Database, Info};
 pub use import::{import, ImportReport};
-pub use record::{Event, RangeKind, Severity, StoredAffected, StoredRange, StoredRecord};
-pub use update::{bulk_name, update, Download, UpdateReport, BULK_ECOSYSTEMS, DEFAULT_BASE_URL};
+pub use record::{Event, StoredAffected, StoredRange, StoredRecord};
+pub(crate) use record::{RangeKind, Severity};
+pub(crate) use update::{bulk_name, update, BULK_ECOSYSTEMS, DEFAULT_BASE_URL};
 
 use crate::error::{Error, Result};
 
 /// The database folder: `$SHIPSHAPE_DB_DIR`, else `$XDG_CACHE_HOME/shipshape/db`, else
 /// `~/.cache/shipshape/db` (empty variables count as unset; XDG's must be absolute).
-pub fn default_dir() -> Result<PathBuf> {
+pub(crate) fn default_dir() -> Result<PathBuf> {
     let var = |name| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
     if let Some(dir) = var("SHIPSHAPE_DB_DIR") {
         return Ok(dir);

@@ -7,8 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::scan::ecosystem::Ecosystem;
+pub use crate::scan::osv::Event;
 use crate::scan::osv::{self, Record};
-pub use crate::scan::osv::{Event, RangeKind, Severity};
+pub(crate) use crate::scan::osv::{RangeKind, Severity};
 
 /// Longest summary kept when a record has none and it is taken from its details.
 const SUMMARY_CHARS: usize = 200;
@@ -55,7 +56,7 @@ pub struct StoredRange {
 }
 
 /// What compacting one OSV record gave.
-pub struct Compacted {
+pub(super) struct Compacted {
     /// `None` when no affected entry is of a supported ecosystem.
     pub record: Option<StoredRecord>,
     /// The OSV ecosystem names of the affected entries left out (`(none)` without a package).
@@ -63,7 +64,7 @@ pub struct Compacted {
 }
 
 /// Keeps a record's supported affected entries and the fields matching needs.
-pub fn compact(record: Record) -> Compacted {
+pub(super) fn compact(record: Record) -> Compacted {
     let label = record.label();
     let summary = summary(&record);
     let mut skipped = Vec::new();
@@ -111,11 +112,11 @@ mod ecosystem_name {
 
     use crate::scan::ecosystem::Ecosystem;
 
-    pub fn serialize<S: Serializer>(ecosystem: &Ecosystem, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(ecosystem: &Ecosystem, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&ecosystem.osv_name())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ecosystem, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ecosystem, D::Error> {
         let name = <&str>::deserialize(deserializer)?;
         Ecosystem::parse(name).map_err(D::Error::custom)
     }

@@ -19,7 +19,7 @@ use super::record::StoredRecord;
 use crate::error::{Context, Error, Result};
 
 /// Bumped whenever the encoding of [`Meta`] or [`StoredRecord`] changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 16] = b"shipshape-osvdb\n";
 const FILE_NAME: &str = "index.bin";
 
@@ -35,7 +35,7 @@ pub struct Meta {
 }
 
 /// A database as read from disk.
-pub struct Stored {
+pub(crate) struct Stored {
     pub meta: Meta,
     pub records: Vec<StoredRecord>,
 }
@@ -45,7 +45,7 @@ pub fn index_path(dir: &Path) -> PathBuf {
 }
 
 /// Writes `records` (sorted by id) as the database in `dir`, replacing what was there.
-pub fn write(dir: &Path, records: &[StoredRecord]) -> Result<Meta> {
+pub(crate) fn write(dir: &Path, records: &[StoredRecord]) -> Result<Meta> {
     let body = postcard::to_stdvec(records).context(|| "cannot encode the vulnerability database".into())?;
     let meta = Meta { written_at: now(), hash: hash(&body), counts: counts(records) };
     let header = postcard::to_stdvec(&meta).context(|| "cannot encode the vulnerability database".into())?;
@@ -67,7 +67,7 @@ pub fn write(dir: &Path, records: &[StoredRecord]) -> Result<Meta> {
 }
 
 /// Reads the database in `dir`: `None` when there is none; an error when it cannot be used.
-pub fn read(dir: &Path) -> Result<Option<Stored>> {
+pub(crate) fn read(dir: &Path) -> Result<Option<Stored>> {
     let path = index_path(dir);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,

@@ -15,10 +15,10 @@ use super::import::{ImportReport, Merge};
 use crate::error::{Context, Error, Result};
 
 /// Where OSV publishes its exports.
-pub const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 
 /// OSV's bulk folder names of the ecosystems Shipshape scans (as `Ecosystem::bulk_name` gives).
-pub const BULK_ECOSYSTEMS: [&str; 5] = ["Debian", "npm", "PyPI", "Go", "Alpine"];
+pub(crate) const BULK_ECOSYSTEMS: [&str; 5] = ["Debian", "npm", "PyPI", "Go", "Alpine"];
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait for the response to start, and then for each part of the body.
@@ -26,20 +26,20 @@ const RECEIVE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One archive fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Download {
+pub(crate) struct Download {
     pub ecosystem: &'static str,
     pub url: String,
     pub bytes: u64,
 }
 
 #[derive(Debug, Clone)]
-pub struct UpdateReport {
+pub(crate) struct UpdateReport {
     pub downloads: Vec<Download>,
     pub import: ImportReport,
 }
 
 /// The bulk name for `name`, case-insensitively (`pypi` is `PyPI`).
-pub fn bulk_name(name: &str) -> Result<&'static str> {
+pub(crate) fn bulk_name(name: &str) -> Result<&'static str> {
     BULK_ECOSYSTEMS
         .into_iter()
         .find(|known| known.eq_ignore_ascii_case(name))
@@ -48,7 +48,7 @@ pub fn bulk_name(name: &str) -> Result<&'static str> {
 
 /// Downloads the exports of `ecosystems` (bulk names) from `base_url` and replaces their records
 /// in the database in `dir`; `progress` hears of each download before it starts.
-pub fn update(dir: &Path, base_url: &str, ecosystems: &[&'static str], mut progress: impl FnMut(&str)) -> Result<UpdateReport> {
+pub(crate) fn update(dir: &Path, base_url: &str, ecosystems: &[&'static str], mut progress: impl FnMut(&str)) -> Result<UpdateReport> {
     std::fs::create_dir_all(dir).context(|| format!("cannot create the database folder {}", dir.display()))?;
     let agent = agent();
     let mut fetched = Vec::new();

@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 
 /// A parsed version that orders by its scheme's rules.
 #[derive(Clone, Debug)]
-pub struct Version {
+pub(crate) struct Version {
     text: String,
     key: Key,
 }
@@ -32,7 +32,7 @@ enum Key {
 
 impl Version {
     /// Parses `text` by `scheme`'s rules.
-    pub fn parse(scheme: VersionScheme, text: &str) -> Result<Version, String> {
+    pub(crate) fn parse(scheme: VersionScheme, text: &str) -> Result<Version, String> {
         let key = match scheme {
             VersionScheme::Dpkg => dpkg::parse(text).map(Key::Dpkg),
             VersionScheme::Apk => apk::parse(text).map(Key::Apk),
@@ -44,7 +44,7 @@ impl Version {
     }
 
     /// The original text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 }
@@ -70,7 +70,8 @@ impl Ord for Version {
 }
 
 /// Compares two version texts by `scheme`'s rules.
-pub fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, String> {
+#[cfg(test)]
+pub(crate) fn compare(scheme: VersionScheme, a: &str, b: &str) -> Result<Ordering, String> {
     Ok(Version::parse(scheme, a)?.cmp(&Version::parse(scheme, b)?))
 }
 
