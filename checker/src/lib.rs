@@ -19,6 +19,7 @@ pub(crate) mod dockerfile;
 pub(crate) mod error;
 pub(crate) mod exercise;
 pub(crate) mod grade;
+pub mod hints;
 pub(crate) mod image;
 pub(crate) mod pipeline;
 pub(crate) mod progress;

@@ -13,12 +13,12 @@ use crate::markdown::{self, code_span, escape_html, fenced};
 use crate::preprocessor::Settings;
 use crate::requirements;
 use anyhow::{bail, Context, Result};
+use shipshape::hints;
 use std::path::Path;
 use toml::{Table, Value};
 
-/// The exercise's spec and its hints, in its folder.
+/// The exercise's spec, in its folder.
 const SPEC: &str = "exercise.toml";
-const HINTS: &str = "hints.md";
 /// Where learners run commands from: the repository root, which holds `exercises/`.
 const EXERCISES_FROM_ROOT: &str = "exercises";
 /// The image map for offline classrooms, relative to the repository root.
@@ -42,7 +42,7 @@ pub(crate) fn render(name: &str, chapter: &Path, settings: &Settings, order: &[S
     let root = markdown::path_to_root(chapter);
     let requirements =
         requirements::table(&table(&spec, "checks"), order, &settings.checks, &root).with_context(|| format!("`{}`", dir.join(SPEC).display()))?;
-    let hints = hints(&read(&dir, HINTS)?).with_context(|| format!("`{}`", dir.join(HINTS).display()))?;
+    let hints = hints(&read(&dir, hints::FILE)?).with_context(|| format!("`{}`", dir.join(hints::FILE).display()))?;
     let solution = read(&dir, text(&about, "solution").unwrap_or("solution/Dockerfile"))?;
     let parts = [
         heading(LEVEL, text(&about, "title").unwrap_or(name)),
@@ -134,14 +134,14 @@ fn commands(folder: &str) -> String {
     fenced("sh", &format!("{online}\n# offline, with the workshop's local stand-in images:\n{online} --image-map {IMAGE_MAP}"))
 }
 
-/// Each `## ` section of hints.md as a collapsed "Hint N: title".
+/// Each hint of hints.md (read as `shipshape hint` reads it) as a collapsed "Hint N: title".
 fn hints(md: &str) -> Result<String> {
-    let (preamble, sections) = markdown::sections(md, 2);
-    if sections.is_empty() {
+    let read = hints::parse(md);
+    if read.hints.is_empty() {
         bail!("it has no `## ` sections, one per hint (such as `## What is wrong`, `## Where`, `## How`)");
     }
-    let collapsed = sections.iter().enumerate().map(|(n, s)| details(&format!("Hint {}: {}", n + 1, s.heading.title), s.body));
-    Ok(std::iter::once(preamble.to_string()).filter(|p| !p.is_empty()).chain(collapsed).collect::<Vec<_>>().join("\n\n"))
+    let collapsed = read.hints.iter().enumerate().map(|(n, hint)| details(&format!("Hint {}: {}", n + 1, hint.title), &hint.body));
+    Ok(std::iter::once(read.preamble).filter(|p| !p.is_empty()).chain(collapsed).collect::<Vec<_>>().join("\n\n"))
 }
 
 /// A collapsed block: `summary` shown, `body` (Markdown) revealed on click.

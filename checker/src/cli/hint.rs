@@ -12,9 +12,8 @@ use colored::Colorize;
 use crate::course::{shown, Course, CourseArg};
 use crate::error::{Error, Result, EXIT_PASSED};
 use crate::exercise::Exercise;
+use crate::hints::{self, Hint};
 use crate::progress::Progress;
-
-const HINTS_FILE: &str = "hints.md";
 
 #[derive(clap::Args)]
 pub(super) struct Args {
@@ -27,13 +26,6 @@ pub(super) struct Args {
     course: CourseArg,
 }
 
-/// One `## ` section of hints.md.
-#[derive(Debug, PartialEq, Eq)]
-struct Hint {
-    title: String,
-    body: String,
-}
-
 pub(super) fn run(args: Args) -> Result<u8> {
     let course = Course::find(args.course.dir.as_deref())?;
     let exercise = course.exercise(&args.exercise)?;
@@ -44,7 +36,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
         println!("The hints for {} start over: `shipshape hint {}` shows the first one.", exercise.name, exercise.name);
         return Ok(EXIT_PASSED);
     }
-    let hints = hints(exercise)?;
+    let hints = read_hints(exercise)?;
     let shown_before = progress.hints_shown(&exercise.name);
     match hints.get(shown_before) {
         Some(hint) => {
@@ -57,37 +49,18 @@ pub(super) fn run(args: Args) -> Result<u8> {
     Ok(EXIT_PASSED)
 }
 
-fn hints(exercise: &Exercise) -> Result<Vec<Hint>> {
-    let path = exercise.dir.join(HINTS_FILE);
+fn read_hints(exercise: &Exercise) -> Result<Vec<Hint>> {
+    let path = exercise.dir.join(hints::FILE);
     let no_hints = |problem: String| {
         Error::new(format!("{} has no hints: {problem}", exercise.name))
             .action(format!("read its README.md, or compare with the reference solution: {}", solution_command(exercise)))
     };
     let text = std::fs::read_to_string(&path).map_err(|e| no_hints(format!("cannot read {}: {e}", shown(&path))))?;
-    let hints = parse(&text);
+    let hints = hints::parse(&text).hints;
     if hints.is_empty() {
         return Err(no_hints(format!("{} has no `## ` sections", shown(&path))));
     }
     Ok(hints)
-}
-
-/// The `## ` sections in file order; text before the first one (a title) is not a hint.
-fn parse(text: &str) -> Vec<Hint> {
-    let mut hints: Vec<Hint> = Vec::new();
-    for line in text.lines() {
-        match (line.strip_prefix("## "), hints.last_mut()) {
-            (Some(title), _) => hints.push(Hint { title: title.trim().to_string(), body: String::new() }),
-            (None, Some(hint)) => {
-                hint.body.push_str(line);
-                hint.body.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    for hint in &mut hints {
-        hint.body = hint.body.trim().to_string();
-    }
-    hints
 }
 
 fn render(exercise: &Exercise, hint: &Hint, number: usize, total: usize) -> String {
@@ -121,21 +94,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sections_come_in_file_order_without_the_title() {
-        let hints = parse("# Hints\nintro\n## What is wrong\n\nIt is big.\n\n## Where\nLine 1.\n## How\n- Use\n  distroless.\n");
-        let titles: Vec<&str> = hints.iter().map(|h| h.title.as_str()).collect();
-        assert_eq!(titles, ["What is wrong", "Where", "How"]);
-        assert_eq!(hints[0].body, "It is big.");
-        assert_eq!(hints[2].body, "- Use\n  distroless.");
-        assert!(parse("no sections\n").is_empty());
-    }
-
-    #[test]
     fn every_course_exercise_with_hints_has_the_three_in_order() {
         let exercises = Path::new(env!("CARGO_MANIFEST_DIR")).join("../exercises");
         for entry in std::fs::read_dir(exercises).unwrap() {
-            let Ok(text) = std::fs::read_to_string(entry.unwrap().path().join(HINTS_FILE)) else { continue };
-            let titles: Vec<String> = parse(&text).into_iter().map(|h| h.title).collect();
+            let Ok(text) = std::fs::read_to_string(entry.unwrap().path().join(hints::FILE)) else { continue };
+            let titles: Vec<String> = hints::parse(&text).hints.into_iter().map(|h| h.title).collect();
             assert_eq!(titles, ["What is wrong", "Where", "How"], "{text}");
         }
     }
