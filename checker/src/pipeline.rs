@@ -282,5 +282,5 @@ fn judge(
 ) -> Vec<Verdict> {
     let origins = image.map(|i| Origins::new(i, dockerfile));
     let input = Input { dockerfile, build, image, probe, scan, origins: origins.as_ref() };
-    checks::judge_all(spec, &input)
+    checks::judge_all(spec.requirements(), &input)
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::checks::{self, CheckId, ExerciseDefaults, Settings, Severity};
+use crate::checks::{self, CheckId, ExerciseDefaults, Requirement, Settings, Severity};
 use crate::error::{Error, Result};
 use crate::record::ProbePlan;
 
@@ -82,25 +82,6 @@ fn default_learner_files() -> Vec<String> {
 impl Default for ExerciseMeta {
     fn default() -> Self {
         toml::from_str("").expect("every field has a default")
-    }
-}
-
-/// One required check and how this spec configures it.
-#[derive(Debug, Clone)]
-pub(crate) struct Requirement {
-    pub severity: Severity,
-    /// Points for grading (default 1).
-    pub weight: u32,
-    /// Why the exercise asks for it (shown in the book's requirements table).
-    #[expect(dead_code, reason = "validated here; the book builder reads it from exercise.toml")]
-    pub why: Option<String>,
-    /// The check's own settings, read by the check when the spec loaded; they say which check it is.
-    pub settings: Settings,
-}
-
-impl Requirement {
-    pub(crate) fn id(&self) -> CheckId {
-        self.settings.id()
     }
 }
 

@@ -27,7 +27,6 @@ use crate::attribution::{Origin, Origins};
 use crate::dockerfile::Dockerfile;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, ProbePlan, ProbeRecord, ScanRecord};
-use crate::spec::{Requirement, Spec};
 
 /// A check's stable id, as specs, reports and `shipshape explain` spell it (`no-shell`). The
 /// variants are in registry order: the order reports list checks in, and `Ord` follows it.
@@ -338,6 +337,25 @@ fn no_settings(table: &toml::Table) -> Result<(), String> {
     }
 }
 
+/// One required check and how the spec configures it.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub severity: Severity,
+    /// Points for grading (default 1).
+    pub weight: u32,
+    /// Why the exercise asks for it (shown in the book's requirements table).
+    #[expect(dead_code, reason = "validated when the spec loads; the book builder reads it from exercise.toml")]
+    pub why: Option<String>,
+    /// The check's own settings, read by the check when the spec loaded; they say which check it is.
+    pub settings: Settings,
+}
+
+impl Requirement {
+    pub(crate) fn id(&self) -> CheckId {
+        self.settings.id()
+    }
+}
+
 /// The verdict of one required check.
 #[derive(Debug, Clone)]
 pub(crate) struct Verdict {
@@ -347,9 +365,9 @@ pub(crate) struct Verdict {
     pub outcome: Outcome,
 }
 
-/// Judges every requirement of the spec, in registry order.
-pub(crate) fn judge_all(spec: &Spec, input: &Input<'_>) -> Vec<Verdict> {
-    spec.requirements().map(|requirement| judge_one(requirement, input)).collect()
+/// Judges every requirement (the spec's, in registry order).
+pub(crate) fn judge_all<'a>(requirements: impl Iterator<Item = &'a Requirement>, input: &Input<'_>) -> Vec<Verdict> {
+    requirements.map(|requirement| judge_one(requirement, input)).collect()
 }
 
 fn judge_one(requirement: &Requirement, input: &Input<'_>) -> Verdict {
