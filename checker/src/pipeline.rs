@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use bollard::Docker;
 
 use crate::attribution::Origins;
-use crate::checks::{self, scan::Settings as ScanSettings, Input, Verdict};
+use crate::checks::{self, scan::Scanner, Input, Verdict};
 use crate::docker::build::{BuildInput, Limits};
 use crate::docker::engine::{Builder, BuilderChoice, Engine};
 use crate::docker::{self, cleanup::Janitor};
@@ -218,22 +218,18 @@ pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> 
 /// How to read the image: with the cache, and searching every file for the secret values when
 /// the spec asks for `no-secrets`.
 fn read_plan(spec: &Spec, options: &FactOptions) -> ReadPlan {
-    let values = spec.requirement("no-secrets").map(|r| checks::no_secrets::values(&r.settings)).unwrap_or_default();
-    ReadPlan::new(options.cache.clone(), SecretSearch::new(&values))
+    ReadPlan::new(options.cache.clone(), SecretSearch::new(spec.secret_values()))
 }
 
 async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
-    let Some(requirement) = spec.requirement("runs") else { return Ok(None) };
-    // The spec was validated when it loaded, so its plan parses.
-    let plan = checks::probe_plan(&requirement.settings).map_err(|e| Error::new(format!("[checks.runs]: {e}")))?;
-    docker::probe::probe(docker, janitor, id, &image.config.user, &plan).await.map(Some)
+    let Some(plan) = spec.probe_plan() else { return Ok(None) };
+    docker::probe::probe(docker, janitor, id, &image.config.user, plan).await.map(Some)
 }
 
 /// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
 /// Trivy. Its findings, the ignore entries and today's date are what the `scan` check judges.
 fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options: &FactOptions) -> Result<Option<ScanRecord>> {
-    let Some(requirement) = spec.requirement("scan") else { return Ok(None) };
-    let settings: ScanSettings = checks::settings(&requirement.settings).map_err(|e| Error::new(format!("[checks.scan]: {e}")))?;
+    let Some(settings) = spec.scan() else { return Ok(None) };
     let ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
         None => Vec::new(),
@@ -241,7 +237,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options
     let inventory = scan::inventory::inventory(&image.filesystem);
     let os = inventory.os.as_ref().map(|os| os.pretty_name.clone()).filter(|name| !name.is_empty());
     let mut record = ScanRecord {
-        scanner: settings.scanner().to_string(),
+        scanner: settings.scanner.as_str().to_string(),
         database: None,
         os,
         packages: inventory.packages.len(),
@@ -249,7 +245,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options
         ignores,
         today: scan::policy::today(),
     };
-    if settings.scanner() == "trivy" {
+    if settings.scanner == Scanner::Trivy {
         let (reference, archive) = match target {
             Target::Daemon(id) => (id.to_string(), None),
             Target::Archive(path) => (path.display().to_string(), Some(path)),
@@ -286,5 +282,5 @@ fn judge(
 ) -> Vec<Verdict> {
     let origins = image.map(|i| Origins::new(i, dockerfile));
     let input = Input { dockerfile, build, image, probe, scan, origins: origins.as_ref() };
-    checks::judge_all(spec, &input)
+    checks::judge_all(spec.requirements(), &input)
 }

@@ -3,13 +3,16 @@
 //! check's settings plus `severity`, `weight` and `why`, which every check accepts.
 //!
 //! What must hold: a spec that loads is valid: no unknown keys, no unknown check ids, and every
-//! check's settings parse. Requirements come out in registry order.
+//! check's settings parse, into its typed [`Settings`] with the defaults filled in; nothing reads
+//! the TOML after loading. Requirements come out in registry order.
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::checks::{self, Check, Severity};
+use crate::checks::{self, CheckId, ExerciseDefaults, Requirement, Settings, Severity};
 use crate::error::{Error, Result};
+use crate::record::ProbePlan;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -82,30 +85,11 @@ impl Default for ExerciseMeta {
     }
 }
 
-/// One required check and how this spec configures it.
-#[derive(Clone)]
-pub(crate) struct Requirement {
-    pub check: &'static dyn Check,
-    pub severity: Severity,
-    /// Points for grading (default 1).
-    pub weight: u32,
-    /// Why the exercise asks for it (shown in the book's requirements table).
-    #[expect(dead_code, reason = "validated here; the book builder reads it from exercise.toml")]
-    pub why: Option<String>,
-    /// The check's own settings, validated by the check when the spec loaded.
-    pub settings: toml::Table,
-}
-
-impl std::fmt::Debug for Requirement {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Requirement").field("check", &self.check.meta().id).field("settings", &self.settings).finish()
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Spec {
     pub exercise: ExerciseMeta,
-    pub requirements: Vec<Requirement>,
+    /// The required checks by id (so in registry order).
+    requirements: BTreeMap<CheckId, Requirement>,
     /// The folder the spec was read from: paths in it (an ignore file) are relative to it.
     pub base_dir: PathBuf,
     /// The build secrets' values, read when the spec loaded.
@@ -143,7 +127,7 @@ impl BuildSecrets {
         Ok(BuildSecrets(values))
     }
 
-    /// The values as text, for `no-secrets` to look for (a file's final newline is not part of it).
+    /// The values as text (a file's final newline is not part of it).
     fn texts(&self) -> impl Iterator<Item = String> + '_ {
         self.0.values().map(|v| String::from_utf8_lossy(v).trim_end_matches(['\n', '\r']).to_string())
     }
@@ -179,57 +163,93 @@ impl Spec {
             .map_err(|e| Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in docs/spec.md"))?;
         let exercise = raw.exercise.unwrap_or_default();
         let secrets = BuildSecrets::read(&exercise.secrets, base_dir)?;
-        let mut requirements = Vec::new();
-        for check in checks::registry() {
-            let id = check.meta().id;
-            if let Some(value) = raw.checks.get(id) {
-                requirements.push(requirement(*check, &with_defaults(id, value, &exercise, &secrets))?);
+        let defaults = exercise_defaults(&exercise, &secrets);
+        let mut requirements = BTreeMap::new();
+        for id in CheckId::ALL {
+            if let Some(value) = raw.checks.get(id.as_str()) {
+                requirements.insert(id, requirement(id, value, &defaults)?);
             }
         }
-        if let Some(unknown) = raw.checks.keys().find(|id| checks::find(id).is_none()) {
+        if let Some(unknown) = raw.checks.keys().find(|id| id.parse::<CheckId>().is_err()) {
             return Err(unknown_check(unknown, &format!("[checks.{unknown}]")));
         }
-        if let Some(unknown) = exercise.starter_fails.iter().find(|id| checks::find(id).is_none()) {
+        if let Some(unknown) = exercise.starter_fails.iter().find(|id| id.parse::<CheckId>().is_err()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
         Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf(), secrets })
     }
 
-    pub(crate) fn requirement(&self, id: &str) -> Option<&Requirement> {
-        self.requirements.iter().find(|r| r.check.meta().id == id)
+    /// The required checks, in registry order.
+    pub(crate) fn requirements(&self) -> impl Iterator<Item = &Requirement> {
+        self.requirements.values()
+    }
+
+    pub(crate) fn requirement(&self, id: CheckId) -> Option<&Requirement> {
+        self.requirements.get(&id)
+    }
+
+    /// The `size` limit in bytes, when the spec requires `size`.
+    pub(crate) fn size_limit(&self) -> Option<u64> {
+        match self.requirement(CheckId::Size).map(|r| &r.settings) {
+            Some(Settings::Size(size)) => Some(size.max),
+            _ => None,
+        }
+    }
+
+    /// How to run the image, when the spec requires `runs`.
+    pub(crate) fn probe_plan(&self) -> Option<&ProbePlan> {
+        match self.requirement(CheckId::Runs).map(|r| &r.settings) {
+            Some(Settings::Runs(plan)) => Some(plan),
+            _ => None,
+        }
+    }
+
+    /// How to scan the image, when the spec requires `scan`.
+    pub(crate) fn scan(&self) -> Option<&checks::scan::Settings> {
+        match self.requirement(CheckId::Scan).map(|r| &r.settings) {
+            Some(Settings::Scan(scan)) => Some(scan),
+            _ => None,
+        }
+    }
+
+    /// The same, to change (the command line's scan flags override the spec's).
+    pub(crate) fn scan_mut(&mut self) -> Option<&mut checks::scan::Settings> {
+        match self.requirements.get_mut(&CheckId::Scan).map(|r| &mut r.settings) {
+            Some(Settings::Scan(scan)) => Some(scan),
+            _ => None,
+        }
+    }
+
+    /// The secret values `no-secrets` looks for; none when the spec does not require it.
+    pub(crate) fn secret_values(&self) -> &[String] {
+        match self.requirement(CheckId::NoSecrets).map(|r| &r.settings) {
+            Some(Settings::NoSecrets(settings)) => &settings.values,
+            _ => &[],
+        }
     }
 }
 
 fn unknown_check(id: &str, place: &str) -> Error {
-    let known: Vec<&str> = checks::registry().iter().map(|c| c.meta().id).collect();
+    let known: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
     Error::new(format!("unknown check `{id}` in {place}")).action(format!("use one of: {}", known.join(", ")))
 }
 
-/// Settings one check takes from the exercise: `no-secrets` looks for the build-arg values and the
-/// build secrets unless the spec lists its own.
-fn with_defaults(id: &str, value: &toml::Value, exercise: &ExerciseMeta, secrets: &BuildSecrets) -> toml::Value {
-    let mut value = value.clone();
-    if let (Some(table), "no-secrets") = (value.as_table_mut(), id) {
-        if !table.contains_key("values") {
-            let mut values: Vec<String> = exercise.build_args.values().cloned().chain(secrets.texts()).collect();
-            values.sort();
-            values.dedup();
-            let values = values.into_iter().map(toml::Value::String).collect();
-            table.insert("values".into(), toml::Value::Array(values));
-        }
-    }
-    value
+/// What checks may default to from the exercise: the build-arg values and the build secrets.
+fn exercise_defaults(exercise: &ExerciseMeta, secrets: &BuildSecrets) -> ExerciseDefaults {
+    let mut values: Vec<String> = exercise.build_args.values().cloned().chain(secrets.texts()).collect();
+    values.sort();
+    values.dedup();
+    ExerciseDefaults { secret_values: values }
 }
 
-fn requirement(check: &'static dyn Check, value: &toml::Value) -> Result<Requirement> {
-    let id = check.meta().id;
+fn requirement(id: CheckId, value: &toml::Value, defaults: &ExerciseDefaults) -> Result<Requirement> {
     let bad = |message: String| Error::new(format!("[checks.{id}]: {message}")).action(format!("see `shipshape explain {id}` for its settings"));
     let mut settings = match value {
         toml::Value::Table(table) => table.clone(),
         _ => return Err(bad("must be a table, like [checks.size] with max = \"150 MB\"".into())),
     };
     let severity = match settings.remove("severity") {
-        None => check.meta().severity,
+        None => id.meta().severity,
         Some(toml::Value::String(s)) if s == "error" => Severity::Error,
         Some(toml::Value::String(s)) if s == "warning" => Severity::Warning,
         Some(other) => return Err(bad(format!("severity must be \"error\" or \"warning\", not {other}"))),
@@ -244,8 +264,8 @@ fn requirement(check: &'static dyn Check, value: &toml::Value) -> Result<Require
         Some(toml::Value::String(text)) => Some(text),
         Some(other) => return Err(bad(format!("why must be a string, not {other}"))),
     };
-    check.validate(&settings).map_err(bad)?;
-    Ok(Requirement { check, severity, weight, why, settings })
+    let settings = Settings::parse(id, &settings, defaults).map_err(bad)?;
+    Ok(Requirement { severity, weight, why, settings })
 }
 
 #[cfg(test)]
@@ -256,9 +276,27 @@ mod tests {
     fn a_valid_spec_loads_in_registry_order() {
         let spec =
             Spec::parse("[exercise]\ntitle = \"t\"\nstarter-fails = [\"size\"]\n[checks.non-root]\n[checks.size]\nmax = \"150 MB\"\nweight = 2\n").unwrap();
-        let ids: Vec<&str> = spec.requirements.iter().map(|r| r.check.meta().id).collect();
+        let ids: Vec<&str> = spec.requirements().map(|r| r.id().as_str()).collect();
         assert_eq!(ids, ["size", "non-root"]);
-        assert_eq!(spec.requirement("size").unwrap().weight, 2);
+        assert_eq!(spec.requirement(CheckId::Size).unwrap().weight, 2);
+        assert_eq!(spec.size_limit(), Some(150_000_000));
+    }
+
+    #[test]
+    fn settings_come_out_typed_with_their_defaults() {
+        use crate::checks::scan::Scanner;
+        use crate::scan::cvss::Severity as Cvss;
+        let spec =
+            Spec::parse("[exercise]\nbuild-args = { T = \"b\" }\n[checks.scan]\n[checks.runs]\nhttp = {}\n[checks.no-secrets]\nvalues = [\"v\"]\n").unwrap();
+        let scan = spec.scan().unwrap();
+        assert_eq!((scan.policy.fail_on, scan.policy.ignore_unfixed, scan.scanner, &scan.ignore_file), (Cvss::High, false, Scanner::Shipshape, &None));
+        assert_eq!(spec.probe_plan(), Some(&ProbePlan::Http { path: "/".into(), status: 200, body: None, timeout_seconds: 30 }));
+        assert_eq!(spec.secret_values(), ["v"], "the spec's own values win over the build args");
+        assert_eq!(spec.size_limit(), None);
+        let spec = Spec::parse("[exercise]\nbuild-args = { T = \"b\", U = \"a\" }\n[checks.no-secrets]\n").unwrap();
+        assert_eq!(spec.secret_values(), ["a", "b"]);
+        let message = Spec::parse("[checks.scan]\nscanner = \"grype\"\n").unwrap_err().to_string();
+        assert!(message.contains("[checks.scan]: scanner must be one of shipshape, trivy, not `grype`"), "{message}");
     }
 
     #[test]
@@ -270,7 +308,7 @@ mod tests {
         let spec = Spec::parse_in(text, &dir).unwrap();
         assert_eq!(spec.secrets.0["token"], b"s3cr3t-t0ken\n");
         assert_eq!(format!("{:?}", spec.secrets), "[\"token\"]", "Debug never shows a value");
-        assert_eq!(crate::checks::no_secrets::values(&spec.requirement("no-secrets").unwrap().settings), ["s3cr3t-t0ken"]);
+        assert_eq!(spec.secret_values(), ["s3cr3t-t0ken"]);
         let missing = Spec::parse_in("[exercise]\nsecrets = { t = { file = \"nope\" } }\n", &dir).unwrap_err().to_string();
         assert!(missing.contains("the build secret `t`"), "{missing}");
         let unset = Spec::parse("[exercise]\nsecrets = { t = { env = \"SHIPSHAPE_TEST_UNSET_SECRET\" } }\n").unwrap_err().to_string();

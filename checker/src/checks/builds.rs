@@ -1,13 +1,13 @@
 //! `builds`: the Dockerfile builds. On failure: the failing instruction, its line, the log's end,
 //! and a hint that names the cause where the builder's words show it (a syntax error, a feature
 //! the legacy builder lacks, a base image not on the machine, the time limit).
-use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::docker::engine::Builder;
 use crate::record::BuildRecord;
 
 pub(super) struct Builds;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "builds",
     summary: "The Dockerfile builds",
     severity: Severity::Error,
@@ -16,11 +16,13 @@ static META: CheckMeta = CheckMeta {
 };
 
 impl Check for Builds {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = ();
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<(), String> {
+        no_settings(table)
     }
 
-    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+    fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(build) = input.build else { return Outcome::skipped("nothing was built") };
         if build.image_id.is_some() {
             return Outcome::pass(passed(build));

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::filesystem::Node;
 use crate::image::{ContentClass, EntryKind, FileSystem};
 
@@ -21,7 +21,7 @@ pub(super) struct Family {
 }
 
 pub(super) struct ForbiddenExecutables {
-    meta: CheckMeta,
+    pub(super) meta: CheckMeta,
     families: &'static [Family],
     /// Also flag binaries whose content is a shell, whatever their name.
     by_content: bool,
@@ -30,12 +30,12 @@ pub(super) struct ForbiddenExecutables {
     hint: &'static str,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct Settings {
-    /// Families this exercise allows, by name.
+pub(crate) struct Settings {
+    /// Families this exercise allows, by name (each one of the check's families).
     #[serde(default)]
-    allow: Vec<String>,
+    pub allow: Vec<String>,
 }
 
 /// Where executables named like a tool are helper scripts (`/etc/cron.daily/dpkg`), not the tool.
@@ -225,25 +225,21 @@ fn group_evidence(group: &Group<'_>, input: &Input<'_>) -> Evidence {
 }
 
 impl Check for ForbiddenExecutables {
-    fn meta(&self) -> &CheckMeta {
-        &self.meta
-    }
+    type Settings = Settings;
 
-    fn validate(&self, table: &toml::Table) -> Result<(), String> {
-        let settings: Settings = settings(table)?;
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<Settings, String> {
+        let settings: Settings = deserialize(table)?;
         match settings.allow.iter().find(|name| !self.families.iter().any(|f| &f.name == name)) {
             Some(unknown) => {
                 let known: Vec<&str> = self.families.iter().map(|f| f.name).collect();
                 Err(format!("cannot allow `{unknown}`: known names are {}", known.join(", ")))
             }
-            None => Ok(()),
+            None => Ok(settings),
         }
     }
 
-    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
-        let (Some(image), Ok(settings)) = (input.image, settings::<Settings>(table)) else {
-            return Outcome::error("the settings are unreadable");
-        };
+    fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
+        let Some(image) = input.image else { return Outcome::skipped("no image") };
         let found: Vec<Found> = self.find(&image.filesystem).into_iter().filter(|f| !settings.allow.iter().any(|a| a == f.family)).collect();
         if found.is_empty() {
             let allowed = if settings.allow.is_empty() { String::new() } else { format!(" (allowed: {})", settings.allow.join(", ")) };

@@ -17,16 +17,89 @@ mod runs;
 pub(crate) mod scan;
 mod size;
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{Origin, Origins};
 use crate::dockerfile::Dockerfile;
 use crate::image::ImageFacts;
-use crate::record::{BuildRecord, ProbeRecord, ScanRecord};
-use crate::spec::{Requirement, Spec};
+use crate::record::{BuildRecord, ProbePlan, ProbeRecord, ScanRecord};
 
-pub(crate) use runs::probe_plan;
+/// A check's stable id, as specs, reports and `shipshape explain` spell it (`no-shell`). The
+/// variants are in registry order: the order reports list checks in, and `Ord` follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum CheckId {
+    Builds,
+    Size,
+    NonRoot,
+    NoShell,
+    NoPackageManager,
+    NoBuildTools,
+    MultiStage,
+    Runs,
+    Scan,
+    NoSecrets,
+    PinnedBase,
+}
+
+impl CheckId {
+    /// Every check, in the order reports list them.
+    pub(crate) const ALL: [CheckId; 11] = [
+        CheckId::Builds,
+        CheckId::Size,
+        CheckId::NonRoot,
+        CheckId::NoShell,
+        CheckId::NoPackageManager,
+        CheckId::NoBuildTools,
+        CheckId::MultiStage,
+        CheckId::Runs,
+        CheckId::Scan,
+        CheckId::NoSecrets,
+        CheckId::PinnedBase,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        self.meta().id
+    }
+
+    pub(crate) fn meta(self) -> &'static CheckMeta {
+        match self {
+            CheckId::Builds => &builds::META,
+            CheckId::Size => &size::META,
+            CheckId::NonRoot => &non_root::META,
+            CheckId::NoShell => &contents::NO_SHELL.meta,
+            CheckId::NoPackageManager => &contents::NO_PACKAGE_MANAGER.meta,
+            CheckId::NoBuildTools => &contents::NO_BUILD_TOOLS.meta,
+            CheckId::MultiStage => &multi_stage::META,
+            CheckId::Runs => &runs::META,
+            CheckId::Scan => &scan::META,
+            CheckId::NoSecrets => &no_secrets::META,
+            CheckId::PinnedBase => &pinned_base::META,
+        }
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An id that names no check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnknownCheck;
+
+impl FromStr for CheckId {
+    type Err = UnknownCheck;
+
+    fn from_str(id: &str) -> Result<CheckId, UnknownCheck> {
+        CheckId::ALL.into_iter().find(|c| c.as_str() == id).ok_or(UnknownCheck)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,6 +138,7 @@ pub(crate) enum Needs {
 
 #[derive(Debug)]
 pub(crate) struct CheckMeta {
+    /// The id as text; [`CheckId::as_str`] reads it, so each check spells its id once.
     pub id: &'static str,
     pub summary: &'static str,
     pub severity: Severity,
@@ -161,47 +235,101 @@ impl Input<'_> {
     }
 }
 
+/// What every check provides besides its [`CheckMeta`]: its typed settings, read once from the
+/// spec, and a judgement over the facts with them.
 pub(crate) trait Check: Sync {
-    fn meta(&self) -> &CheckMeta;
+    /// The settings, validated and with their defaults filled in.
+    type Settings;
 
-    /// Validates this check's settings (the spec's `[checks.ID]` table without the common keys);
-    /// by default a check takes none.
-    fn validate(&self, settings: &toml::Table) -> Result<(), String> {
-        no_settings(settings)
-    }
+    /// Reads this check's settings (the spec's `[checks.ID]` table without the common keys);
+    /// `exercise` gives the defaults a check takes from the exercise.
+    fn settings(&self, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Self::Settings, String>;
 
     /// Judges the facts. Only called when the facts in [`CheckMeta::needs`] are present.
-    fn judge(&self, input: &Input<'_>, settings: &toml::Table) -> Outcome;
+    fn judge(&self, input: &Input<'_>, settings: &Self::Settings) -> Outcome;
 }
 
-/// Every check, in the order reports list them.
-pub(crate) fn registry() -> &'static [&'static dyn Check] {
-    static REGISTRY: [&dyn Check; 11] = [
-        &builds::Builds,
-        &size::Size,
-        &non_root::NonRoot,
-        &contents::NO_SHELL,
-        &contents::NO_PACKAGE_MANAGER,
-        &contents::NO_BUILD_TOOLS,
-        &multi_stage::MultiStage,
-        &runs::Runs,
-        &scan::Scan,
-        &no_secrets::NoSecrets,
-        &pinned_base::PinnedBase,
-    ];
-    &REGISTRY
+/// What a check's settings may default to from the rest of the spec.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExerciseDefaults {
+    /// The build-arg values and build secrets, sorted and without duplicates.
+    pub secret_values: Vec<String>,
 }
 
-pub(crate) fn find(id: &str) -> Option<&'static dyn Check> {
-    registry().iter().copied().find(|c| c.meta().id == id)
+/// One required check's typed settings: the variant says which check it is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Settings {
+    Builds,
+    Size(size::Settings),
+    NonRoot,
+    NoShell(contents::Settings),
+    NoPackageManager(contents::Settings),
+    NoBuildTools(contents::Settings),
+    MultiStage,
+    Runs(ProbePlan),
+    Scan(scan::Settings),
+    NoSecrets(no_secrets::Settings),
+    PinnedBase,
 }
 
-/// Parses a check's settings into its typed form; unknown keys are errors.
-pub(crate) fn settings<T: DeserializeOwned>(table: &toml::Table) -> Result<T, String> {
+impl Settings {
+    /// Reads check `id`'s settings.
+    pub(crate) fn parse(id: CheckId, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Settings, String> {
+        Ok(match id {
+            CheckId::Builds => builds::Builds.settings(table, exercise).map(|()| Settings::Builds)?,
+            CheckId::Size => Settings::Size(size::Size.settings(table, exercise)?),
+            CheckId::NonRoot => non_root::NonRoot.settings(table, exercise).map(|()| Settings::NonRoot)?,
+            CheckId::NoShell => Settings::NoShell(contents::NO_SHELL.settings(table, exercise)?),
+            CheckId::NoPackageManager => Settings::NoPackageManager(contents::NO_PACKAGE_MANAGER.settings(table, exercise)?),
+            CheckId::NoBuildTools => Settings::NoBuildTools(contents::NO_BUILD_TOOLS.settings(table, exercise)?),
+            CheckId::MultiStage => multi_stage::MultiStage.settings(table, exercise).map(|()| Settings::MultiStage)?,
+            CheckId::Runs => Settings::Runs(runs::Runs.settings(table, exercise)?),
+            CheckId::Scan => Settings::Scan(scan::Scan.settings(table, exercise)?),
+            CheckId::NoSecrets => Settings::NoSecrets(no_secrets::NoSecrets.settings(table, exercise)?),
+            CheckId::PinnedBase => pinned_base::PinnedBase.settings(table, exercise).map(|()| Settings::PinnedBase)?,
+        })
+    }
+
+    pub(crate) fn id(&self) -> CheckId {
+        match self {
+            Settings::Builds => CheckId::Builds,
+            Settings::Size(_) => CheckId::Size,
+            Settings::NonRoot => CheckId::NonRoot,
+            Settings::NoShell(_) => CheckId::NoShell,
+            Settings::NoPackageManager(_) => CheckId::NoPackageManager,
+            Settings::NoBuildTools(_) => CheckId::NoBuildTools,
+            Settings::MultiStage => CheckId::MultiStage,
+            Settings::Runs(_) => CheckId::Runs,
+            Settings::Scan(_) => CheckId::Scan,
+            Settings::NoSecrets(_) => CheckId::NoSecrets,
+            Settings::PinnedBase => CheckId::PinnedBase,
+        }
+    }
+
+    /// Judges the facts with the check these settings belong to.
+    fn judge(&self, input: &Input<'_>) -> Outcome {
+        match self {
+            Settings::Builds => builds::Builds.judge(input, &()),
+            Settings::Size(settings) => size::Size.judge(input, settings),
+            Settings::NonRoot => non_root::NonRoot.judge(input, &()),
+            Settings::NoShell(settings) => contents::NO_SHELL.judge(input, settings),
+            Settings::NoPackageManager(settings) => contents::NO_PACKAGE_MANAGER.judge(input, settings),
+            Settings::NoBuildTools(settings) => contents::NO_BUILD_TOOLS.judge(input, settings),
+            Settings::MultiStage => multi_stage::MultiStage.judge(input, &()),
+            Settings::Runs(plan) => runs::Runs.judge(input, plan),
+            Settings::Scan(settings) => scan::Scan.judge(input, settings),
+            Settings::NoSecrets(settings) => no_secrets::NoSecrets.judge(input, settings),
+            Settings::PinnedBase => pinned_base::PinnedBase.judge(input, &()),
+        }
+    }
+}
+
+/// Parses a check's settings table into its serde form; unknown keys are errors.
+fn deserialize<T: DeserializeOwned>(table: &toml::Table) -> Result<T, String> {
     T::deserialize(toml::Value::Table(table.clone())).map_err(|e| e.message().to_string())
 }
 
-/// `validate` for checks that take no settings of their own.
+/// `settings` for checks that take no settings of their own.
 fn no_settings(table: &toml::Table) -> Result<(), String> {
     match table.keys().next() {
         Some(key) => Err(format!("unknown setting `{key}` (this check has none)")),
@@ -209,27 +337,46 @@ fn no_settings(table: &toml::Table) -> Result<(), String> {
     }
 }
 
+/// One required check and how the spec configures it.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub severity: Severity,
+    /// Points for grading (default 1).
+    pub weight: u32,
+    /// Why the exercise asks for it (shown in the book's requirements table).
+    #[expect(dead_code, reason = "validated when the spec loads; the book builder reads it from exercise.toml")]
+    pub why: Option<String>,
+    /// The check's own settings, read by the check when the spec loaded; they say which check it is.
+    pub settings: Settings,
+}
+
+impl Requirement {
+    pub(crate) fn id(&self) -> CheckId {
+        self.settings.id()
+    }
+}
+
 /// The verdict of one required check.
 #[derive(Debug, Clone)]
 pub(crate) struct Verdict {
-    pub id: &'static str,
+    pub id: CheckId,
     pub severity: Severity,
     pub weight: u32,
     pub outcome: Outcome,
 }
 
-/// Judges every requirement of the spec, in registry order.
-pub(crate) fn judge_all(spec: &Spec, input: &Input<'_>) -> Vec<Verdict> {
-    spec.requirements.iter().map(|requirement| judge_one(requirement, input)).collect()
+/// Judges every requirement (the spec's, in registry order).
+pub(crate) fn judge_all<'a>(requirements: impl Iterator<Item = &'a Requirement>, input: &Input<'_>) -> Vec<Verdict> {
+    requirements.map(|requirement| judge_one(requirement, input)).collect()
 }
 
 fn judge_one(requirement: &Requirement, input: &Input<'_>) -> Verdict {
-    let meta = requirement.check.meta();
-    let outcome = match missing(meta.needs, input) {
+    let id = requirement.id();
+    let outcome = match missing(id.meta().needs, input) {
         Some(reason) => Outcome::skipped(reason),
-        None => requirement.check.judge(input, &requirement.settings),
+        None => requirement.settings.judge(input),
     };
-    Verdict { id: meta.id, severity: requirement.severity, weight: requirement.weight, outcome }
+    Verdict { id, severity: requirement.severity, weight: requirement.weight, outcome }
 }
 
 fn missing(needs: Needs, input: &Input<'_>) -> Option<&'static str> {
@@ -252,17 +399,23 @@ mod tests {
     /// by adding.
     #[test]
     fn check_ids_are_stable() {
-        let ids: Vec<&str> = registry().iter().map(|c| c.meta().id).collect();
+        let ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.meta().id).collect();
         assert_eq!(
             ids,
             ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]
         );
+        for id in CheckId::ALL {
+            assert_eq!(id.to_string().parse(), Ok(id));
+            assert_eq!(serde_json::to_value(id).unwrap(), id.as_str(), "serde spells {id} as the registry does");
+        }
+        assert!(CheckId::ALL.windows(2).all(|pair| pair[0] < pair[1]), "Ord is registry order");
+        assert_eq!("no-shel".parse::<CheckId>(), Err(UnknownCheck));
     }
 
     #[test]
     fn every_check_is_documented_in_four_sections() {
-        for check in registry() {
-            let meta = check.meta();
+        for id in CheckId::ALL {
+            let meta = id.meta();
             assert!(meta.doc.starts_with(&format!("# `{}`", meta.id)), "{} doc title", meta.id);
             for section in ["## What it checks", "## Why it matters", "## Failing example", "## Use instead"] {
                 assert!(meta.doc.contains(section), "{} lacks {section}", meta.id);

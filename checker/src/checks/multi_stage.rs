@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::contents::{Found, NO_BUILD_TOOLS};
-use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::dockerfile::{Dockerfile, Instruction, Named, Stage};
 use crate::image::ImageFacts;
 
 pub(super) struct MultiStage;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "multi-stage",
     summary: "A builder stage makes the artifacts; the stage that ships copies them",
     severity: Severity::Error,
@@ -36,11 +36,13 @@ const SHARED_BASE_HINT: &str = "install compilers and build tools only in the bu
                                 from a small base image and COPY --from the builder what it needs";
 
 impl Check for MultiStage {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = ();
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<(), String> {
+        no_settings(table)
     }
 
-    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+    fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
         let ships = dockerfile.shipped_stage();
         let called = called(dockerfile, ships);
@@ -223,7 +225,7 @@ mod tests {
     fn judge(text: &str, target: Option<&str>, image: Option<&ImageFacts>) -> Outcome {
         let dockerfile = Dockerfile::parse(text).unwrap().with_target(target).unwrap();
         let origins = image.map(|i| Origins::new(i, Some(&dockerfile)));
-        MultiStage.judge(&Input { dockerfile: Some(&dockerfile), image, origins: origins.as_ref(), ..Input::default() }, &toml::Table::new())
+        MultiStage.judge(&Input { dockerfile: Some(&dockerfile), image, origins: origins.as_ref(), ..Input::default() }, &())
     }
 
     fn messages(outcome: &Outcome) -> Vec<&str> {

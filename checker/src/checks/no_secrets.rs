@@ -5,12 +5,12 @@
 //! What must hold: evidence never prints a secret; it names where it is and masks the value.
 use serde::Deserialize;
 
-use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::secrets::SecretSearch;
 
 pub(crate) struct NoSecrets;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "no-secrets",
     summary: "No build secret anywhere in the image: layers, config or history",
     severity: Severity::Error,
@@ -20,32 +20,32 @@ static META: CheckMeta = CheckMeta {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Settings {
-    /// The secret values; the spec fills in the exercise's build-arg values and build secrets when absent.
-    values: Vec<String>,
+struct RawSettings {
+    #[serde(default)]
+    values: Option<Vec<String>>,
 }
 
-/// The secret values a spec's `[checks.no-secrets]` settings name.
-pub(crate) fn values(table: &toml::Table) -> Vec<String> {
-    settings::<Settings>(table).map(|s| s.values).unwrap_or_default()
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    /// The secret values: the spec's, or else the exercise's build-arg values and build secrets.
+    pub values: Vec<String>,
 }
 
 impl Check for NoSecrets {
-    fn meta(&self) -> &CheckMeta {
-        &META
-    }
+    type Settings = Settings;
 
-    fn validate(&self, table: &toml::Table) -> Result<(), String> {
-        let settings: Settings = settings(table)?;
-        if settings.values.iter().all(String::is_empty) {
+    fn settings(&self, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Settings, String> {
+        let raw: RawSettings = deserialize(table)?;
+        let values = raw.values.unwrap_or_else(|| exercise.secret_values.clone());
+        if values.iter().all(String::is_empty) {
             return Err("give the secret values to look for (values = [\"…\"]), or [exercise] build-args or secrets".into());
         }
-        Ok(())
+        Ok(Settings { values })
     }
 
-    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
-        let (Some(image), values) = (input.image, values(table)) else { return Outcome::skipped("no image") };
-        let Some(search) = SecretSearch::new(&values) else { return Outcome::error("no secret values to look for") };
+    fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
+        let (Some(image), values) = (input.image, &settings.values) else { return Outcome::skipped("no image") };
+        let Some(search) = SecretSearch::new(values) else { return Outcome::error("no secret values to look for") };
         let mask = |text: &str| values.iter().filter(|v| !v.is_empty()).fold(text.to_string(), |t, v| t.replace(v.as_str(), "[secret]"));
         let mut evidence: Vec<Evidence> = Vec::new();
         for (index, layer) in image.layers.iter().enumerate() {

@@ -1,9 +1,9 @@
 //! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
-use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 
 pub(super) struct NonRoot;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "non-root",
     summary: "The container runs as a user other than root",
     severity: Severity::Error,
@@ -23,11 +23,13 @@ fn uid_in_passwd(passwd: &[u8], name: &str) -> Option<u64> {
 }
 
 impl Check for NonRoot {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = ();
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<(), String> {
+        no_settings(table)
     }
 
-    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+    fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let user = image.config.user.trim();
         let evidence = user_instruction(input).into_iter().collect::<Vec<_>>();

@@ -1,10 +1,10 @@
 //! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest, judged
 //! with build arguments filled in (a digest may come from an `ARG`).
-use super::{Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 
 pub(super) struct PinnedBase;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "pinned-base",
     summary: "Every external base image is pinned by digest",
     severity: Severity::Error,
@@ -18,11 +18,13 @@ pub(super) fn is_pinned(reference: &str) -> bool {
 }
 
 impl Check for PinnedBase {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = ();
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<(), String> {
+        no_settings(table)
     }
 
-    fn judge(&self, input: &Input<'_>, _settings: &toml::Table) -> Outcome {
+    fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
         let mut external = 0;
         let mut unpinned = Vec::new();
@@ -71,7 +73,7 @@ mod tests {
         let hex = "a".repeat(64);
         let text = format!("ARG DIGEST=sha256:{hex}\nARG V=20\nFROM node:20@${{DIGEST}} AS build\nFROM node:$V\nCOPY --from=build /a /a\n");
         let dockerfile = crate::dockerfile::Dockerfile::parse(&text).unwrap();
-        let outcome = PinnedBase.judge(&Input { dockerfile: Some(&dockerfile), ..Input::default() }, &toml::Table::new());
+        let outcome = PinnedBase.judge(&Input { dockerfile: Some(&dockerfile), ..Input::default() }, &());
         assert_eq!(outcome.summary, "1 of 2 external image(s) not pinned by digest");
         assert_eq!(outcome.evidence[0].message, "node:$V (node:20) is a tag: what it names can change under you");
         assert_eq!(outcome.evidence[0].dockerfile_line, Some(4));

@@ -2,12 +2,12 @@
 //! filesystem, every capability dropped, no network but loopback — probed by HTTP or by a command.
 use serde::Deserialize;
 
-use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::record::{ProbePlan, ProbeRecord};
 
 pub(super) struct Runs;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "runs",
     summary: "The app still runs, hardened, and answers as the spec says",
     severity: Severity::Error,
@@ -63,8 +63,8 @@ fn default_status() -> u16 {
 }
 
 /// How the edge should try the image, from this check's settings.
-pub(crate) fn probe_plan(table: &toml::Table) -> Result<ProbePlan, String> {
-    let settings: Settings = settings(table)?;
+fn probe_plan(table: &toml::Table) -> Result<ProbePlan, String> {
+    let settings: Settings = deserialize(table)?;
     let timeout_seconds = settings.timeout_seconds.clamp(1, 600);
     match (settings.http, settings.command) {
         (Some(http), None) => {
@@ -83,24 +83,21 @@ const HINT: &str = "the container runs as the image's own user with a read-only 
                     $HOST), write nowhere but /tmp, and use exec-form CMD so no shell is needed";
 
 impl Check for Runs {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    /// The settings are the plan: how the edge tries the image.
+    type Settings = ProbePlan;
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<ProbePlan, String> {
+        probe_plan(table)
     }
 
-    fn validate(&self, table: &toml::Table) -> Result<(), String> {
-        probe_plan(table).map(drop)
-    }
-
-    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
-        let (Some(record), Ok(plan)) = (input.probe, probe_plan(table)) else {
-            return Outcome::error("the probe settings are unreadable");
-        };
+    fn judge(&self, input: &Input<'_>, plan: &ProbePlan) -> Outcome {
+        let Some(record) = input.probe else { return Outcome::skipped("the image was not run") };
         let mut evidence = output_evidence(record);
         if let Some(failure) = &record.failure {
             evidence.insert(0, Evidence::note(failure.clone()));
             return Outcome::fail(format!("the app did not answer: {failure}"), evidence, HINT);
         }
-        let problems = expectation_problems(&plan, record);
+        let problems = expectation_problems(plan, record);
         if problems.is_empty() {
             return Outcome::pass(match plan {
                 ProbePlan::Http { path, status, .. } => format!("GET {path} answered {status} as user `{}`", shown_user(record)),

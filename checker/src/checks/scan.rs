@@ -1,9 +1,11 @@
 //! `scan`: no known vulnerability at or above the spec's severity in what the image ships, by
 //! Shipshape's own engine over the pinned database (or Trivy's report), each finding traced to
 //! the layer and Dockerfile line that brought its package, with advice on how to lose it.
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
-use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity as CheckSeverity};
+use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity as CheckSeverity};
 use crate::attribution::Origin;
 use crate::record::ScanRecord;
 use crate::scan::cvss::Severity;
@@ -12,7 +14,7 @@ use crate::scan::policy::{Disposition, Policy};
 
 pub(crate) struct Scan;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "scan",
     summary: "No known vulnerability at or above the limit in what the image ships",
     severity: CheckSeverity::Error,
@@ -22,39 +24,69 @@ static META: CheckMeta = CheckMeta {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct Settings {
+struct RawSettings {
     /// The lowest severity that fails: LOW, MEDIUM, HIGH (default) or CRITICAL.
     #[serde(default = "default_fail_on")]
-    pub fail_on: String,
+    fail_on: String,
     /// Findings without a fixed version do not count.
     #[serde(default)]
-    pub ignore_unfixed: bool,
+    ignore_unfixed: bool,
     /// An ignore file, relative to the spec's folder.
     #[serde(default)]
-    pub ignore_file: Option<String>,
+    ignore_file: Option<String>,
     /// `shipshape` (default) or `trivy`.
     #[serde(default)]
-    pub scanner: Option<String>,
+    scanner: Option<String>,
 }
 
 fn default_fail_on() -> String {
     "HIGH".into()
 }
 
-pub(crate) const SCANNERS: [&str; 2] = ["shipshape", "trivy"];
+/// The `scan` check's settings, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    pub policy: Policy,
+    /// An ignore file, relative to the spec's folder (or absolute, from the command line).
+    pub ignore_file: Option<PathBuf>,
+    pub scanner: Scanner,
+}
 
-impl Settings {
-    pub(crate) fn policy(&self) -> Result<Policy, String> {
-        let fail_on = Severity::parse(&self.fail_on)?;
-        if fail_on == Severity::Unknown {
-            return Err("fail-on must be LOW, MEDIUM, HIGH or CRITICAL".into());
+/// Which engine scans the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scanner {
+    /// Shipshape's own engine over the pinned database (the default).
+    Shipshape,
+    /// Trivy on PATH.
+    Trivy,
+}
+
+const SCANNERS: [Scanner; 2] = [Scanner::Shipshape, Scanner::Trivy];
+
+impl Scanner {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Scanner::Shipshape => "shipshape",
+            Scanner::Trivy => "trivy",
         }
-        Ok(Policy { fail_on, ignore_unfixed: self.ignore_unfixed })
     }
 
-    pub(crate) fn scanner(&self) -> &str {
-        self.scanner.as_deref().unwrap_or("shipshape")
+    /// `shipshape` or `trivy`.
+    pub(crate) fn parse(name: &str) -> Result<Scanner, String> {
+        SCANNERS.into_iter().find(|s| s.as_str() == name).ok_or_else(|| {
+            let names: Vec<&str> = SCANNERS.iter().map(|s| s.as_str()).collect();
+            format!("scanner must be one of {}, not `{name}`", names.join(", "))
+        })
     }
+}
+
+/// The lowest severity that fails: LOW, MEDIUM, HIGH or CRITICAL.
+pub(crate) fn fail_on(label: &str) -> Result<Severity, String> {
+    let fail_on = Severity::parse(label)?;
+    if fail_on == Severity::Unknown {
+        return Err("fail-on must be LOW, MEDIUM, HIGH or CRITICAL".into());
+    }
+    Ok(fail_on)
 }
 
 /// A finding as the report shows it: the facts, what the policy made of it, and advice.
@@ -71,23 +103,18 @@ pub(crate) struct FindingReport {
 const SHOWN: usize = 25;
 
 impl Check for Scan {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = Settings;
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<Settings, String> {
+        let raw: RawSettings = deserialize(table)?;
+        let policy = Policy { fail_on: fail_on(&raw.fail_on)?, ignore_unfixed: raw.ignore_unfixed };
+        let scanner = raw.scanner.as_deref().map_or(Ok(Scanner::Shipshape), Scanner::parse)?;
+        Ok(Settings { policy, ignore_file: raw.ignore_file.map(PathBuf::from), scanner })
     }
 
-    fn validate(&self, table: &toml::Table) -> Result<(), String> {
-        let settings: Settings = settings(table)?;
-        settings.policy()?;
-        if !SCANNERS.contains(&settings.scanner()) {
-            return Err(format!("scanner must be one of {}, not `{}`", SCANNERS.join(", "), settings.scanner()));
-        }
-        Ok(())
-    }
-
-    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
-        let (Some(scan), Ok(policy)) = (input.scan, settings::<Settings>(table).and_then(|s| s.policy())) else {
-            return Outcome::error("the scan settings are unreadable");
-        };
+    fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
+        let Some(scan) = input.scan else { return Outcome::skipped("the image was not scanned") };
+        let policy = settings.policy;
         let judged: Vec<(&Finding, Disposition<'_>)> = scan.findings.iter().map(|f| (f, policy.judge(f, &scan.ignores, scan.today))).collect();
         let failing: Vec<&(&Finding, Disposition<'_>)> = judged.iter().filter(|(_, d)| matches!(d, Disposition::Failing | Disposition::Expired(_))).collect();
         let mut evidence: Vec<Evidence> = failing.iter().take(SHOWN).map(|(f, d)| finding_evidence(f, d, input.origin(f.layer))).collect();

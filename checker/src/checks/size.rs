@@ -1,12 +1,12 @@
 //! `size`: the image is at most the spec's limit; the biggest layers and what made them.
 use serde::Deserialize;
 
-use super::{settings, Check, CheckMeta, Evidence, Input, Needs, Outcome, Severity};
+use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::units::{deserialize_size, format_size};
 
 pub(super) struct Size;
 
-static META: CheckMeta = CheckMeta {
+pub(super) static META: CheckMeta = CheckMeta {
     id: "size",
     summary: "The image is no bigger than the limit",
     severity: Severity::Error,
@@ -14,30 +14,26 @@ static META: CheckMeta = CheckMeta {
     doc: include_str!("../../docs/checks/size.md"),
 };
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Settings {
+pub(crate) struct Settings {
     /// The limit, as "150 MB" or a number of bytes.
     #[serde(deserialize_with = "deserialize_size")]
-    max: u64,
+    pub max: u64,
 }
 
 /// How many of the biggest layers a failure lists.
 const LAYERS_SHOWN: usize = 3;
 
 impl Check for Size {
-    fn meta(&self) -> &CheckMeta {
-        &META
+    type Settings = Settings;
+
+    fn settings(&self, table: &toml::Table, _exercise: &ExerciseDefaults) -> Result<Settings, String> {
+        deserialize(table)
     }
 
-    fn validate(&self, table: &toml::Table) -> Result<(), String> {
-        settings::<Settings>(table).map(drop)
-    }
-
-    fn judge(&self, input: &Input<'_>, table: &toml::Table) -> Outcome {
-        let (Some(image), Ok(limit)) = (input.image, settings::<Settings>(table)) else {
-            return Outcome::error("the size limit is unreadable");
-        };
+    fn judge(&self, input: &Input<'_>, limit: &Settings) -> Outcome {
+        let Some(image) = input.image else { return Outcome::skipped("no image") };
         let size = image.size();
         let summary = format!("{} (limit {})", format_size(size), format_size(limit.max));
         let mut layers: Vec<usize> = (0..image.layers.len()).collect();

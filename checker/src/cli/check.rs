@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{runtime, CheckArgs, Format, ScanArgs, ScanFlags};
+use crate::checks::{self, scan::Scanner};
 use crate::docker::{
     self,
     cleanup::{self, Janitor},
@@ -93,22 +94,22 @@ fn load_spec(path: Option<&Path>, flags: &ScanFlags) -> Result<Spec> {
 /// The command line's scan policy overrides the spec's `[checks.scan]` settings; an ignore file
 /// given on the command line is relative to where the command runs.
 pub(super) fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()> {
-    let Some(requirement) = spec.requirements.iter_mut().find(|r| r.check.meta().id == "scan") else { return Ok(()) };
-    let settings = &mut requirement.settings;
-    if let Some(scanner) = &flags.scanner {
-        settings.insert("scanner".into(), scanner.clone().into());
-    }
+    let Some(settings) = spec.scan_mut() else { return Ok(()) };
+    let invalid = |e: String| Error::new(format!("the scan options are not valid: {e}")).action("see `shipshape explain scan`");
+    // The policy first, then the scanner: the order the spec's settings are read in.
     if let Some(fail_on) = &flags.fail_on {
-        settings.insert("fail-on".into(), fail_on.clone().into());
+        settings.policy.fail_on = checks::scan::fail_on(fail_on).map_err(invalid)?;
     }
     if flags.ignore_unfixed {
-        settings.insert("ignore-unfixed".into(), true.into());
+        settings.policy.ignore_unfixed = true;
+    }
+    if let Some(scanner) = &flags.scanner {
+        settings.scanner = Scanner::parse(scanner).map_err(invalid)?;
     }
     if let Some(file) = &flags.ignore_file {
-        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.clone());
-        settings.insert("ignore-file".into(), absolute.display().to_string().into());
+        settings.ignore_file = Some(std::path::absolute(file).unwrap_or_else(|_| file.clone()));
     }
-    requirement.check.validate(settings).map_err(|e| Error::new(format!("the scan options are not valid: {e}")).action("see `shipshape explain scan`"))
+    Ok(())
 }
 
 /// Renders the report; `dockerfile` (what was built, if anything) is where annotations point.

@@ -28,7 +28,6 @@ use crate::error::{Error, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::report::{CheckReport, ImageSummary, Points, Report, SCHEMA_VERSION};
 use crate::spec::Spec;
-use crate::units::parse_size;
 use submission::Submission;
 
 /// A submission's standing: it passed, it failed a check, or it could not be judged.
@@ -124,7 +123,7 @@ impl EvidenceGrade {
 impl Grade {
     /// The grade of a submission that was judged.
     pub(crate) fn judged(submission: &Submission, report: &Report, spec: &Spec) -> Grade {
-        let weight = |id: &str| spec.requirement(id).map_or(1, |r| r.weight);
+        let weight = |id: &str| id.parse().ok().and_then(|id| spec.requirement(id)).map_or(1, |r| r.weight);
         let checks = report
             .checks
             .iter()
@@ -145,7 +144,7 @@ impl Grade {
 
     /// The grade of a submission that could not be judged: `error`, no points.
     pub(crate) fn error(submission: &Submission, error: &Error, spec: &Spec) -> Grade {
-        let possible = spec.requirements.iter().map(|r| r.weight).sum();
+        let possible = spec.requirements().map(|r| r.weight).sum();
         Grade { message: Some(reason(error)), points: Points { earned: 0, possible }, ..Grade::blank(submission) }
     }
 
@@ -225,9 +224,8 @@ pub(crate) struct Class {
 impl Class {
     pub(crate) fn new(exercise: &Exercise, mut grades: Vec<Grade>) -> Class {
         grades.sort_by(|a, b| a.student.cmp(&b.student));
-        let checks = exercise.spec.requirements.iter().map(|r| ClassCheck { id: r.check.meta().id.to_string(), weight: r.weight }).collect();
-        let max = exercise.spec.requirement("size").and_then(|r| r.settings.get("max"));
-        let size_limit = max.and_then(|m| m.as_str().and_then(|s| parse_size(s).ok()).or_else(|| m.as_integer().and_then(|n| u64::try_from(n).ok())));
+        let checks = exercise.spec.requirements().map(|r| ClassCheck { id: r.id().to_string(), weight: r.weight }).collect();
+        let size_limit = exercise.spec.size_limit();
         Class { exercise: exercise.name.clone(), title: exercise.spec.exercise.title.clone(), checks, size_limit, grades }
     }
 
