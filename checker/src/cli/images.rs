@@ -19,6 +19,7 @@ use super::runtime;
 use crate::course::{Course, CourseArg, EXERCISES_DIR};
 use crate::docker::{self, images};
 use crate::dockerfile::image_map::ImageMap;
+use crate::dockerfile::image_ref::ImageRef;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
 use crate::exercise::{Exercise, SPEC_FILE};
 use crate::stop::StopSignals;
@@ -304,32 +305,12 @@ fn parse_mirror(text: &str) -> Result<String, String> {
 /// `MIRROR/library/node:20`, as a pull-through cache serves them), other registries' under
 /// their host (`gcr.io/distroless/static` → `MIRROR/gcr.io/distroless/static:latest`).
 fn mirror_reference(mirror: &str, reference: &str) -> String {
-    let (name, pin) = match reference.split_once('@') {
-        Some((name, digest)) => (split_tag(name).0, format!("@{digest}")),
-        None => {
-            let (name, tag) = split_tag(reference);
-            (name, format!(":{}", tag.unwrap_or("latest")))
-        }
+    let parsed = ImageRef::parse(reference);
+    let pin = match parsed.digest {
+        Some(digest) => format!("@{digest}"),
+        None => format!(":{}", parsed.tag.unwrap_or("latest")),
     };
-    let (host, path) = match name.split_once('/') {
-        Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (Some(first), path),
-        _ => (None, name),
-    };
-    let repository = match host {
-        Some(host) if host != "docker.io" && host != "index.docker.io" => format!("{host}/{path}"),
-        _ if !path.contains('/') => format!("library/{path}"),
-        _ => path.to_string(),
-    };
-    format!("{mirror}/{repository}{pin}")
-}
-
-/// `name:tag` → (`name`, `tag`); a colon before the last `/` is a registry port, not a tag.
-fn split_tag(reference: &str) -> (&str, Option<&str>) {
-    let last_slash = reference.rfind('/').map_or(0, |at| at + 1);
-    match reference[last_slash..].rfind(':') {
-        Some(colon) => (&reference[..last_slash + colon], Some(&reference[last_slash + colon + 1..])),
-        None => (reference, None),
-    }
+    format!("{mirror}/{}{pin}", parsed.repository())
 }
 
 /// One pull's progress on stderr: one line redrawn on a terminal (an indicatif bar, as builds
