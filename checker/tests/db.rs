@@ -1,8 +1,8 @@
 //! The offline vulnerability database, end to end: importing files, folders and zip archives,
 //! merging, the content hash, the documented errors, and `shipshape db update|import|info`
 //! against a real HTTP server on 127.0.0.1. Every test uses its own temporary folder.
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use shipshape::scan::db::{self, Database, Event};
 use shipshape::scan::ecosystem::Ecosystem;
+use shipshape_test_support::Response;
 use tempfile::TempDir;
 
 /// GitHub's advisory for minimist < 1.2.6 (CVE-2021-44906), trimmed; `modified` varies per test.
@@ -454,31 +455,12 @@ fn stderr(output: &Output) -> String {
 
 // --- a tiny HTTP server on 127.0.0.1 ---
 
-/// Serves `all_zip` at `/npm/all.zip` and 404 for everything else, for at most a few requests;
-/// returns its base URL.
+/// Serves `all_zip` at `/npm/all.zip` and 404 for everything else, on 127.0.0.1 for at most a few
+/// requests; returns its base URL.
 fn serve(all_zip: Vec<u8>) -> String {
     const MAX_REQUESTS: usize = 8;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(MAX_REQUESTS).flatten() {
-            let _ = answer(stream, &all_zip);
-        }
-    });
-    base
-}
-
-fn answer(mut stream: TcpStream, all_zip: &[u8]) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("");
-    let (status, body) = if path == "/npm/all.zip" { ("200 OK", all_zip) } else { ("404 Not Found", &b"No such object"[..]) };
-    write!(stream, "HTTP/1.1 {status}\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
-    stream.write_all(body)?;
-    stream.flush()
+    shipshape_test_support::serve(Some(MAX_REQUESTS), move |path| {
+        let (status, body) = if path == "/npm/all.zip" { ("200 OK", all_zip.clone()) } else { ("404 Not Found", b"No such object".to_vec()) };
+        Response { status, content_type: "application/zip", body }
+    })
 }

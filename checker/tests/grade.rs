@@ -15,6 +15,7 @@ use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use shipshape_test_support::{a_process_mentions, docker, docker_ready, Chromium};
 use tempfile::TempDir;
 
 const BUSYBOX: &str = "shipshape.test/busybox:latest";
@@ -40,21 +41,8 @@ fn image_map() -> PathBuf {
 /// Docker tests one at a time (timings and the second daemon stay predictable); None = skip.
 fn docker_test() -> Option<MutexGuard<'static, ()>> {
     static LOCK: Mutex<()> = Mutex::new(());
-    let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    let answers = docker(&["info", "--format", "{{.ServerVersion}}"]).status.success();
-    let missing: Vec<&str> = [BUSYBOX].iter().chain(&DISTROLESS).copied().filter(|i| !docker(&["image", "inspect", i]).status.success()).collect();
-    let problem = match (answers, missing.is_empty()) {
-        (false, _) => "no Docker daemon answers (`docker info` fails)".to_string(),
-        (true, false) => format!("stand-in images {missing:?} are missing (run scripts/setup)"),
-        (true, true) => return Some(LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-    };
-    assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but {problem}");
-    eprintln!("skipping: {problem} (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
-    None
-}
-
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().expect("the docker CLI runs")
+    let stand_ins: Vec<&str> = [BUSYBOX].iter().chain(&DISTROLESS).copied().collect();
+    docker_ready(&stand_ins).then(|| LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -262,7 +250,7 @@ fn grades_a_class_writes_every_output_and_resumes() {
 #[test]
 fn html_report_renders_offline_in_headless_chromium() {
     let Some(_docker) = docker_test() else { return };
-    let Some(chromium) = chromium() else { return };
+    let Some(chromium) = Chromium::find() else { return };
     let fixture = Fixture::class("html");
     let output = fixture.grade(&["--format", "html", "--output", "report.html"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
@@ -272,9 +260,8 @@ fn html_report_renders_offline_in_headless_chromium() {
         assert_eq!(uses, 0, "the report must not load `{external}`");
     }
 
-    let profile = TempDir::new().unwrap();
     let url = format!("file://{}", fixture.path("report.html").display());
-    let dom = chromium_run(&chromium, profile.path(), &["--dump-dom", &url]);
+    let dom = chromium.headless(&["--dump-dom"], &url);
     assert!(dom.contains("data-ready=\"yes\""), "the inline script ran:\n{dom}");
     assert!(dom.contains("<svg id=\"size-chart\""), "the chart is there");
     assert_eq!(dom.matches("<circle class=\"dot\"").count(), 3, "one dot per image (alice, bob, frank)");
@@ -286,40 +273,9 @@ fn html_report_renders_offline_in_headless_chromium() {
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("class-report.png");
     let _ = std::fs::remove_file(&shot);
-    chromium_run(&chromium, profile.path(), &["--window-size=1200,1600", &format!("--screenshot={}", shot.display()), &url]);
+    chromium.headless(&["--window-size=1200,1600", &format!("--screenshot={}", shot.display())], &url);
     assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "a screenshot at {}", shot.display());
     fixture.assert_nothing_left();
-}
-
-/// Debian's `chromium`; None (skip) when missing, unless SHIPSHAPE_REQUIRE_DOCKER=1.
-fn chromium() -> Option<PathBuf> {
-    let found = ["chromium", "chromium-browser"].iter().map(|name| Path::new("/usr/bin").join(name)).find(|p| p.exists());
-    if found.is_none() {
-        let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-        assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but chromium is missing (scripts/setup installs it)");
-        eprintln!("skipping: chromium is missing (apt-get install chromium)");
-    }
-    found
-}
-
-fn chromium_run(chromium: &Path, profile: &Path, args: &[&str]) -> String {
-    let output = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("chromium runs");
-    assert!(output.status.success(), "chromium failed: {}", text(&output.stderr));
-    text(&output.stdout)
 }
 
 /// A class whose every build sleeps in a RUN step, then passes.
@@ -405,13 +361,6 @@ fn ctrl_c_mid_run_leaves_nothing_behind() {
     assert!(started.elapsed() < Duration::from_secs(50), "it stopped without waiting for the builds");
     assert!(!fixture.path("out/student00/results.json").exists(), "nothing was graded");
     fixture.assert_nothing_left();
-}
-
-/// Whether a running process has `text` in its command line (a build step's shell, whichever
-/// builder runs it).
-fn a_process_mentions(text: &str) -> bool {
-    let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-    processes.filter_map(|p| std::fs::read(p.path().join("cmdline")).ok()).any(|cmdline| String::from_utf8_lossy(&cmdline).contains(text))
 }
 
 /// A second dockerd on its own socket and folders, stopped and removed on drop.

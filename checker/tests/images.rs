@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use shipshape_test_support::{docker, docker_ready, image_id, skip_or_fail};
 use tempfile::TempDir;
 
 const BUSYBOX: &str = "shipshape.test/busybox:latest";
@@ -27,10 +28,6 @@ fn shipshape(args: &[&str], dir: &Path) -> Output {
         .expect("shipshape runs")
 }
 
-fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().expect("the docker CLI runs")
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -40,28 +37,17 @@ fn said(output: &Output) -> String {
     format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", output.status.code(), text(&output.stdout), text(&output.stderr))
 }
 
-fn image_id(reference: &str) -> Option<String> {
-    let output = docker(&["image", "inspect", "--format", "{{.Id}}", reference]);
-    output.status.success().then(|| text(&output.stdout).trim().to_string())
-}
-
 /// False (after saying why) when a Docker test must skip; panics instead under
 /// SHIPSHAPE_REQUIRE_DOCKER=1.
 fn ready(needs_registry: bool) -> bool {
-    let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    let missing = if !docker(&["info", "--format", "{{.ServerVersion}}"]).status.success() {
-        Some("no Docker daemon answers (`docker info` fails)".to_string())
-    } else if let Some(image) = [BUSYBOX, STATIC].into_iter().find(|i| image_id(i).is_none()) {
-        Some(format!("stand-in image {image} is missing (run tests/images/build-images)"))
-    } else if needs_registry && Command::new("docker-registry").arg("--version").output().is_err() {
-        Some("docker-registry is not installed (run scripts/setup)".to_string())
-    } else {
-        None
-    };
-    let Some(reason) = missing else { return true };
-    assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but {reason}");
-    eprintln!("skipping: {reason} (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
-    false
+    if !docker_ready(&[BUSYBOX, STATIC]) {
+        return false;
+    }
+    if needs_registry && Command::new("docker-registry").arg("--version").output().is_err() {
+        skip_or_fail("docker-registry is not installed (run scripts/setup)");
+        return false;
+    }
+    true
 }
 
 /// A `docker-registry serve` on a free 127.0.0.1 port, storage in its own temporary folder;

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use shipshape_test_support::docker_ready;
 use tempfile::TempDir;
 
 /// The stand-in the fixture exercises build from (through the image map).
@@ -22,23 +23,6 @@ const PATIENCE: Duration = Duration::from_secs(180);
 
 fn image_map() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/images/image-map.toml")
-}
-
-/// True when the daemon answers and has the stand-in; otherwise skips (prints why) or, with
-/// SHIPSHAPE_REQUIRE_DOCKER=1, fails.
-fn docker_ready() -> bool {
-    let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    let answers = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output().is_ok_and(|o| o.status.success());
-    let problem = if !answers {
-        "no Docker daemon (`docker info` fails)".to_string()
-    } else if !Command::new("docker").args(["image", "inspect", STAND_IN]).output().is_ok_and(|o| o.status.success()) {
-        format!("the stand-in {STAND_IN} is missing (run `sudo tests/images/build-images`)")
-    } else {
-        return true;
-    };
-    assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but {problem}");
-    eprintln!("skipping: {problem} (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
-    false
 }
 
 fn dockerfile(label: &str, user: &str) -> String {
@@ -124,7 +108,7 @@ fn list_line(output: &Output, exercise: &str) -> String {
 
 #[test]
 fn list_shows_the_state_each_check_recorded() {
-    if !docker_ready() {
+    if !docker_ready(&[STAND_IN]) {
         return;
     }
     let course = Course::new("list");
@@ -216,7 +200,7 @@ fn database(into: &Path) {
 
 #[test]
 fn doctor_finds_the_engine_the_images_and_the_database() {
-    if !docker_ready() {
+    if !docker_ready(&[STAND_IN]) {
         return;
     }
     let course = Course::new("doctor");
@@ -353,7 +337,7 @@ impl Watch {
 
 #[test]
 fn watch_manual_checks_on_enter_and_moves_on_to_the_next_exercise() {
-    if !docker_ready() {
+    if !docker_ready(&[STAND_IN]) {
         return;
     }
     let course = Course::new("watch-manual");
@@ -385,7 +369,7 @@ fn watch_manual_checks_on_enter_and_moves_on_to_the_next_exercise() {
 
 #[test]
 fn watch_rechecks_on_save_and_stops_cleanly_on_ctrl_c() {
-    if !docker_ready() {
+    if !docker_ready(&[STAND_IN]) {
         return;
     }
     let course = Course::new("watch-save");
@@ -422,7 +406,7 @@ fn watch_with_everything_done_says_so() {
 
 #[test]
 fn watch_cancels_the_check_in_flight_when_a_file_is_saved_again() {
-    if !docker_ready() {
+    if !docker_ready(&[STAND_IN]) {
         return;
     }
     let course = Course::new("watch-cancel");

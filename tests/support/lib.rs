@@ -3,10 +3,14 @@
 //!
 //! What must hold: a test that needs the daemon skips only when SHIPSHAPE_REQUIRE_DOCKER is unset;
 //! with it set (CI), a missing daemon or stand-in image fails the test. Docker tests run one at a
-//! time (see [`docker_lock`]) so that "nothing left behind" can be asserted after each.
+//! time (see [`docker_lock`]) so that "nothing left behind" can be asserted after each. What every
+//! test suite shares (the daemon check, the HTTP server, Chromium) is in `shipshape-test-support`.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use shipshape_test_support::docker_ready;
+pub use shipshape_test_support::{a_process_mentions, docker};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -93,14 +97,6 @@ pub fn spawn_shipshape(args: &[&str], env: &[(&str, &str)]) -> Child {
     child
 }
 
-/// True when a process on this host has `text` in its command line, arguments joined by spaces:
-/// how a test sees a build step run (BuildKit's steps are processes of the daemon's, not containers).
-pub fn a_process_mentions(text: &str) -> bool {
-    let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-    let command_lines = processes.filter_map(|p| std::fs::read(p.path().join("cmdline")).ok());
-    command_lines.map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " ")).any(|cmdline| cmdline.contains(text))
-}
-
 /// The process ids of every `shipshape` this test process ran through [`shipshape_with_env`], in
 /// order: what they tagged is theirs (a run's tag names its process, see [`run_tags_of`]).
 fn spawned() -> &'static Mutex<Vec<u32>> {
@@ -162,14 +158,6 @@ pub fn ids_with_status(report: &serde_json::Value, status: &str) -> Vec<String> 
     statuses(report).into_iter().filter(|(_, s)| s == status).map(|(id, _)| id).collect()
 }
 
-pub fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().expect("the docker CLI runs")
-}
-
-fn daemon_answers() -> bool {
-    Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output().is_ok_and(|o| o.status.success())
-}
-
 /// The stand-in images the image map points at (tests/images/build-images makes them).
 fn stand_ins() -> Vec<String> {
     let map: toml::Table = toml::from_str(&std::fs::read_to_string(image_map()).expect("the image map exists")).expect("the image map parses");
@@ -221,10 +209,7 @@ fn live_strangers() -> Vec<String> {
 
 pub fn docker_lock() -> Option<DockerTest> {
     static LOCK: Mutex<()> = Mutex::new(());
-    let required = std::env::var("SHIPSHAPE_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    if !daemon_answers() {
-        assert!(!required, "SHIPSHAPE_REQUIRE_DOCKER=1 but no Docker daemon answers (docker info fails)");
-        eprintln!("skipping: no Docker daemon (set SHIPSHAPE_REQUIRE_DOCKER=1 to make this a failure)");
+    if !docker_ready(&[]) {
         return None;
     }
     for image in stand_ins() {

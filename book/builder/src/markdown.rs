@@ -44,9 +44,10 @@ pub(crate) fn table_cell(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
 }
 
-/// `text` made safe as HTML text.
+/// `text` made safe as HTML text (`&`, `<` and `>`), through html-escape, the crate the
+/// workspace escapes HTML with.
 pub(crate) fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    html_escape::encode_text(text).into_owned()
 }
 
 /// The relative path from a chapter (`a/b.md`) up to the book's source root (`../`).

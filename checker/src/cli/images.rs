@@ -8,17 +8,18 @@
 //! arrived) to stdout.
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use bollard::models::CreateImageInfo;
 use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::runtime;
 use crate::course::{Course, CourseArg, EXERCISES_DIR};
 use crate::docker::{self, images};
 use crate::dockerfile::image_map::ImageMap;
+use crate::dockerfile::image_ref::ImageRef;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
 use crate::exercise::{Exercise, SPEC_FILE};
 use crate::stop::StopSignals;
@@ -193,7 +194,7 @@ fn save(file: &Path, images: &CourseImages, map: Option<&ImageMap>) -> Result<u8
                 .because(missing.join(", "))
                 .action("pull them first (`shipshape images pull`), or pass the --image-map that names their local copies"));
         }
-        let mut meter = ByteMeter::default();
+        let meter = ByteMeter::new();
         let size = images::save(&docker, names, file, |bytes| meter.show(bytes)).await;
         meter.finish();
         size
@@ -304,49 +305,30 @@ fn parse_mirror(text: &str) -> Result<String, String> {
 /// `MIRROR/library/node:20`, as a pull-through cache serves them), other registries' under
 /// their host (`gcr.io/distroless/static` → `MIRROR/gcr.io/distroless/static:latest`).
 fn mirror_reference(mirror: &str, reference: &str) -> String {
-    let (name, pin) = match reference.split_once('@') {
-        Some((name, digest)) => (split_tag(name).0, format!("@{digest}")),
-        None => {
-            let (name, tag) = split_tag(reference);
-            (name, format!(":{}", tag.unwrap_or("latest")))
-        }
+    let parsed = ImageRef::parse(reference);
+    let pin = match parsed.digest {
+        Some(digest) => format!("@{digest}"),
+        None => format!(":{}", parsed.tag.unwrap_or("latest")),
     };
-    let (host, path) = match name.split_once('/') {
-        Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => (Some(first), path),
-        _ => (None, name),
-    };
-    let repository = match host {
-        Some(host) if host != "docker.io" && host != "index.docker.io" => format!("{host}/{path}"),
-        _ if !path.contains('/') => format!("library/{path}"),
-        _ => path.to_string(),
-    };
-    format!("{mirror}/{repository}{pin}")
+    format!("{mirror}/{}{pin}", parsed.repository())
 }
 
-/// `name:tag` → (`name`, `tag`); a colon before the last `/` is a registry port, not a tag.
-fn split_tag(reference: &str) -> (&str, Option<&str>) {
-    let last_slash = reference.rfind('/').map_or(0, |at| at + 1);
-    match reference[last_slash..].rfind(':') {
-        Some(colon) => (&reference[..last_slash + colon], Some(&reference[last_slash + colon + 1..])),
-        None => (reference, None),
-    }
-}
-
-/// One pull's progress on stderr: one line redrawn on a terminal, a line per finished layer
-/// otherwise, then the daemon's verdict ("Downloaded newer image for ...").
+/// One pull's progress on stderr: one line redrawn on a terminal (an indicatif bar, as builds
+/// show theirs), a line per finished layer otherwise, then the daemon's verdict ("Downloaded newer
+/// image for ...").
 struct PullProgress {
     /// Layer id → (bytes downloaded, bytes in all).
     layers: BTreeMap<String, (u64, u64)>,
     done: BTreeSet<String>,
     verdict: Option<String>,
-    terminal: bool,
-    redraw: Throttle,
+    /// The redrawn line; `None` when stderr is not a terminal.
+    line: Option<ProgressBar>,
 }
 
 impl PullProgress {
     fn new(image: &str) -> Self {
         eprintln!("pulling {image}");
-        PullProgress { layers: BTreeMap::new(), done: BTreeSet::new(), verdict: None, terminal: std::io::stderr().is_terminal(), redraw: Throttle::default() }
+        PullProgress { layers: BTreeMap::new(), done: BTreeSet::new(), verdict: None, line: progress_line() }
     }
 
     fn update(&mut self, info: &CreateImageInfo) {
@@ -362,19 +344,16 @@ impl PullProgress {
             _ => {}
         }
         let finished = matches!(status.as_str(), "Pull complete" | "Already exists") && self.done.insert(id.clone());
-        if self.terminal && (finished || self.redraw.due()) {
+        if let Some(line) = &self.line {
             let (current, total) = self.layers.values().fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
-            eprint!("\r\x1b[2K  {} of {} layers, {} of {}", self.done.len(), self.layers.len(), format_size(current), format_size(total));
-            let _ = std::io::stderr().flush();
+            line.set_message(format!("{} of {} layers, {} of {}", self.done.len(), self.layers.len(), format_size(current), format_size(total)));
         } else if finished {
             eprintln!("  layer {id}: {} ({} of {} layers)", status.to_lowercase(), self.done.len(), self.layers.len());
         }
     }
 
     fn finish(&self, pulled: bool) {
-        if self.terminal && !self.layers.is_empty() {
-            eprintln!();
-        }
+        end(self.line.as_ref());
         match (pulled, &self.verdict) {
             (false, _) => eprintln!("  failed (why follows below)"),
             (true, Some(verdict)) => eprintln!("  {verdict}"),
@@ -384,43 +363,42 @@ impl PullProgress {
 }
 
 /// The bytes a save has written, redrawn on a terminal (silent otherwise).
-#[derive(Default)]
 struct ByteMeter {
-    shown: bool,
-    redraw: Throttle,
+    line: Option<ProgressBar>,
 }
 
 impl ByteMeter {
-    fn show(&mut self, bytes: u64) {
-        if std::io::stderr().is_terminal() && self.redraw.due() {
-            eprint!("\r\x1b[2K  {} written", format_size(bytes));
-            self.shown = true;
+    fn new() -> Self {
+        ByteMeter { line: progress_line() }
+    }
+
+    fn show(&self, bytes: u64) {
+        if let Some(line) = &self.line {
+            line.set_message(format!("{} written", format_size(bytes)));
         }
     }
 
     fn finish(&self) {
-        if self.shown {
-            eprintln!();
-        }
+        end(self.line.as_ref());
     }
 }
 
-/// A progress line is redrawn at most this often.
-const REDRAW_EVERY: Duration = Duration::from_millis(200);
-
-/// True at most once per [`REDRAW_EVERY`].
-#[derive(Default)]
-struct Throttle {
-    last: Option<Instant>,
+/// A line of progress on stderr, indented under what it is about and redrawn by indicatif (which
+/// limits how often); `None` when stderr is not a terminal.
+fn progress_line() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template("  {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
+    Some(ProgressBar::new_spinner().with_style(style))
 }
 
-impl Throttle {
-    fn due(&mut self) -> bool {
-        let due = self.last.is_none_or(|last| last.elapsed() >= REDRAW_EVERY);
-        if due {
-            self.last = Some(Instant::now());
-        }
-        due
+/// Leaves the line's last state on screen, or nothing when it never showed anything.
+fn end(line: Option<&ProgressBar>) {
+    match line {
+        Some(line) if line.message().is_empty() => line.finish_and_clear(),
+        Some(line) => line.finish(),
+        None => {}
     }
 }
 

@@ -1,13 +1,15 @@
 //! The image map: public image references → local ones (stand-ins, or a room's mirror). The text
 //! the builder gets is made in [`super::for_builder`], which looks references up here.
 //!
-//! What must hold: keys and lookups are compared in one normal form (`docker.io/library/` dropped,
-//! `:latest` added), so `node` and `docker.io/library/node:latest` are one key.
+//! What must hold: keys and lookups are compared in one normal form ([`ImageRef::short`]: Docker
+//! Hub's `docker.io/library/` dropped, `:latest` added), so `node` and
+//! `docker.io/library/node:latest` are one key.
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
+use super::image_ref::ImageRef;
 use crate::error::{Context, Error, Result};
 
 #[derive(Debug, Default, Clone)]
@@ -49,24 +51,17 @@ impl ImageMap {
 
     /// The local reference for `reference`, trying it as written, then without its digest.
     pub(crate) fn lookup(&self, reference: &str) -> Option<&str> {
-        let normalized = normalize(reference);
-        let without_digest = normalized.split('@').next().unwrap_or(&normalized).to_string();
-        self.images.get(&normalized).or_else(|| self.images.get(&without_digest)).map(String::as_str)
+        let parsed = ImageRef::parse(reference);
+        let exact = self.images.get(&parsed.short());
+        // Without the digest only when a tag is left: `node@sha256:…` is not `node:latest`.
+        let tagged = || parsed.tag.and_then(|_| self.images.get(&parsed.without_digest().short()));
+        exact.or_else(tagged).map(String::as_str)
     }
 }
 
 /// `docker.io/library/node:20` → `node:20`; a reference without a tag or digest gets `:latest`.
 fn normalize(reference: &str) -> String {
-    let reference = reference.trim();
-    let short = reference.strip_prefix("docker.io/").unwrap_or(reference);
-    let short = short.strip_prefix("library/").unwrap_or(short);
-    let name_end = short.find('@').unwrap_or(short.len());
-    let last_segment = short[..name_end].rsplit('/').next().unwrap_or("");
-    if last_segment.contains(':') || short.contains('@') {
-        short.to_string()
-    } else {
-        format!("{short}:latest")
-    }
+    ImageRef::parse(reference).short()
 }
 
 #[cfg(test)]

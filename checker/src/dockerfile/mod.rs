@@ -10,6 +10,7 @@
 pub(crate) mod args;
 pub(crate) mod for_builder;
 pub(crate) mod image_map;
+pub(crate) mod image_ref;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
