@@ -1,5 +1,7 @@
 //! `pinned-base`: every image the Dockerfile starts from or copies from is pinned by digest, judged
 //! with build arguments filled in (a digest may come from an `ARG`).
+use crate::dockerfile::image_ref::ImageRef;
+
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 
 pub(super) struct PinnedBase;
@@ -14,7 +16,8 @@ pub(super) static META: CheckMeta = CheckMeta {
 
 /// `name:tag@sha256:<64 hex>` (or without the tag).
 pub(super) fn is_pinned(reference: &str) -> bool {
-    reference.split_once("@sha256:").is_some_and(|(_, hex)| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    let digest = ImageRef::parse(reference).digest.and_then(|digest| digest.strip_prefix("sha256:"));
+    digest.is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 impl Check for PinnedBase {
