@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::image::archive::{read_archive, ReadPlan};
 use crate::image::cache::LayerCache;
+use crate::image::capture::Captures;
 use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
@@ -217,8 +218,12 @@ pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> 
 
 /// How to read the image: with the cache, and searching every file for the secret values when
 /// the spec asks for `no-secrets`.
+/// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
+/// this spec scans, so one cached read of a layer serves every spec), and the spec's secret values
+/// searched for.
 fn read_plan(spec: &Spec, options: &FactOptions) -> ReadPlan {
-    ReadPlan::new(options.cache.clone(), SecretSearch::new(spec.secret_values()))
+    let captures = Captures::new(checks::analyzers().chain(scan::inventory::analyzers()));
+    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(spec.secret_values()))
 }
 
 async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {

@@ -256,6 +256,11 @@ pub(crate) struct ExerciseDefaults {
     pub secret_values: Vec<String>,
 }
 
+/// The files the checks read from an image's filesystem (beyond every file's metadata).
+pub(crate) fn analyzers() -> impl Iterator<Item = &'static crate::image::capture::Analyzer> {
+    [&non_root::PASSWD].into_iter()
+}
+
 /// One required check's typed settings: the variant says which check it is.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Settings {

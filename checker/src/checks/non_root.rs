@@ -1,5 +1,6 @@
 //! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
+use crate::image::capture::Analyzer;
 
 pub(super) struct NonRoot;
 
@@ -13,6 +14,9 @@ pub(super) static META: CheckMeta = CheckMeta {
 
 const HINT: &str = "add `USER 65532` (or another numeric uid) at the end of the final stage; a numeric uid \
                     also satisfies Kubernetes' runAsNonRoot";
+
+/// The image's accounts, for a `USER` given by name.
+pub(super) static PASSWD: Analyzer = Analyzer { name: "passwd", version: 1, wants: |path| (path == "etc/passwd").then_some(32 << 20) };
 
 /// The uid a user name has in an /etc/passwd text.
 fn uid_in_passwd(passwd: &[u8], name: &str) -> Option<u64> {

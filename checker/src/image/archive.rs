@@ -12,6 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::cache::LayerCache;
+use super::capture::Captures;
 use super::layer::{self, normalize, peek, LayerFacts};
 use super::secrets::SecretSearch;
 use super::ImageFacts;
@@ -35,18 +36,20 @@ pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadP
     contents.assemble(wanted, cache)
 }
 
-/// How to read an image: the layer cache to use and fill, and secret values to search every
-/// file for. A search needs every byte, so it never takes layers from the cache.
-#[derive(Debug, Clone, Default)]
+/// How to read an image: the files the analyzers want kept, the layer cache to use and fill (its
+/// entries made for these analyzers), and secret values to search every file for. A search needs
+/// every byte, so it never takes layers from the cache.
+#[derive(Debug, Clone)]
 pub(crate) struct ReadPlan {
+    pub captures: Captures,
     pub cache: LayerCache,
     pub secrets: Option<SecretSearch>,
 }
 
 impl ReadPlan {
-    pub(crate) fn new(cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
-        let cache = if secrets.is_some() { LayerCache::disabled() } else { cache };
-        ReadPlan { cache, secrets }
+    pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
+        let cache = if secrets.is_some() { LayerCache::disabled() } else { cache.for_captures(&captures) };
+        ReadPlan { captures, cache, secrets }
     }
 }
 
@@ -83,7 +86,7 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
                 }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
-                    let facts = layer::read_layer(reader, plan.secrets.as_ref()).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
+                    let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref()).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
                 } else if size <= METADATA_LIMIT {
                     let mut bytes = Vec::with_capacity(size as usize);

@@ -4,24 +4,29 @@
 //!
 //! What must hold: entries are content-addressed (a diff ID names exactly one layer content; an
 //! image ID is the digest of its config, checked on load), so an entry is either right or
-//! unusable. Every entry carries a magic, a format version and a checksum; an entry that fails
-//! any of them is ignored and rebuilt, never trusted. A cache that cannot be written only costs
+//! unusable. Every entry carries a magic, a format version, the fingerprint of the analyzers a
+//! layer was read for (what it captured) and a checksum; an entry that fails any of them is
+//! ignored and rebuilt, never trusted. A cache that cannot be written only costs
 //! speed: nothing fails because of it.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::capture::Captures;
 use super::layer::LayerFacts;
 
 const MAGIC: &[u8; 16] = b"shipshape-layer\n";
-/// Bump when [`LayerFacts`] or what is read into it changes: old entries are then rebuilt.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// Bump when [`LayerFacts`] changes: old entries are then rebuilt. What the analyzers capture has
+/// versions of its own ([`Captures::fingerprint`]), which key the layer entries too.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// The cache, or none at all (`--no-cache`, or no usable folder).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LayerCache {
     dir: Option<PathBuf>,
+    /// The analyzers' fingerprint the layer entries were made for.
+    captures: [u8; 8],
 }
 
 impl LayerCache {
@@ -32,16 +37,21 @@ impl LayerCache {
         let root = var("SHIPSHAPE_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("shipshape")))
             .or_else(|| var("HOME").map(|d| d.join(".cache/shipshape")));
-        LayerCache { dir: root }
+        LayerCache { dir: root, captures: [0; 8] }
+    }
+
+    /// The same cache, its layer entries those made for these analyzers.
+    pub(crate) fn for_captures(self, captures: &Captures) -> LayerCache {
+        LayerCache { captures: captures.fingerprint(), ..self }
     }
 
     #[cfg(test)]
     pub(crate) fn at(dir: &Path) -> LayerCache {
-        LayerCache { dir: Some(dir.to_path_buf()) }
+        LayerCache { dir: Some(dir.to_path_buf()), captures: [0; 8] }
     }
 
     pub(crate) fn disabled() -> LayerCache {
-        LayerCache { dir: None }
+        LayerCache { dir: None, captures: [0; 8] }
     }
 
     fn file(&self, kind: &str, digest: &str) -> Option<PathBuf> {
@@ -52,7 +62,7 @@ impl LayerCache {
 
     /// The facts of the layer with this diff ID, if cached and intact.
     pub(crate) fn layer(&self, diff_id: &str) -> Option<LayerFacts> {
-        let bytes = read_entry(&self.file("layers", diff_id)?)?;
+        let bytes = read_entry(&self.file("layers", diff_id)?, &self.captures)?;
         postcard::from_bytes(&bytes).ok()
     }
 
@@ -64,31 +74,34 @@ impl LayerCache {
 
     pub(crate) fn store_layer(&self, diff_id: &str, facts: &LayerFacts) {
         if let (Some(path), Ok(bytes)) = (self.file("layers", diff_id), postcard::to_stdvec(facts)) {
-            write_entry(&path, &bytes);
+            write_entry(&path, &self.captures, &bytes);
         }
     }
 
     /// The config of the image with this ID, if cached and its digest is the ID.
     pub(crate) fn config(&self, image_id: &str) -> Option<Vec<u8>> {
-        let bytes = read_entry(&self.file("configs", image_id)?)?;
+        let bytes = read_entry(&self.file("configs", image_id)?, &[0; 8])?;
         (format!("sha256:{:x}", Sha256::digest(&bytes)) == image_id).then_some(bytes)
     }
 
     pub(crate) fn store_config(&self, image_id: &str, config: &[u8]) {
         if let Some(path) = self.file("configs", image_id) {
-            write_entry(&path, config);
+            write_entry(&path, &[0; 8], config);
         }
     }
 }
 
-/// Magic, version, checksum, payload; `None` for anything else (and the broken file is removed).
-fn read_entry(path: &Path) -> Option<Vec<u8>> {
+/// Magic, version, the analyzers' fingerprint, checksum, payload; `None` for anything else (and
+/// the broken or outdated file is removed).
+fn read_entry(path: &Path, captures: &[u8; 8]) -> Option<Vec<u8>> {
     let bytes = std::fs::read(path).ok()?;
     let payload = (|| {
         let rest = bytes.strip_prefix(MAGIC.as_slice())?;
         let (version, rest) = rest.split_first_chunk::<4>()?;
+        let (made_for, rest) = rest.split_first_chunk::<8>()?;
         let (checksum, payload) = rest.split_first_chunk::<32>()?;
-        (u32::from_le_bytes(*version) == FORMAT_VERSION && Sha256::digest(payload).as_slice() == checksum).then(|| payload.to_vec())
+        let current = u32::from_le_bytes(*version) == FORMAT_VERSION && made_for == captures;
+        (current && Sha256::digest(payload).as_slice() == checksum).then(|| payload.to_vec())
     })();
     if payload.is_none() {
         let _ = std::fs::remove_file(path);
@@ -97,13 +110,14 @@ fn read_entry(path: &Path) -> Option<Vec<u8>> {
 }
 
 /// Writes an entry atomically (a temporary file renamed into place); failures are ignored.
-fn write_entry(path: &Path, payload: &[u8]) {
+fn write_entry(path: &Path, captures: &[u8; 8], payload: &[u8]) {
     let Some(dir) = path.parent() else { return };
     let written = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let mut file = tempfile::NamedTempFile::new_in(dir)?;
         file.write_all(MAGIC)?;
         file.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        file.write_all(captures)?;
         file.write_all(&Sha256::digest(payload))?;
         file.write_all(payload)?;
         file.persist(path).map_err(|e| e.error)?;
@@ -117,6 +131,7 @@ fn write_entry(path: &Path, payload: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::capture::Analyzer;
     use crate::image::layer::{EntryKind, LayerEntry};
     use crate::image::ContentClass;
 
@@ -150,6 +165,10 @@ mod tests {
         assert!(!file.exists(), "and is removed, to be rebuilt");
         std::fs::write(&file, b"shipshape-layer\n\x00\x00\x00\x00").unwrap();
         assert!(cache.layer(DIFF_ID).is_none(), "an old format is not trusted");
+        cache.store_layer(DIFF_ID, &facts());
+        static OTHER: Analyzer = Analyzer { name: "other", version: 1, wants: |_| None };
+        let for_other = LayerCache::at(&dir).for_captures(&Captures::new([&OTHER]));
+        assert!(for_other.layer(DIFF_ID).is_none(), "a layer read for other analyzers is read again");
         assert!(LayerCache::disabled().layer(DIFF_ID).is_none());
         assert!(cache.layer("../../etc/passwd").is_none(), "only digests name entries");
         std::fs::remove_dir_all(dir).unwrap();

@@ -1,47 +1,15 @@
 //! One layer read from its tar stream: what it adds, changes and deletes, never its content.
 //!
-//! What must hold: the reader consumes the stream once, front to back; only the files named by
-//! [`capture_limit`] keep (a prefix of) their bytes, for the checks and the scan inventory to
-//! parse; every other file keeps its metadata and, for ELF binaries, its [`ContentClass`] and Go
-//! build information.
+//! What must hold: the reader consumes the stream once, front to back; only the files an analyzer
+//! wants ([`Captures`]) keep (a prefix of) their bytes, for it to parse; every other file keeps
+//! its metadata and, for ELF binaries, its [`ContentClass`] and Go build information.
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
+use super::capture::Captures;
 use super::gobuild::GoBuild;
 use super::secrets::{Searching, SecretSearch};
 use super::sniff::{self, ContentClass, Sniffed};
-
-/// How many bytes of a file the checks and the scan inventory read, for the files they read.
-pub(crate) fn capture_limit(path: &str) -> Option<u64> {
-    const WHOLE: u64 = 32 << 20;
-    const MANIFEST: u64 = 1 << 20;
-    match path {
-        "etc/passwd" | "etc/group" | "etc/os-release" | "usr/lib/os-release" | "var/lib/dpkg/status" | "lib/apk/db/installed" => Some(WHOLE),
-        _ if path.starts_with("var/lib/dpkg/status.d/") => Some(MANIFEST),
-        // Debian packages JavaScript and Python libraries itself: dpkg's database speaks for them.
-        _ if is_debian_managed(path) => None,
-        _ if is_node_module_manifest(path) => Some(MANIFEST),
-        _ if path.ends_with("package-lock.json") && !path.contains("node_modules/") => Some(WHOLE),
-        // A distribution's headers come first; its long description is not needed.
-        _ if path.ends_with(".dist-info/METADATA") => Some(16 << 10),
-        _ => None,
-    }
-}
-
-fn is_debian_managed(path: &str) -> bool {
-    path.starts_with("usr/share/nodejs/") || path.starts_with("usr/lib/nodejs/") || path.contains("/dist-packages/")
-}
-
-/// `…/node_modules/name/package.json` or `…/node_modules/@scope/name/package.json`.
-fn is_node_module_manifest(path: &str) -> bool {
-    let Some(dir) = path.strip_suffix("/package.json") else { return false };
-    let mut parts = dir.rsplit('/');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(name), Some("node_modules"), _) => !name.starts_with('@'),
-        (Some(_), Some(scope), Some("node_modules")) => scope.starts_with('@'),
-        _ => false,
-    }
-}
 
 /// What a layer keeps of a file beyond its metadata.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -115,19 +83,19 @@ pub(crate) fn peek<R: Read>(mut stream: R, n: usize) -> io::Result<(Vec<u8>, Pee
 
 /// Reads a layer stream, plain or gzip-compressed; with `secrets`, every file's bytes are also
 /// searched for the secret values.
-pub(crate) fn read_layer(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
+pub(crate) fn read_layer(stream: impl Read, captures: &Captures, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
     let (head, stream) = peek(stream, 4)?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.starts_with(&[0x1f, 0x8b]) {
-        read_tar(flate2::bufread::MultiGzDecoder::new(buffered), secrets)
+        read_tar(flate2::bufread::MultiGzDecoder::new(buffered), captures, secrets)
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Err(io::Error::new(io::ErrorKind::Unsupported, "zstd-compressed layers are not supported yet"))
     } else {
-        read_tar(buffered, secrets)
+        read_tar(buffered, captures, secrets)
     }
 }
 
-fn read_tar(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
+fn read_tar(stream: impl Read, captures: &Captures, secrets: Option<&SecretSearch>) -> io::Result<LayerFacts> {
     let mut archive = tar::Archive::new(stream);
     let mut facts = LayerFacts::default();
     // Content of this layer's binaries, so that hard links to them inherit it.
@@ -157,13 +125,13 @@ fn read_tar(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<Lay
             let sniffed = match secrets {
                 Some(search) => {
                     let mut searching = Searching::new(&mut entry, search);
-                    let sniffed = read_file(&mut searching, &path, size, &mut facts)?;
+                    let sniffed = read_file(&mut searching, &path, size, captures, &mut facts)?;
                     if searching.finish()? {
                         facts.secrets.push(path.clone());
                     }
                     sniffed
                 }
-                None => read_file(&mut entry, &path, size, &mut facts)?,
+                None => read_file(&mut entry, &path, size, captures, &mut facts)?,
             };
             content = sniffed.class;
             if let Some(go) = sniffed.go {
@@ -181,8 +149,8 @@ fn read_tar(stream: impl Read, secrets: Option<&SecretSearch>) -> io::Result<Lay
 }
 
 /// Keeps what the checks need of a regular file: its captured bytes, or what sniffing finds.
-fn read_file(content: &mut impl Read, path: &str, size: u64, facts: &mut LayerFacts) -> io::Result<Sniffed> {
-    match capture_limit(path) {
+fn read_file(content: &mut impl Read, path: &str, size: u64, captures: &Captures, facts: &mut LayerFacts) -> io::Result<Sniffed> {
+    match captures.limit(path) {
         Some(limit) => {
             let mut bytes = Vec::with_capacity(size.min(limit) as usize);
             content.take(limit).read_to_end(&mut bytes)?;
@@ -212,6 +180,7 @@ fn whiteout(path: String, kind: EntryKind) -> (String, EntryKind) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::capture::Analyzer;
 
     fn tar_of(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
@@ -235,13 +204,19 @@ mod tests {
         builder.into_inner().unwrap()
     }
 
+    /// Captures for an analyzer that reads /etc/passwd.
+    fn passwd() -> Captures {
+        static PASSWD: Analyzer = Analyzer { name: "passwd", version: 1, wants: |path| (path == "etc/passwd").then_some(1 << 20) };
+        Captures::new([&PASSWD])
+    }
+
     #[test]
     fn reads_entries_whiteouts_and_hardlinked_shells() {
         let bytes = tar_of(
             &[("bin/box", b"\x7fELF BusyBox v1.36"), ("etc/passwd", b"root:x:0:0::/root:/bin/sh\n"), ("old/.wh.gone", b""), ("var/.wh..wh..opq", b"")],
             &[("usr/bin/ls", "bin/box")],
         );
-        let facts = read_layer(&bytes[..], None).unwrap();
+        let facts = read_layer(&bytes[..], &passwd(), None).unwrap();
         let kinds: Vec<(&str, &EntryKind, ContentClass)> = facts.entries.iter().map(|e| (e.path.as_str(), &e.kind, e.content)).collect();
         assert_eq!(kinds[0], ("bin/box", &EntryKind::File, ContentClass::Shell("busybox")));
         assert_eq!(kinds[2], ("old/gone", &EntryKind::Whiteout, ContentClass::Data));
@@ -252,18 +227,8 @@ mod tests {
     }
 
     #[test]
-    fn node_module_manifests_are_captured_app_manifests_are_not() {
-        assert!(is_node_module_manifest("app/node_modules/minimist/package.json"));
-        assert!(is_node_module_manifest("app/node_modules/@types/node/package.json"));
-        assert!(is_node_module_manifest("app/node_modules/a/node_modules/b/package.json"));
-        assert!(!is_node_module_manifest("app/package.json"));
-        assert!(!is_node_module_manifest("app/node_modules/@types/package.json"));
-        assert!(!is_node_module_manifest("app/node_modules/a/lib/package.json"));
-    }
-
-    #[test]
     fn a_truncated_layer_is_an_error_not_a_panic() {
         let bytes = tar_of(&[("a", &[7u8; 3000])], &[]);
-        assert!(read_layer(&bytes[..1000], None).is_err());
+        assert!(read_layer(&bytes[..1000], &passwd(), None).is_err());
     }
 }

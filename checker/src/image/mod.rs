@@ -5,6 +5,7 @@
 //! history entry that created layer `i` when the history accounts for every layer.
 pub(crate) mod archive;
 pub(crate) mod cache;
+pub(crate) mod capture;
 pub(crate) mod config;
 pub(crate) mod filesystem;
 pub(crate) mod gobuild;

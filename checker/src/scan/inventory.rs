@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ecosystem::Ecosystem;
+use crate::image::capture::Analyzer;
 use crate::image::gobuild::GoBuild;
 use crate::image::FileSystem;
 
@@ -52,26 +53,93 @@ pub(crate) struct Inventory {
     pub problems: Vec<String>,
 }
 
+/// The files the OS is named in.
+pub(crate) static OS_RELEASE: Analyzer =
+    Analyzer { name: "os-release", version: 1, wants: |path| matches!(path, "etc/os-release" | "usr/lib/os-release").then_some(WHOLE) };
+
+/// One package analyzer: the files it captures and how it reads packages from them, given the
+/// OS's ecosystem when the image names one.
+struct PackageAnalyzer {
+    capture: Analyzer,
+    parse: fn(&str, Option<Ecosystem>) -> Result<Vec<Package>, String>,
+}
+
+/// A file read whole (a package database, a lockfile).
+const WHOLE: u64 = 32 << 20;
+/// A package's own manifest.
+const MANIFEST: u64 = 1 << 20;
+
+static DPKG: PackageAnalyzer = PackageAnalyzer {
+    capture: Analyzer {
+        name: "dpkg",
+        version: 1,
+        wants: |path| match path {
+            "var/lib/dpkg/status" => Some(WHOLE),
+            _ => path.starts_with("var/lib/dpkg/status.d/").then_some(MANIFEST),
+        },
+    },
+    parse: |text, os| debian_packages(text, os.unwrap_or(Ecosystem::Debian(String::new()))),
+};
+
+static APK: PackageAnalyzer = PackageAnalyzer {
+    capture: Analyzer { name: "apk", version: 1, wants: |path| (path == "lib/apk/db/installed").then_some(WHOLE) },
+    parse: |text, os| alpine_packages(text, os.unwrap_or(Ecosystem::Alpine(String::new()))),
+};
+
+static NPM_MANIFEST: PackageAnalyzer = PackageAnalyzer {
+    capture: Analyzer { name: "npm-manifest", version: 1, wants: |path| (is_node_module_manifest(path) && !is_debian_managed(path)).then_some(MANIFEST) },
+    parse: |text, _| node_manifest(text).map(|p| vec![p]),
+};
+
+static NPM_LOCKFILE: PackageAnalyzer = PackageAnalyzer {
+    capture: Analyzer {
+        name: "npm-lockfile",
+        version: 1,
+        wants: |path| (path.ends_with("package-lock.json") && !path.contains("node_modules/") && !is_debian_managed(path)).then_some(WHOLE),
+    },
+    parse: |text, _| npm_lockfile(text),
+};
+
+/// A distribution's headers come first; its long description is not needed.
+static PYTHON_METADATA: PackageAnalyzer = PackageAnalyzer {
+    capture: Analyzer {
+        name: "python-metadata",
+        version: 1,
+        wants: |path| (path.ends_with(".dist-info/METADATA") && !is_debian_managed(path)).then_some(16 << 10),
+    },
+    parse: |text, _| python_metadata(text).map(|p| vec![p]),
+};
+
+static PACKAGE_ANALYZERS: [&PackageAnalyzer; 5] = [&DPKG, &APK, &NPM_MANIFEST, &NPM_LOCKFILE, &PYTHON_METADATA];
+
+/// What the inventory reads: the OS's name and every package analyzer's files.
+pub(crate) fn analyzers() -> impl Iterator<Item = &'static Analyzer> {
+    std::iter::once(&OS_RELEASE).chain(PACKAGE_ANALYZERS.iter().map(|analyzer| &analyzer.capture))
+}
+
+/// Debian packages JavaScript and Python libraries itself: dpkg's database speaks for them.
+fn is_debian_managed(path: &str) -> bool {
+    path.starts_with("usr/share/nodejs/") || path.starts_with("usr/lib/nodejs/") || path.contains("/dist-packages/")
+}
+
+/// `…/node_modules/name/package.json` or `…/node_modules/@scope/name/package.json`.
+fn is_node_module_manifest(path: &str) -> bool {
+    let Some(dir) = path.strip_suffix("/package.json") else { return false };
+    let mut parts = dir.rsplit('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(name), Some("node_modules"), _) => !name.starts_with('@'),
+        (Some(_), Some(scope), Some("node_modules")) => scope.starts_with('@'),
+        _ => false,
+    }
+}
+
 pub(crate) fn inventory(fs: &FileSystem) -> Inventory {
     let os = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| fs.content(p)).map(parse_os_release);
     let mut inventory = Inventory { os, ..Inventory::default() };
     let os_ecosystem = inventory.os.as_ref().and_then(os_ecosystem);
     for (path, layer, bytes) in fs.captured_files() {
-        let text = String::from_utf8_lossy(bytes);
-        let found = if path == "var/lib/dpkg/status" || path.starts_with("var/lib/dpkg/status.d/") {
-            debian_packages(&text, os_ecosystem.clone().unwrap_or(Ecosystem::Debian(String::new())))
-        } else if path == "lib/apk/db/installed" {
-            alpine_packages(&text, os_ecosystem.clone().unwrap_or(Ecosystem::Alpine(String::new())))
-        } else if path.ends_with("/package.json") {
-            node_manifest(&text).map(|p| vec![p])
-        } else if path.ends_with("package-lock.json") {
-            npm_lockfile(&text)
-        } else if path.ends_with(".dist-info/METADATA") {
-            python_metadata(&text).map(|p| vec![p])
-        } else {
-            Ok(Vec::new())
-        };
-        match found {
+        let Some(analyzer) = PACKAGE_ANALYZERS.iter().find(|a| (a.capture.wants)(path).is_some()) else { continue };
+        match (analyzer.parse)(&String::from_utf8_lossy(bytes), os_ecosystem.clone()) {
             Ok(packages) => inventory.packages.extend(packages.into_iter().map(|mut p| {
                 p.location = path.to_string();
                 p.layer = layer;
@@ -285,6 +353,34 @@ mod tests {
         let apk = "P:musl\nV:1.2.4-r2\no:musl\n\nP:busybox-binsh\nV:1.36.1-r5\no:busybox\n";
         let alpine = alpine_packages(apk, Ecosystem::Alpine("v3.18".into())).unwrap();
         assert_eq!(alpine[1].source, Some(("busybox".into(), "1.36.1-r5".into())));
+    }
+
+    #[test]
+    fn node_module_manifests_are_captured_app_manifests_are_not() {
+        let wanted = |path: &str| (NPM_MANIFEST.capture.wants)(path).is_some();
+        assert!(wanted("app/node_modules/minimist/package.json"));
+        assert!(wanted("app/node_modules/@types/node/package.json"));
+        assert!(wanted("app/node_modules/a/node_modules/b/package.json"));
+        assert!(!wanted("app/package.json"));
+        assert!(!wanted("app/node_modules/@types/package.json"));
+        assert!(!wanted("app/node_modules/a/lib/package.json"));
+        assert!(!wanted("usr/share/nodejs/node_modules/x/package.json"), "Debian's own: dpkg speaks for it");
+    }
+
+    #[test]
+    fn each_file_has_one_package_analyzer() {
+        let files = [
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/status.d/foo",
+            "lib/apk/db/installed",
+            "app/node_modules/a/package.json",
+            "app/package-lock.json",
+            "usr/lib/python3/site-packages/x.dist-info/METADATA",
+        ];
+        for file in files {
+            let claims = PACKAGE_ANALYZERS.iter().filter(|a| (a.capture.wants)(file).is_some()).count();
+            assert_eq!(claims, 1, "{file}");
+        }
     }
 
     #[test]
