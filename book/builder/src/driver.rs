@@ -5,7 +5,8 @@
 //! in the sources, directives, a page per documented check, internal links in the expanded
 //! chapters), so a broken book never overwrites a good build with a half-rendered one.
 
-use crate::preprocessor::{Settings, Shipshape};
+use crate::preprocessor::Shipshape;
+use crate::settings::Settings;
 use crate::{checks, includes, links, minutes};
 use anyhow::{Context, Result};
 use mdbook_driver::MDBook;

@@ -10,8 +10,8 @@
 //! key names is an error naming the file or key.
 
 use crate::markdown::{self, code_span, escape_html, fenced};
-use crate::preprocessor::Settings;
 use crate::requirements;
+use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use shipshape::hints;
 use std::path::Path;

@@ -14,6 +14,7 @@
 //! stderr and exit code 2, never a panic.
 
 mod checks;
+mod directive;
 mod driver;
 mod exercise;
 mod includes;
@@ -24,6 +25,7 @@ mod minutes;
 mod preprocessor;
 mod requirements;
 mod schedule;
+mod settings;
 
 use clap::{Parser, Subcommand};
 use measure::Outcome;

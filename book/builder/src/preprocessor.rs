@@ -12,50 +12,14 @@
 //! drops the backslash); an unknown directive, exercise or check fails the build with the
 //! chapter and the directive named, and every failure in the book is reported at once.
 
+use crate::directive::{single_name, DIRECTIVE};
 use crate::schedule::Outline;
+use crate::settings::{self, Settings};
 use crate::{checks, exercise, schedule};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use mdbook_preprocessor::book::Book;
-use mdbook_preprocessor::config::Config;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use regex::Regex;
-use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
-
-/// The preprocessor's name, and its table in book.toml.
-const NAME: &str = "shipshape";
-
-/// A directive, optionally escaped: `\`? `{{#shipshape-` KIND ARGUMENTS `}}`.
-static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\\)?\{\{\s*#shipshape-([^\s}]*)([^}]*)\}\}").expect("the directive pattern is valid"));
-
-/// Where the directives find their sources, as absolute paths.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    /// The exercises folder: one folder per exercise.
-    pub exercises: PathBuf,
-    /// The check documentation folder: one `<id>.md` per check.
-    pub checks: PathBuf,
-}
-
-impl Settings {
-    /// Reads `[preprocessor.shipshape]` from the config of the book in `root`.
-    pub(crate) fn from_config(root: &Path, config: &Config) -> Result<Self> {
-        Ok(Settings { exercises: folder(root, config, "exercises", "the exercises")?, checks: folder(root, config, "checks", "the check documentation")? })
-    }
-}
-
-/// The folder book.toml names in `[preprocessor.shipshape] <key>`, resolved against `root`.
-fn folder(root: &Path, config: &Config, key: &str, what: &str) -> Result<PathBuf> {
-    let name = format!("preprocessor.{NAME}.{key}");
-    let relative: PathBuf = config.get(&name)?.with_context(|| {
-        format!(
-            "book.toml has no `{key}` in `[preprocessor.{NAME}]`: set it to the folder of {what}, \
-             relative to the book"
-        )
-    })?;
-    let path = root.join(&relative);
-    path.canonicalize().with_context(|| format!("book.toml sets `{name}` to `{}`, but there is no folder `{}`", relative.display(), path.display()))
-}
+use std::path::Path;
 
 /// What directives need to know about the whole book, gathered before any is expanded.
 #[derive(Default)]
@@ -64,15 +28,6 @@ struct Whole {
     order: Vec<String>,
     /// The chapters that take time, with their exercises.
     outline: Outline,
-}
-
-/// The names of the exercises `content` places with `{{#shipshape-exercise NAME}}`, in order.
-pub(crate) fn exercise_names(content: &str) -> Vec<String> {
-    DIRECTIVE
-        .captures_iter(content)
-        .filter(|caps| caps.get(1).is_none() && &caps[2] == "exercise")
-        .filter_map(|caps| single_name(&caps[3]).ok().map(String::from))
-        .collect()
 }
 
 /// The preprocessor, registered with `MDBook::with_preprocessor`.
@@ -125,7 +80,7 @@ impl Shipshape {
 
 impl Preprocessor for Shipshape {
     fn name(&self) -> &str {
-        NAME
+        settings::NAME
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
@@ -148,22 +103,10 @@ impl Preprocessor for Shipshape {
     }
 }
 
-/// The one argument of a directive: a plain name (letters, digits, `-`, `_`, `.`), never a path.
-fn single_name(args: &str) -> Result<&str> {
-    match args.split_whitespace().collect::<Vec<_>>()[..] {
-        [name] if is_plain_name(name) => Ok(name),
-        [name] => bail!("`{name}` is not a name: use letters, digits, `-`, `_` and `.` only"),
-        _ => bail!("it takes exactly one name, and got `{}`", args.trim()),
-    }
-}
-
-fn is_plain_name(name: &str) -> bool {
-    !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn shipshape() -> Shipshape {
         let missing = PathBuf::from("/nonexistent");
@@ -186,12 +129,5 @@ mod tests {
         assert!(failures[1].contains("`../etc` is not a name"));
         assert!(failures[2].contains("exactly one name"));
         assert!(failures[3].contains("takes no argument, and got `today`"));
-    }
-
-    #[test]
-    fn exercise_names_skip_escapes_and_other_directives() {
-        let text = "{{#shipshape-exercise 01-a}} \\{{#shipshape-exercise 02-b}} \
-                    {{#shipshape-check size}} {{ #shipshape-exercise 03-c }}";
-        assert_eq!(exercise_names(text), ["01-a", "03-c"]);
     }
 }

@@ -8,7 +8,7 @@
 //! after the last block is dropped; chapters of 0 minutes (reference pages) are left out; an
 //! exercise without `minutes` fails the directive, named.
 
-use crate::{exercise, markdown, minutes, preprocessor};
+use crate::{directive, exercise, markdown, minutes};
 use anyhow::{anyhow, bail, Result};
 use mdbook_preprocessor::book::Book;
 use std::path::{Path, PathBuf};
@@ -67,7 +67,7 @@ impl Outline {
                     title: chapter.name.clone(),
                     path: chapter.path.clone()?,
                     minutes: minutes::of(&chapter.content).filter(|&m| m > 0)?,
-                    exercises: preprocessor::exercise_names(&chapter.content),
+                    exercises: directive::exercise_names(&chapter.content),
                 })
             })
             .collect();
