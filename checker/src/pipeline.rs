@@ -216,8 +216,6 @@ pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> 
     Ok(Judgement { exercise: None, image: Some(image), scan, build: None, verdicts })
 }
 
-/// How to read the image: with the cache, and searching every file for the secret values when
-/// the spec asks for `no-secrets`.
 /// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
 /// this spec scans, so one cached read of a layer serves every spec), and the spec's secret values
 /// searched for.
