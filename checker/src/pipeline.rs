@@ -70,11 +70,11 @@ pub(crate) struct FactOptions {
 }
 
 /// The image being judged, as the scanner needs to reach it.
-enum Target<'a> {
+enum Target {
     /// An image in the daemon, by id or reference.
-    Daemon(&'a str),
+    Daemon(String),
     /// An archive file.
-    Archive(&'a Path),
+    Archive(PathBuf),
 }
 
 /// Builds `dockerfile_path` in the exercise's context and judges the result.
@@ -91,18 +91,12 @@ pub(crate) async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &E
         }
         Err(problem) => (None, unparsed(&text, problem)),
     };
-    let spec = &exercise.spec;
-    let (image, probe, scan) = match &build.image_id {
-        Some(id) => {
-            let image = docker::save::image_facts(docker, id, &read_plan(spec, &options.facts)).await?;
-            let probe = probe_if_required(docker, janitor, spec, id, &image).await?;
-            let scan = scan_if_required(spec, &image, Target::Daemon(id), &options.facts)?;
-            (Some(image), probe, scan)
-        }
-        None => (None, None, None),
-    };
-    let verdicts = judge(spec, dockerfile.as_ref(), Some(&build), image.as_ref(), probe.as_ref(), scan.as_ref());
-    Ok(Judgement { exercise: Some(exercise.name.clone()), image, scan, build: Some(build), verdicts })
+    let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, ..Gathered::default() };
+    if let Some(id) = &build.image_id {
+        gathered.read_in_daemon(docker, janitor, id, &exercise.spec, &options.facts).await?;
+    }
+    gathered.build = Some(build);
+    conclude(&exercise.spec, gathered, &options.facts)
 }
 
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
@@ -194,11 +188,9 @@ pub(crate) async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &
         }
     })?;
     let id = inspected.id.unwrap_or_else(|| reference.to_string());
-    let image = docker::save::image_facts(docker, &id, &read_plan(spec, options)).await?;
-    let probe = probe_if_required(docker, janitor, spec, &id, &image).await?;
-    let scan = scan_if_required(spec, &image, Target::Daemon(&id), options)?;
-    let verdicts = judge(spec, None, None, Some(&image), probe.as_ref(), scan.as_ref());
-    Ok(Judgement { exercise: None, image: Some(image), scan, build: None, verdicts })
+    let mut gathered = Gathered::default();
+    gathered.read_in_daemon(docker, janitor, &id, spec, options).await?;
+    conclude(spec, gathered, options)
 }
 
 /// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
@@ -211,9 +203,44 @@ pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> 
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
     })?;
-    let scan = scan_if_required(spec, &image, Target::Archive(path), options)?;
-    let verdicts = judge(spec, None, None, Some(&image), None, scan.as_ref());
-    Ok(Judgement { exercise: None, image: Some(image), scan, build: None, verdicts })
+    let gathered = Gathered { image: Some(image), scanned_at: Some(Target::Archive(path.to_path_buf())), ..Gathered::default() };
+    conclude(spec, gathered, options)
+}
+
+/// What a source of the image yields before the checks run: always the image's facts (unless a
+/// build failed), and what the source can also offer — a build offers the Dockerfile and its
+/// record; a build or a daemon image can be probed, and Trivy can reach it in the daemon; an
+/// archive offers neither.
+#[derive(Default)]
+struct Gathered {
+    exercise: Option<String>,
+    dockerfile: Option<Dockerfile>,
+    build: Option<BuildRecord>,
+    image: Option<ImageFacts>,
+    probe: Option<ProbeRecord>,
+    /// Where the scanner reaches the image.
+    scanned_at: Option<Target>,
+}
+
+impl Gathered {
+    /// The facts of the image `id` in the daemon, and its probe when the spec requires one.
+    async fn read_in_daemon(&mut self, docker: &Docker, janitor: &Janitor, id: &str, spec: &Spec, options: &FactOptions) -> Result<()> {
+        let image = docker::save::image_facts(docker, id, &read_plan(spec, options)).await?;
+        self.probe = probe_if_required(docker, janitor, spec, id, &image).await?;
+        self.image = Some(image);
+        self.scanned_at = Some(Target::Daemon(id.to_string()));
+        Ok(())
+    }
+}
+
+/// Scans what was gathered when the spec asks for it, and judges every requirement.
+fn conclude(spec: &Spec, gathered: Gathered, options: &FactOptions) -> Result<Judgement> {
+    let scan = match (&gathered.image, &gathered.scanned_at) {
+        (Some(image), Some(target)) => scan_if_required(spec, image, target, options)?,
+        _ => None,
+    };
+    let verdicts = judge(spec, gathered.dockerfile.as_ref(), gathered.build.as_ref(), gathered.image.as_ref(), gathered.probe.as_ref(), scan.as_ref());
+    Ok(Judgement { exercise: gathered.exercise, image: gathered.image, scan, build: gathered.build, verdicts })
 }
 
 /// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
@@ -231,7 +258,7 @@ async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: 
 
 /// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
 /// Trivy. Its findings, the ignore entries and today's date are what the `scan` check judges.
-fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options: &FactOptions) -> Result<Option<ScanRecord>> {
+fn scan_if_required(spec: &Spec, image: &ImageFacts, target: &Target, options: &FactOptions) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
     let ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
@@ -250,8 +277,8 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: Target<'_>, options
     };
     if settings.scanner == Scanner::Trivy {
         let (reference, archive) = match target {
-            Target::Daemon(id) => (id.to_string(), None),
-            Target::Archive(path) => (path.display().to_string(), Some(path)),
+            Target::Daemon(id) => (id.clone(), None),
+            Target::Archive(path) => (path.display().to_string(), Some(path.as_path())),
         };
         record.findings = scan::trivy::scan(&reference, archive, &image.config.diff_ids)?;
         return Ok(Some(record));
