@@ -54,8 +54,10 @@ pub(crate) struct Inventory {
 }
 
 /// The files the OS is named in.
-pub(crate) static OS_RELEASE: Analyzer =
-    Analyzer { name: "os-release", version: 1, wants: |path| matches!(path, "etc/os-release" | "usr/lib/os-release").then_some(WHOLE) };
+pub(crate) static OS_RELEASE: Analyzer = Analyzer { name: "os-release", version: 1, wants: |path| OS_RELEASE_FILES.contains(&path).then_some(WHOLE) };
+
+/// Where the OS is named, the first one found winning (as os-release(5) reads them).
+const OS_RELEASE_FILES: [&str; 2] = ["etc/os-release", "usr/lib/os-release"];
 
 /// One package analyzer: the files it captures and how it reads packages from them, given the
 /// OS's ecosystem when the image names one.
@@ -134,7 +136,7 @@ fn is_node_module_manifest(path: &str) -> bool {
 }
 
 pub(crate) fn inventory(fs: &FileSystem) -> Inventory {
-    let os = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| fs.content(p)).map(parse_os_release);
+    let os = OS_RELEASE_FILES.iter().find_map(|p| fs.content(p)).map(parse_os_release);
     let mut inventory = Inventory { os, ..Inventory::default() };
     let os_ecosystem = inventory.os.as_ref().and_then(os_ecosystem);
     for (path, layer, bytes) in fs.captured_files() {

@@ -37,7 +37,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;
     let tag = janitor.build_tag();
     let without_cache = bypasses_build_cache(&input);
-    let request = http::post(&version, &format!("/build?{}", query(&input, &session.id, &tag)?))
+    let request = http::post(&version, &format!("/build?{}", query(&input, without_cache, &session.id, &tag)?))
         .header("Content-Type", "application/x-tar")
         .body(Full::new(Bytes::from(input.context)))
         .map_err(|e| Error::new("cannot make the build request").because(e))?;
@@ -81,8 +81,8 @@ fn unreachable(cause: String) -> Error {
 }
 
 /// The `/build` query: the sent Dockerfile, build args (with the cache-mount namespace), target,
-/// network `none`, the run's tag and the session.
-fn query(input: &BuildInput<'_>, session: &str, tag: &str) -> Result<String> {
+/// no build cache when grading must bypass it, network `none`, the run's tag and the session.
+fn query(input: &BuildInput<'_>, without_cache: bool, session: &str, tag: &str) -> Result<String> {
     let mut build_args: HashMap<&str, &str> = input.build_args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if let Some(namespace) = input.cache_namespace {
         build_args.insert("BUILDKIT_CACHE_MOUNT_NS", namespace);
@@ -100,7 +100,7 @@ fn query(input: &BuildInput<'_>, session: &str, tag: &str) -> Result<String> {
     if let Some(target) = input.target {
         pairs.push(("target", target));
     }
-    if bypasses_build_cache(input) {
+    if without_cache {
         pairs.push(("nocache", "1"));
     }
     serde_urlencoded::to_string(pairs).map_err(|e| Error::new("cannot make the build request").because(e))
