@@ -7,8 +7,9 @@
 //!
 //! [`cli`] wires the three together and owns the exit codes.
 
-// The library is the binary's internals (only `cli::main` and the `scan::db` tested in
-// checker/tests/db.rs are public), so its docs are read with `cargo doc --document-private-items`.
+// The library is the binary's internals, so its docs are read with `cargo doc
+// --document-private-items`. Public: `cli::main` (the binary), `scan::db` (checker/tests/db.rs),
+// and for the book builder `hints` and `report` (the report model it reads back from JSON).
 #![allow(rustdoc::private_intra_doc_links)]
 pub(crate) mod attribution;
 pub(crate) mod checks;
@@ -24,7 +25,7 @@ pub(crate) mod image;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod record;
-pub(crate) mod report;
+pub mod report;
 pub mod scan;
 pub(crate) mod spec;
 pub(crate) mod stop;

@@ -66,8 +66,8 @@ pub(crate) struct ScanRecord {
     pub today: chrono::NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub(crate) struct DatabaseSummary {
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DatabaseSummary {
     /// `sha256:…` over the records: the same hash, the same verdicts.
     pub hash: String,
     pub records: usize,

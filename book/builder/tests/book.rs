@@ -71,8 +71,14 @@ case "$1 $2" in
   *)
     size=$STARTER_SIZE
     case "$*" in *--solution*) size=$SOLUTION_SIZE ;; esac
-    echo "{\"image\": {\"size\": $size}, \"scan\": {\"by_severity\": {\"HIGH\": 2}},
-      \"checks\": [{\"id\": \"scan\", \"summary\": \"2 at or above HIGH\"}]}"
+    cat <<EOF
+{"schema_version": 1, "exercise": "01-tiny",
+ "image": {"id": "sha256:ab", "size": $size, "user": "65532", "layers": 2, "cached_layers": 0},
+ "scan": {"scanner": "shipshape", "database": null, "os": null, "packages": 5, "findings": 2, "by_severity": {"HIGH": 2}},
+ "checks": [{"id": "scan", "status": "fail", "severity": "error", "weight": 1, "summary": "2 at or above HIGH",
+             "evidence": [], "hint": null, "doc": "checks/scan.html"}],
+ "passed": false, "points": {"earned": 0, "possible": 1}}
+EOF
     exit 1 ;;
 esac
 "#;

@@ -32,7 +32,7 @@ use crate::record::{BuildRecord, ProbePlan, ProbeRecord, ScanRecord};
 /// variants are in registry order: the order reports list checks in, and `Ord` follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum CheckId {
+pub enum CheckId {
     Builds,
     Size,
     NonRoot,
@@ -91,7 +91,7 @@ impl fmt::Display for CheckId {
 
 /// An id that names no check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UnknownCheck;
+pub struct UnknownCheck;
 
 impl FromStr for CheckId {
     type Err = UnknownCheck;
@@ -103,7 +103,7 @@ impl FromStr for CheckId {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Severity {
+pub enum Severity {
     /// A failure fails the verdict (exit code 1).
     Error,
     /// A failure is reported but does not fail the verdict.
@@ -112,7 +112,7 @@ pub(crate) enum Severity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
+pub enum Status {
     Pass,
     Fail,
     /// The check could not judge (its settings or facts were unusable).
@@ -148,8 +148,8 @@ pub(crate) struct CheckMeta {
 }
 
 /// One piece of evidence: a message, and where it points (file, layer, instruction, line).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub(crate) struct Evidence {
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,

@@ -90,13 +90,22 @@ pub(crate) fn fail_on(label: &str) -> Result<Severity, String> {
 }
 
 /// A finding as the report shows it: the facts, what the policy made of it, and advice.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct FindingReport {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingReport {
     #[serde(flatten)]
     pub finding: Finding,
-    /// `failing`, `expired-ignore`, `below-threshold`, `unfixed-ignored` or `ignored`.
-    pub disposition: &'static str,
+    pub disposition: Shown,
     pub advice: String,
+}
+
+/// Why a finding the report lists in full counts against the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shown {
+    /// At or above the spec's limit, and not ignored.
+    Failing,
+    /// Its ignore entry has expired, so it counts again.
+    ExpiredIgnore,
 }
 
 /// Failing findings listed in full; the rest are counted.
@@ -178,7 +187,7 @@ fn finding_evidence(finding: &Finding, disposition: &Disposition<'_>, origin: Or
         finding.summary
     );
     let mut evidence = Evidence::from_layer(message, Some(&finding.location), origin);
-    let disposition = if expired.is_empty() { "failing" } else { "expired-ignore" };
+    let disposition = if expired.is_empty() { Shown::Failing } else { Shown::ExpiredIgnore };
     evidence.finding = Some(Box::new(FindingReport { finding: finding.clone(), disposition, advice }));
     evidence
 }

@@ -171,7 +171,14 @@ fn partition(store: &Store, submissions: Vec<Submission>) -> (Vec<Grade>, Vec<Su
 fn progress(grade: &Grade) -> String {
     let place = grade.endpoint.as_deref().map(|e| format!(" on {e}")).unwrap_or_default();
     let why = grade.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-    format!("{}: {} {}/{} points ({:.1} s{place}){why}", grade.student, grade.status.as_str(), grade.points.earned, grade.points.possible, grade.seconds)
+    format!(
+        "{}: {} {}/{} points ({:.1} s{place}){why}",
+        grade.student,
+        grade.status.as_str(),
+        grade.report.points.earned,
+        grade.report.points.possible,
+        grade.seconds
+    )
 }
 
 fn render(class: &Class, format: GradeFormat) -> String {

@@ -4,15 +4,15 @@
 //! What must hold: one place decides the builder, so `check`, `grade`, `watch` and `doctor` agree;
 //! asking for BuildKit where it cannot be used is a usage error that says why.
 use bollard::Docker;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::build::reachable_for_buildkit;
 use crate::error::{Error, Result};
 
 /// The builder that builds (and that the report names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Builder {
+pub enum Builder {
     #[serde(rename = "buildkit")]
     BuildKit,
     Legacy,

@@ -36,22 +36,23 @@ fn rows_of(grade: &Grade) -> Vec<Vec<String>> {
     let student = vec![
         grade.student.clone(),
         grade.status.as_str().to_string(),
-        grade.points.earned.to_string(),
-        grade.points.possible.to_string(),
-        grade.image.as_ref().map(|i| i.size.to_string()).unwrap_or_default(),
+        grade.report.points.earned.to_string(),
+        grade.report.points.possible.to_string(),
+        grade.report.image.as_ref().map(|i| i.size.to_string()).unwrap_or_default(),
         grade.endpoint.clone().unwrap_or_default(),
         grade.message.clone().unwrap_or_default(),
     ];
-    if grade.checks.is_empty() {
+    if grade.report.checks.is_empty() {
         return vec![[student, vec![String::new(); HEADER.len() - 7]].concat()];
     }
     grade
+        .report
         .checks
         .iter()
         .map(|check| {
-            let evidence: Vec<String> = check.evidence.iter().map(|e| evidence_line(&e.evidence())).collect();
+            let evidence: Vec<String> = check.evidence.iter().map(evidence_line).collect();
             let cells = [
-                check.id.clone(),
+                check.id.to_string(),
                 word(&check.status),
                 word(&check.severity),
                 check.weight.to_string(),

@@ -24,12 +24,13 @@ struct Test<'a> {
 
 pub(crate) fn render(grade: &Grade) -> String {
     let tests = grade
+        .report
         .checks
         .iter()
         .map(|check| {
-            let lines = check.evidence.iter().map(|e| evidence_line(&e.evidence()));
+            let lines = check.evidence.iter().map(evidence_line);
             let message = std::iter::once(check.summary.clone()).chain(lines).collect::<Vec<_>>().join("\n");
-            Test { name: &check.id, status: test_status(check.status), message }
+            Test { name: check.id.as_str(), status: test_status(check.status), message }
         })
         .collect();
     let message = if grade.status == Standing::Error { grade.message.as_deref() } else { None };

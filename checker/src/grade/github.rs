@@ -9,9 +9,9 @@ pub(crate) fn render(class: &Class) -> String {
         let dockerfile = Some(grade.dockerfile.as_str());
         out += &match grade.status {
             Standing::Error => annotation("error", dockerfile, None, "grade", grade.message.as_deref().unwrap_or("could not be judged")),
-            _ => annotations(&grade.report(&class.exercise), dockerfile),
+            _ => annotations(&grade.report, dockerfile),
         };
-        out += &format!("{}: {}, {}/{} points\n", grade.student, grade.status.as_str(), grade.points.earned, grade.points.possible);
+        out += &format!("{}: {}, {}/{} points\n", grade.student, grade.status.as_str(), grade.report.points.earned, grade.report.points.possible);
     }
     out
 }

@@ -71,12 +71,12 @@ fn rates(class: &Class) -> String {
     let mut out = String::from("<h2>Pass rate per check</h2>\n<table id=\"rates\">\n<tr><th>check</th><th>weight</th><th>passed</th><th>rate</th></tr>\n");
     let total = class.grades.len().max(1);
     for check in &class.checks {
-        let passed = class.passed(&check.id);
+        let passed = class.passed(check.id);
         let percent = passed * 100 / total;
         let _ = writeln!(
             out,
             "<tr class=\"rate\"><td>{id}</td><td>{w}</td><td>{passed}/{n}</td><td><span class=\"bar\"><span style=\"width:{percent}%\"></span></span> {percent}%</td></tr>",
-            id = escape(&check.id),
+            id = escape(check.id.as_str()),
             w = check.weight,
             n = class.grades.len(),
         );
@@ -89,7 +89,7 @@ fn sizes(class: &Class) -> String {
     const WIDTH: f64 = 720.0;
     const LEFT: f64 = 40.0;
     const PLOT: f64 = WIDTH - 2.0 * LEFT;
-    let built: Vec<(&Grade, u64)> = class.grades.iter().filter_map(|g| g.image.as_ref().map(|im| (g, im.size))).collect();
+    let built: Vec<(&Grade, u64)> = class.grades.iter().filter_map(|g| g.report.image.as_ref().map(|im| (g, im.size))).collect();
     let largest = built.iter().map(|(_, s)| *s).chain(class.size_limit).max().unwrap_or(1).max(1);
     let step = tick_step(largest);
     let ticks = largest.div_ceil(step).max(1);
@@ -131,7 +131,7 @@ fn sizes(class: &Class) -> String {
         );
     }
     out += "</svg>\n";
-    let unbuilt: Vec<String> = class.grades.iter().filter(|g| g.image.is_none()).map(|g| escape(&g.student)).collect();
+    let unbuilt: Vec<String> = class.grades.iter().filter(|g| g.report.image.is_none()).map(|g| escape(&g.student)).collect();
     if !unbuilt.is_empty() {
         let _ = writeln!(out, "<p class=\"meta\">No image: {}</p>", unbuilt.join(", "));
     }
@@ -158,7 +158,7 @@ fn students(class: &Class) -> String {
     );
     out += "<table id=\"grades\">\n<tr><th>student</th><th>result</th><th>points</th>";
     for check in &class.checks {
-        let _ = write!(out, "<th>{}</th>", escape(&check.id));
+        let _ = write!(out, "<th>{}</th>", escape(check.id.as_str()));
     }
     out += "<th>image</th></tr>\n";
     for (index, grade) in class.grades.iter().enumerate() {
@@ -168,15 +168,15 @@ fn students(class: &Class) -> String {
             "<tr class=\"student\" data-detail=\"detail-{index}\" data-status=\"{status}\"><td>{}</td><td class=\"{status}\">{}</td><td>{}/{}</td>",
             escape(&grade.student),
             status.to_uppercase(),
-            grade.points.earned,
-            grade.points.possible
+            grade.report.points.earned,
+            grade.report.points.possible
         );
         for check in &class.checks {
-            let state = grade.check(&check.id).map(|c| c.status);
+            let state = grade.check(check.id).map(|c| c.status);
             let class_name = state.map_or("none".to_string(), |s| word(&s));
             let _ = write!(out, "<td class=\"{class_name}\">{}</td>", mark(state));
         }
-        let _ = writeln!(out, "<td>{}</td></tr>", grade.image.as_ref().map_or("-".into(), |i| format_size(i.size)));
+        let _ = writeln!(out, "<td>{}</td></tr>", grade.report.image.as_ref().map_or("-".into(), |i| format_size(i.size)));
     }
     out += "</table>\n";
     for (index, grade) in class.grades.iter().enumerate() {
@@ -190,8 +190,8 @@ fn detail(index: usize, grade: &Grade) -> String {
         "<details class=\"detail\" id=\"detail-{index}\"><summary>{} <span class=\"{status}\">{}</span> {}/{} points</summary>\n",
         escape(&grade.student),
         grade.status.as_str().to_uppercase(),
-        grade.points.earned,
-        grade.points.possible,
+        grade.report.points.earned,
+        grade.report.points.possible,
         status = grade.status.as_str()
     );
     let _ = writeln!(
@@ -205,19 +205,19 @@ fn detail(index: usize, grade: &Grade) -> String {
         let _ = writeln!(out, "<p class=\"error\">{}</p>", escape(message));
     }
     out += "<ul>\n";
-    for check in &grade.checks {
+    for check in &grade.report.checks {
         let _ = write!(
             out,
             "<li><span class=\"{}\">{}</span> <b>{}</b> ({} pt) {}",
             word(&check.status),
             mark(Some(check.status)),
-            escape(&check.id),
+            escape(check.id.as_str()),
             check.weight,
             escape(&check.summary)
         );
         if matches!(check.status, Status::Fail | Status::Error) {
             for evidence in &check.evidence {
-                let _ = write!(out, "<div class=\"evidence\">{}</div>", escape(&evidence_line(&evidence.evidence())));
+                let _ = write!(out, "<div class=\"evidence\">{}</div>", escape(&evidence_line(evidence)));
             }
             if let Some(hint) = &check.hint {
                 let _ = write!(out, "<div class=\"hint\">hint: {}</div>", escape(hint));

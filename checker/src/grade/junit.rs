@@ -6,6 +6,6 @@ use crate::report::junit::{document, error_suite, suite};
 pub(crate) fn render(class: &Class) -> String {
     document(class.grades.iter().map(|grade| match grade.status {
         Standing::Error => error_suite(&grade.student, "grade", grade.message.as_deref().unwrap_or("could not be judged")),
-        _ => suite(&grade.student, &grade.report(&class.exercise)),
+        _ => suite(&grade.student, &grade.report),
     }))
 }

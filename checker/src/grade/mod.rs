@@ -23,11 +23,10 @@ pub(crate) mod table;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{Evidence, Severity, Status};
+use crate::checks::{CheckId, Status};
 use crate::error::{Error, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
-use crate::report::{CheckReport, ImageSummary, Points, Report, SCHEMA_VERSION};
-use crate::spec::Spec;
+use crate::report::{CheckReport, Report};
 use submission::Submission;
 
 /// A submission's standing: it passed, it failed a check, or it could not be judged.
@@ -49,17 +48,17 @@ impl Standing {
     }
 }
 
-/// One student's grade: what every output renders, stored as `<out-dir>/<student>/grade.json`.
+/// One student's grade: the run's report with who it is for and how it went, stored as
+/// `<out-dir>/<student>/grade.json`. The report's fields sit at the grade's top level.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Grade {
     pub student: String,
     pub status: Standing,
     /// Why the submission could not be judged (status `error`); null otherwise.
     pub message: Option<String>,
-    pub points: Points,
-    /// Null when nothing was built.
-    pub image: Option<ImageSummary>,
-    pub checks: Vec<CheckGrade>,
+    /// What `shipshape check` would have reported; no checks and no image when it was not judged.
+    #[serde(flatten)]
+    pub report: Report,
     /// The student's Dockerfile, as the path the run was given (annotations point there).
     pub dockerfile: String,
     /// The Docker endpoint that judged it (null when it never reached one).
@@ -72,90 +71,26 @@ pub(crate) struct Grade {
     pub fingerprint: String,
 }
 
-/// One check of a grade: the report's entry plus the points it is worth.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct CheckGrade {
-    pub id: String,
-    pub status: Status,
-    pub severity: Severity,
-    pub weight: u32,
-    pub summary: String,
-    pub evidence: Vec<EvidenceGrade>,
-    pub hint: Option<String>,
-}
-
-/// A piece of evidence as the JSON report has it; fields the grade does not read (a scan
-/// finding) are kept as they were.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct EvidenceGrade {
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layer: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instruction: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dockerfile_line: Option<usize>,
-    #[serde(flatten)]
-    pub more: serde_json::Map<String, serde_json::Value>,
-}
-
-impl EvidenceGrade {
-    fn of(evidence: &Evidence) -> EvidenceGrade {
-        let value = serde_json::to_value(evidence).expect("evidence serializes");
-        serde_json::from_value(value).expect("the report's evidence has a message")
-    }
-
-    /// The evidence as the report model has it (for the renderers shared with `check`).
-    pub(crate) fn evidence(&self) -> Evidence {
-        Evidence {
-            message: self.message.clone(),
-            path: self.path.clone(),
-            layer: self.layer,
-            instruction: self.instruction.clone(),
-            dockerfile_line: self.dockerfile_line,
-            finding: None,
-        }
-    }
-}
-
 impl Grade {
     /// The grade of a submission that was judged.
-    pub(crate) fn judged(submission: &Submission, report: &Report, spec: &Spec) -> Grade {
-        let weight = |id: &str| id.parse().ok().and_then(|id| spec.requirement(id)).map_or(1, |r| r.weight);
-        let checks = report
-            .checks
-            .iter()
-            .map(|c| CheckGrade {
-                id: c.id.clone(),
-                status: c.status,
-                severity: c.severity,
-                weight: weight(&c.id),
-                summary: c.summary.clone(),
-                evidence: c.evidence.iter().map(EvidenceGrade::of).collect(),
-                hint: c.hint.clone(),
-            })
-            .collect();
+    pub(crate) fn judged(submission: &Submission, report: Report) -> Grade {
         let status = if report.passed { Standing::Pass } else { Standing::Fail };
-        let image = report.image.clone();
-        Grade { status, message: None, points: report.points, image, checks, ..Grade::blank(submission) }
+        Grade { status, ..Grade::blank(submission, report) }
     }
 
     /// The grade of a submission that could not be judged: `error`, no points.
-    pub(crate) fn error(submission: &Submission, error: &Error, spec: &Spec) -> Grade {
-        let possible = spec.requirements().map(|r| r.weight).sum();
-        Grade { message: Some(reason(error)), points: Points { earned: 0, possible }, ..Grade::blank(submission) }
+    pub(crate) fn error(submission: &Submission, error: &Error, exercise: &Exercise) -> Grade {
+        let possible = exercise.spec.requirements().map(|r| r.weight).sum();
+        let report = Report::unjudged(&exercise.name, possible);
+        Grade { message: Some(reason(error)), ..Grade::blank(submission, report) }
     }
 
-    fn blank(submission: &Submission) -> Grade {
+    fn blank(submission: &Submission, report: Report) -> Grade {
         Grade {
             student: submission.student.clone(),
             status: Standing::Error,
             message: None,
-            points: Points { earned: 0, possible: 0 },
-            image: None,
-            checks: Vec::new(),
+            report,
             dockerfile: submission.dockerfile.display().to_string(),
             endpoint: None,
             moved_from: Vec::new(),
@@ -164,35 +99,8 @@ impl Grade {
         }
     }
 
-    /// The grade as a check's report, for the renderers `check` uses too (JUnit, annotations).
-    pub(crate) fn report(&self, exercise: &str) -> Report {
-        let checks = self
-            .checks
-            .iter()
-            .map(|c| CheckReport {
-                id: c.id.clone(),
-                status: c.status,
-                severity: c.severity,
-                summary: c.summary.clone(),
-                evidence: c.evidence.iter().map(EvidenceGrade::evidence).collect(),
-                hint: c.hint.clone(),
-                doc: format!("checks/{}.html", c.id),
-            })
-            .collect();
-        Report {
-            schema_version: SCHEMA_VERSION,
-            exercise: Some(exercise.to_string()),
-            image: self.image.clone(),
-            scan: None,
-            build: None,
-            checks,
-            passed: self.status == Standing::Pass,
-            points: self.points,
-        }
-    }
-
-    pub(crate) fn check(&self, id: &str) -> Option<&CheckGrade> {
-        self.checks.iter().find(|c| c.id == id)
+    pub(crate) fn check(&self, id: CheckId) -> Option<&CheckReport> {
+        self.report.check(id)
     }
 }
 
@@ -206,7 +114,7 @@ fn reason(error: &Error) -> String {
 /// A check the exercise requires, and the points it is worth.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ClassCheck {
-    pub id: String,
+    pub id: CheckId,
     pub weight: u32,
 }
 
@@ -224,7 +132,7 @@ pub(crate) struct Class {
 impl Class {
     pub(crate) fn new(exercise: &Exercise, mut grades: Vec<Grade>) -> Class {
         grades.sort_by(|a, b| a.student.cmp(&b.student));
-        let checks = exercise.spec.requirements().map(|r| ClassCheck { id: r.id().to_string(), weight: r.weight }).collect();
+        let checks = exercise.spec.requirements().map(|r| ClassCheck { id: r.id(), weight: r.weight }).collect();
         let size_limit = exercise.spec.size_limit();
         Class { exercise: exercise.name.clone(), title: exercise.spec.exercise.title.clone(), checks, size_limit, grades }
     }
@@ -234,7 +142,7 @@ impl Class {
     }
 
     /// How many submissions passed check `id`, out of all of them.
-    pub(crate) fn passed(&self, id: &str) -> usize {
+    pub(crate) fn passed(&self, id: CheckId) -> usize {
         self.grades.iter().filter(|g| g.check(id).is_some_and(|c| c.status == Status::Pass)).count()
     }
 
@@ -261,5 +169,36 @@ pub(crate) fn mark(status: Option<Status>) -> &'static str {
         Some(Status::Error) => "ERROR",
         Some(Status::Skipped) => "skip",
         None => "-",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Evidence, Severity};
+
+    #[test]
+    fn a_grade_keeps_its_report_at_its_top_level_and_reads_back_whole() {
+        let submission =
+            Submission { student: "alice".into(), dir: "class/alice".into(), dockerfile: "class/alice/Dockerfile".into(), fingerprint: "9f".into() };
+        let mut report = Report::unjudged("02-go-distroless", 1);
+        report.passed = true;
+        report.points.earned = 1;
+        report.checks.push(CheckReport {
+            id: CheckId::NoShell,
+            status: Status::Pass,
+            severity: Severity::Error,
+            weight: 1,
+            summary: "no shell".into(),
+            evidence: vec![Evidence::note("looked at 3 files")],
+            hint: None,
+            doc: "checks/no-shell.html".into(),
+        });
+        let grade = Grade::judged(&submission, report);
+        let json = serde_json::to_value(&grade).unwrap();
+        assert_eq!((json["status"].as_str(), json["points"]["earned"].as_u64(), json["checks"][0]["weight"].as_u64()), (Some("pass"), Some(1), Some(1)));
+        assert!(json.get("report").is_none(), "the report's fields are the grade's own");
+        let back: Grade = serde_json::from_value(json).unwrap();
+        assert_eq!((back.report, back.student, back.status), (grade.report, grade.student, grade.status));
     }
 }

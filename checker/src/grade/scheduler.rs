@@ -99,7 +99,7 @@ impl Grader {
                 self.janitors.sweep(&submission.student, &self.pool).await;
                 let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
                 let error = Error::new("the grading of this submission crashed").because(what).action("please report this as a bug");
-                Grade::error(&submission, &error, &self.exercise.spec)
+                Grade::error(&submission, &error, &self.exercise)
             }
         };
         grade.seconds = started.elapsed().as_secs_f64();
@@ -109,7 +109,7 @@ impl Grader {
     async fn grade(&self, submission: &Submission) -> Result<Grade, String> {
         let overlay = match Overlay::new(&self.exercise, submission, &self.learner, self.options.context_limit) {
             Ok(overlay) => overlay,
-            Err(error) => return Ok(Grade::error(submission, &error, &self.exercise.spec)),
+            Err(error) => return Ok(Grade::error(submission, &error, &self.exercise)),
         };
         let mut moved_from = Vec::new();
         loop {
@@ -145,8 +145,8 @@ impl Grader {
                 lease.retire(&judged.err().unwrap_or_else(|| Error::new("it does not answer a ping")));
                 None
             }
-            (true, Ok(judgement)) => Some(Grade::judged(submission, &Report::new(&judgement), &self.exercise.spec)),
-            (true, Err(error)) => Some(Grade::error(submission, &error, &self.exercise.spec)),
+            (true, Ok(judgement)) => Some(Grade::judged(submission, Report::new(&judgement))),
+            (true, Err(error)) => Some(Grade::error(submission, &error, &self.exercise)),
         };
         self.janitors.sweep(&submission.student, &self.pool).await;
         attempt

@@ -100,7 +100,8 @@ mod tests {
 
     fn grade(fingerprint: &str) -> Grade {
         let spec = crate::spec::Spec::parse("[checks.builds]\nweight = 3\n").unwrap();
-        let mut grade = Grade::error(&submission(fingerprint), &Error::new("no Dockerfile"), &spec);
+        let exercise = crate::exercise::Exercise { dir: "exercises/01".into(), name: "01".into(), spec };
+        let mut grade = Grade::error(&submission(fingerprint), &Error::new("no Dockerfile"), &exercise);
         grade.endpoint = Some("unix:///x.sock".into());
         grade
     }
@@ -112,7 +113,7 @@ mod tests {
         store.record(&grade("f1")).unwrap();
         let store = Store::open(dir.path(), "ex", false).unwrap();
         let again = store.previous(&submission("f1")).expect("resumed");
-        assert_eq!((again.status, again.points, again.message.as_deref()), (Standing::Error, Points { earned: 0, possible: 3 }, Some("no Dockerfile")));
+        assert_eq!((again.status, again.report.points, again.message.as_deref()), (Standing::Error, Points { earned: 0, possible: 3 }, Some("no Dockerfile")));
         assert!(store.previous(&submission("f2")).is_none(), "changed submission");
         assert!(Store::open(dir.path(), "ex", true).unwrap().previous(&submission("f1")).is_none(), "--restart");
         assert!(Store::open(dir.path(), "other", false).unwrap().previous(&submission("f1")).is_none(), "another exercise");

@@ -7,7 +7,7 @@ use crate::units::format_size;
 
 pub(crate) fn render(class: &Class) -> String {
     let mut header = vec!["student".to_string(), "result".into(), "points".into()];
-    header.extend(class.checks.iter().map(|c| c.id.clone()));
+    header.extend(class.checks.iter().map(|c| c.id.to_string()));
     header.push("image".into());
     let rows: Vec<Vec<String>> = class.grades.iter().map(|g| row(class, g)).collect();
     let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
@@ -29,9 +29,10 @@ pub(crate) fn render(class: &Class) -> String {
 }
 
 fn row(class: &Class, grade: &Grade) -> Vec<String> {
-    let mut cells = vec![grade.student.clone(), grade.status.as_str().to_uppercase(), format!("{}/{}", grade.points.earned, grade.points.possible)];
-    cells.extend(class.checks.iter().map(|c| mark(grade.check(&c.id).map(|g| g.status)).to_string()));
-    cells.push(grade.image.as_ref().map_or("-".into(), |i| format_size(i.size)));
+    let mut cells =
+        vec![grade.student.clone(), grade.status.as_str().to_uppercase(), format!("{}/{}", grade.report.points.earned, grade.report.points.possible)];
+    cells.extend(class.checks.iter().map(|c| mark(grade.check(c.id).map(|g| g.status)).to_string()));
+    cells.push(grade.report.image.as_ref().map_or("-".into(), |i| format_size(i.size)));
     cells
 }
 

@@ -23,10 +23,10 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
         let level = if check.severity == Severity::Warning { "warning" } else { "error" };
         let lines: BTreeSet<usize> = check.evidence.iter().filter_map(|e| e.dockerfile_line).collect();
         if lines.is_empty() {
-            out += &annotation(level, dockerfile, None, &check.id, &check.summary);
+            out += &annotation(level, dockerfile, None, check.id.as_str(), &check.summary);
         }
         for line in lines {
-            out += &annotation(level, dockerfile, Some(line), &check.id, &check.summary);
+            out += &annotation(level, dockerfile, Some(line), check.id.as_str(), &check.summary);
         }
     }
     out

@@ -17,7 +17,7 @@ pub(crate) fn render(report: &Report) -> String {
     for note in report.build.iter().flat_map(|b| &b.notes) {
         let _ = writeln!(out, "{} {note}", "note:".dimmed());
     }
-    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = report.checks.iter().map(|c| c.id.as_str().len()).max().unwrap_or(0);
     for check in &report.checks {
         let mark = match check.status {
             Status::Pass => "✔ pass".green(),
@@ -25,7 +25,7 @@ pub(crate) fn render(report: &Report) -> String {
             Status::Error => "! ERROR".red(),
             Status::Skipped => "- skip".dimmed(),
         };
-        let _ = writeln!(out, "{mark} {:width$}  {}", check.id.bold(), check.summary);
+        let _ = writeln!(out, "{mark} {:width$}  {}", check.id.as_str().bold(), check.summary);
         if matches!(check.status, Status::Fail | Status::Error) {
             for evidence in &check.evidence {
                 let _ = writeln!(out, "         {}", evidence_line(evidence));

@@ -20,7 +20,7 @@ pub(crate) fn suite(name: &str, report: &Report) -> TestSuite {
             Status::Fail => non_success(NonSuccessKind::Failure, &check.summary),
             Status::Error => non_success(NonSuccessKind::Error, &check.summary),
         };
-        let mut case = TestCase::new(check.id.clone(), status);
+        let mut case = TestCase::new(check.id.as_str(), status);
         case.set_classname(format!("shipshape.{name}"));
         let mut details: Vec<String> = check
             .evidence

@@ -1,27 +1,38 @@
 //! One report model for every output: the verdicts of a run with the image's summary, rendered as
 //! human text, JSON (schema in docs/report-schema.md), JUnit XML or GitHub Actions annotations.
+//! A grade holds one (`grade::Grade`), and the book's measurements read it back from JSON, so the
+//! model is serialisable both ways and is the library's public report type.
 //!
 //! What must hold: `passed` is true exactly when no check of severity `error` failed or errored;
-//! the JSON field names are a published contract (bump [`SCHEMA_VERSION`] to change them).
+//! the JSON field names are a published contract (bump [`SCHEMA_VERSION`] to change them); what
+//! [`Report::json`] writes, [`Report::from_json`] reads back unchanged.
 pub(crate) mod github;
 mod human;
 pub(crate) mod junit;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{Evidence, Severity, Status, Verdict};
-use crate::docker::engine::Builder;
+use crate::checks::Verdict;
 use crate::pipeline::Judgement;
-use crate::record::{BuildRecord, DatabaseSummary, ScanRecord};
+use crate::record::{BuildRecord, ScanRecord};
+
+pub use crate::checks::scan::{FindingReport, Shown};
+pub use crate::checks::{CheckId, Evidence, Severity, Status, UnknownCheck};
+pub use crate::docker::engine::Builder;
+pub use crate::record::DatabaseSummary;
+pub use crate::scan::cvss::Severity as FindingSeverity;
+pub use crate::scan::matcher::Finding;
 
 pub(crate) use github::render as github;
 pub(crate) use human::{evidence_line, render as human};
 pub(crate) use junit::render as junit;
 
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Serialize)]
-pub(crate) struct Report {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
     pub schema_version: u32,
     /// The exercise folder's name, when an exercise was checked.
     pub exercise: Option<String>,
@@ -37,8 +48,8 @@ pub(crate) struct Report {
     pub points: Points,
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct ScanSummary {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanSummary {
     pub scanner: String,
     /// The database's content hash and age: the same hash, the same grade.
     pub database: Option<DatabaseSummary>,
@@ -46,14 +57,14 @@ pub(crate) struct ScanSummary {
     pub packages: usize,
     pub findings: usize,
     /// Findings by severity (`CRITICAL` … `UNKNOWN`), ignored ones included.
-    pub by_severity: std::collections::BTreeMap<&'static str, usize>,
+    pub by_severity: BTreeMap<String, usize>,
 }
 
 impl ScanSummary {
     fn of(scan: &ScanRecord) -> Self {
-        let mut by_severity = std::collections::BTreeMap::new();
+        let mut by_severity = BTreeMap::new();
         for finding in &scan.findings {
-            *by_severity.entry(finding.severity.as_str()).or_insert(0) += 1;
+            *by_severity.entry(finding.severity.as_str().to_string()).or_insert(0) += 1;
         }
         ScanSummary {
             scanner: scan.scanner.clone(),
@@ -66,8 +77,8 @@ impl ScanSummary {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct BuildSummary {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildSummary {
     /// `buildkit` or `legacy`; absent when the Dockerfile never reached a builder.
     pub builder: Option<Builder>,
     pub seconds: f64,
@@ -84,8 +95,8 @@ impl BuildSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ImageSummary {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageSummary {
     pub id: String,
     pub size: u64,
     pub user: String,
@@ -94,11 +105,13 @@ pub(crate) struct ImageSummary {
     pub cached_layers: usize,
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct CheckReport {
-    pub id: String,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub id: CheckId,
     pub status: Status,
     pub severity: Severity,
+    /// The points the check is worth (the spec's `weight`).
+    pub weight: u32,
     pub summary: String,
     pub evidence: Vec<Evidence>,
     pub hint: Option<String>,
@@ -107,7 +120,7 @@ pub(crate) struct CheckReport {
 }
 
 #[derive(Debug, Serialize, Deserialize, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Points {
+pub struct Points {
     pub earned: u32,
     pub possible: u32,
 }
@@ -137,19 +150,118 @@ impl Report {
         }
     }
 
+    /// A report for a run that judged nothing: no checks, no image, `possible` points at stake.
+    pub(crate) fn unjudged(exercise: &str, possible: u32) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            exercise: Some(exercise.to_string()),
+            image: None,
+            scan: None,
+            build: None,
+            checks: Vec::new(),
+            passed: false,
+            points: Points { earned: 0, possible },
+        }
+    }
+
+    pub(crate) fn check(&self, id: CheckId) -> Option<&CheckReport> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
     pub(crate) fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report serializes")
+    }
+
+    /// Reads a report [`Report::json`] wrote (`shipshape check --format json`).
+    pub fn from_json(text: &str) -> serde_json::Result<Report> {
+        serde_json::from_str(text)
     }
 }
 
 fn check_report(verdict: &Verdict) -> CheckReport {
     CheckReport {
-        id: verdict.id.to_string(),
+        id: verdict.id,
         status: verdict.outcome.status,
         severity: verdict.severity,
+        weight: verdict.weight,
         summary: verdict.outcome.summary.clone(),
         evidence: verdict.outcome.evidence.clone(),
         hint: verdict.outcome.hint.clone(),
         doc: format!("checks/{}.html", verdict.id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding() -> FindingReport {
+        let finding = Finding {
+            id: "DEBIAN-CVE-2023-45853".into(),
+            aliases: vec!["CVE-2023-45853".into()],
+            ecosystem: "Debian:12".into(),
+            packages: vec!["zlib1g".into()],
+            advisory_package: "zlib".into(),
+            installed: "1:1.2.13.dfsg-1".into(),
+            fixed: None,
+            severity: FindingSeverity::Critical,
+            score: Some(9.8),
+            summary: "integer overflow in zipOpenNewFileInZip4_6".into(),
+            location: "var/lib/dpkg/status".into(),
+            layer: 0,
+        };
+        FindingReport { finding, disposition: Shown::ExpiredIgnore, advice: "switch to a base without it".into() }
+    }
+
+    fn report() -> Report {
+        let evidence = Evidence { finding: Some(Box::new(finding())), layer: Some(0), ..Evidence::note("CRITICAL DEBIAN-CVE-2023-45853 in zlib") };
+        let check = CheckReport {
+            id: CheckId::Scan,
+            status: Status::Fail,
+            severity: Severity::Error,
+            weight: 2,
+            summary: "1 at or above HIGH".into(),
+            evidence: vec![evidence, Evidence::note("… and 3 more")],
+            hint: Some("rebuild on an updated base".into()),
+            doc: "checks/scan.html".into(),
+        };
+        let database = DatabaseSummary { hash: "sha256:ab".into(), records: 23, written_at: "2026-12-05T00:00:00Z".into(), age_days: 0 };
+        Report {
+            image: Some(ImageSummary { id: "sha256:cd".into(), size: 6_366_085, user: "65532".into(), layers: 2, cached_layers: 1 }),
+            scan: Some(ScanSummary {
+                scanner: "shipshape".into(),
+                database: Some(database),
+                os: Some("debian 12".into()),
+                packages: 20,
+                findings: 1,
+                by_severity: BTreeMap::from([("CRITICAL".to_string(), 1)]),
+            }),
+            build: Some(BuildSummary { builder: Some(Builder::BuildKit), seconds: 1.5, steps: 4, cached_steps: 3, notes: vec!["a note".into()] }),
+            checks: vec![check],
+            points: Points { earned: 0, possible: 2 },
+            ..Report::unjudged("02-go-distroless", 2)
+        }
+    }
+
+    #[test]
+    fn what_json_writes_from_json_reads_back_unchanged() {
+        let report = report();
+        assert_eq!(Report::from_json(&report.json()).unwrap(), report);
+        let empty = Report::unjudged("01", 3);
+        assert_eq!(Report::from_json(&empty.json()).unwrap(), empty);
+    }
+
+    #[test]
+    fn the_json_field_names_are_the_published_ones() {
+        let value: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+        let check = &value["checks"][0];
+        assert_eq!((check["id"].as_str(), check["weight"].as_u64(), check["doc"].as_str()), (Some("scan"), Some(2), Some("checks/scan.html")));
+        let finding = &check["evidence"][0]["finding"];
+        assert_eq!(
+            (finding["disposition"].as_str(), finding["severity"].as_str(), finding["id"].as_str()),
+            (Some("expired-ignore"), Some("CRITICAL"), Some("DEBIAN-CVE-2023-45853"))
+        );
+        assert_eq!(check["evidence"][1].as_object().unwrap().len(), 1, "a note is only its message");
+        assert_eq!(value["build"]["builder"].as_str(), Some("buildkit"));
     }
 }

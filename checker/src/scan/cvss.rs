@@ -11,9 +11,9 @@ use std::str::FromStr;
 
 use cvss::v3::Vector;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub(crate) enum Severity {
+pub enum Severity {
     Unknown,
     Low,
     Medium,

@@ -7,7 +7,7 @@
 //! surface. Binary packages built from one source share one finding.
 use std::cmp::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cvss::{self, Severity};
 use super::db::Database;
@@ -17,8 +17,8 @@ use super::inventory::{Inventory, Package};
 use super::version::Version;
 
 /// One advisory affecting one installed package.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Finding {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
     /// The advisory id (`DEBIAN-CVE-2023-45853`, `GHSA-…`).
     pub id: String,
     pub aliases: Vec<String>,

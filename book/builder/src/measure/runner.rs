@@ -1,7 +1,7 @@
 //! The real `shipshape` checker, run for the measurements: the binary ($SHIPSHAPE_BIN, or built
 //! with cargo in release mode), the course database (`tests/vulndb`) imported into a temporary
-//! folder, and one `shipshape check --format json` per exercise and variant, read into a
-//! [`Sample`].
+//! folder, and one `shipshape check --format json` per exercise and variant, read as the
+//! checker's own [`Report`] type into a [`Sample`].
 //!
 //! Must hold: every run uses that database and a fresh layer cache, never the user's, and only
 //! the image map it is given; a run that could not judge (exit 2), a starter or solution that does
@@ -11,6 +11,8 @@
 use super::figures::{Database, Findings, Sample};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use shipshape::report::{CheckId, Report};
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -83,7 +85,8 @@ impl Checker {
         if !matches!(out.status.code(), Some(0 | 1)) {
             bail!("`shipshape check` could not judge {what} ({}): {}", out.status, stderr(&out));
         }
-        let report: Value = serde_json::from_slice(&out.stdout).with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let report = Report::from_json(&text).with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
         sample(&report).with_context(|| format!("cannot measure {what}"))
     }
 
@@ -129,26 +132,21 @@ fn binary() -> Result<PathBuf> {
     Ok(Path::new(WORKSPACE).join(target).join("release/shipshape"))
 }
 
-/// The size and findings in a JSON report (checker/docs/report-schema.md).
-fn sample(report: &Value) -> Result<Sample> {
-    let Some(size) = report["image"]["size"].as_u64() else {
-        bail!("it did not build: {}", check_summary(report, "builds").unwrap_or("no image"));
+/// The size and findings in a report.
+fn sample(report: &Report) -> Result<Sample> {
+    let Some(image) = &report.image else {
+        let builds = report.checks.iter().find(|check| check.id == CheckId::Builds);
+        bail!("it did not build: {}", builds.map_or("no image", |check| check.summary.as_str()));
     };
-    let findings = report["scan"]["by_severity"].as_object().map(findings).transpose()?;
-    Ok(Sample { size, findings })
-}
-
-/// The summary of check `id` in a JSON report, when the spec requires it.
-fn check_summary<'a>(report: &'a Value, id: &str) -> Option<&'a str> {
-    report["checks"].as_array()?.iter().find(|check| check["id"] == id)?["summary"].as_str()
+    let findings = report.scan.as_ref().map(|scan| findings(&scan.by_severity)).transpose()?;
+    Ok(Sample { size: image.size, findings })
 }
 
 /// Findings by severity from the report's `scan.by_severity`.
-fn findings(by_severity: &serde_json::Map<String, Value>) -> Result<Findings> {
+fn findings(by_severity: &BTreeMap<String, usize>) -> Result<Findings> {
     let mut findings = Findings::default();
-    for (severity, count) in by_severity {
-        let count = count.as_u64().ok_or_else(|| anyhow::anyhow!("scan.by_severity.{severity} is not a count"))?;
-        findings.add(severity, count).ok_or_else(|| anyhow::anyhow!("unknown severity `{severity}` in scan.by_severity"))?;
+    for (severity, &count) in by_severity {
+        findings.add(severity, count as u64).ok_or_else(|| anyhow::anyhow!("unknown severity `{severity}` in scan.by_severity"))?;
     }
     Ok(findings)
 }
@@ -161,28 +159,33 @@ fn stderr(out: &Output) -> String {
 mod tests {
     use super::*;
 
+    /// A report as `shipshape check --format json` prints it, with `image`, `scan` and `checks`.
+    fn report(image: &str, scan: &str, checks: &str) -> Report {
+        let text =
+            format!(r#"{{ "schema_version": 1, "image": {image}, {scan} "checks": [{checks}], "passed": false, "points": {{ "earned": 0, "possible": 1 }} }}"#);
+        Report::from_json(&text).unwrap()
+    }
+
+    const IMAGE: &str = r#"{ "id": "sha256:ab", "size": 1880000, "user": "65532", "layers": 2, "cached_layers": 0 }"#;
+
+    fn scan(by_severity: &str) -> String {
+        format!(r#""scan": {{ "scanner": "shipshape", "database": null, "os": null, "packages": 3, "findings": 1, "by_severity": {by_severity} }},"#)
+    }
+
     #[test]
     fn findings_come_from_the_scan_counts() {
-        let report = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "CRITICAL": 4, "LOW": 2 } } });
         let expected = Findings { critical: 4, low: 2, ..Findings::default() };
-        assert_eq!(sample(&report).unwrap().findings, Some(expected));
-        let odd = serde_json::json!({ "image": { "size": 7 }, "scan": { "by_severity": { "SEVERE": 1 } } });
+        assert_eq!(sample(&report(IMAGE, &scan(r#"{ "CRITICAL": 4, "LOW": 2 }"#), "")).unwrap().findings, Some(expected));
+        let odd = report(IMAGE, &scan(r#"{ "SEVERE": 1 }"#), "");
         assert!(sample(&odd).unwrap_err().to_string().contains("SEVERE"));
     }
 
     #[test]
     fn a_report_without_an_image_names_the_build_failure() {
-        let report = serde_json::json!({
-            "image": null,
-            "checks": [{ "id": "builds", "summary": "RUN npm ci failed at Dockerfile:4" }]
-        });
-        let error = sample(&report).unwrap_err();
+        let builds = r#"{ "id": "builds", "status": "fail", "severity": "error", "weight": 1, "summary": "RUN npm ci failed at Dockerfile:4", "evidence": [], "hint": null, "doc": "checks/builds.html" }"#;
+        let error = sample(&report("null", "", builds)).unwrap_err();
         assert_eq!(error.to_string(), "it did not build: RUN npm ci failed at Dockerfile:4");
-        let report = serde_json::json!({
-            "image": { "size": 1880000 },
-            "scan": { "by_severity": { "LOW": 1 } }
-        });
-        let sample = sample(&report).unwrap();
+        let sample = sample(&report(IMAGE, &scan(r#"{ "LOW": 1 }"#), "")).unwrap();
         assert_eq!((sample.size, sample.findings.unwrap().low), (1_880_000, 1));
     }
 }
