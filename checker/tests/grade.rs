@@ -281,15 +281,21 @@ fn html_report_renders_offline_in_headless_chromium() {
 /// A class whose every build sleeps in a RUN step, then passes.
 fn slow_class(name: &str, students: usize, seconds: u32) -> Fixture {
     let fixture = Fixture::new(name);
+    write_slow_class(&fixture, students, seconds, 0);
+    fixture
+}
+
+/// Writes the class's Dockerfiles for grading round `round`: each round's slow step differs, so
+/// it misses the build cache that earlier rounds filled.
+fn write_slow_class(fixture: &Fixture, students: usize, seconds: u32, round: u32) {
     for n in 0..students {
         let dockerfile = format!(
-            "FROM busybox:1.36 AS build\nLABEL grade.test={m}\nRUN sleep {seconds} && echo {n} {m} > /n.txt\n\
+            "FROM busybox:1.36 AS build\nLABEL grade.test={m}\nRUN sleep {seconds} && echo {n} {m} {round} > /n.txt\n\
              FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY --from=build /n.txt /n.txt\nUSER 65532\n",
             m = fixture.marker
         );
         fixture.write(&format!("class/student{n:02}/Dockerfile"), &dockerfile);
     }
-    fixture
 }
 
 /// The child's standard error, line by line, as it comes.
@@ -495,7 +501,9 @@ fn two_daemons_share_the_class_and_one_dying_moves_its_work() {
     assert!(grades.values().all(|g| summary(g) == ("pass".into(), 7, 7)), "{grades:?}");
     assert!(second.docker(&["images", "-aq", "--filter", &format!("label=grade.test={}", fixture.marker)]).stdout.is_empty(), "swept on the second daemon too");
 
-    // Again from scratch; the second daemon dies in the middle of a build.
+    // Again from scratch, with builds the cache cannot answer; the second daemon dies in the
+    // middle of one.
+    write_slow_class(&fixture, 6, 3, 1);
     let mut child = fixture
         .command(&["--restart", "--jobs", "2", "--docker-host", &main, "--docker-host", &other, "--format", "json"])
         .stdout(Stdio::piped())
