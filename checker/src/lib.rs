@@ -6,14 +6,24 @@
 //! 3. [`report`] turns the verdicts into one model, rendered as text, JSON or JUnit.
 //!
 //! [`cli`] wires the three together and owns the exit codes.
+//!
+//! The library is mostly the binary's internals. What is public is what other crates link:
+//! - [`cli::main`], for the binary;
+//! - [`scan::db`] (with `scan::ecosystem::Ecosystem`), tested in checker/tests/db.rs;
+//! - the course format the book builder (`shipshape-book`) shares with the checker, so the two
+//!   never read an exercise differently: [`course_format`] (an exercise's spec, typed and
+//!   validated, with each required check in its own words), [`hints`] (`hints.md`) and
+//!   [`markdown`] (the code spans and fences both write).
+//!
+//! Everything else is `pub(crate)`, kept so by the `unreachable_pub` lint.
 
-// The library is the binary's internals (only `cli::main` and the `scan::db` tested in
-// checker/tests/db.rs are public), so its docs are read with `cargo doc --document-private-items`.
+// The internals' docs are read with `cargo doc --document-private-items`.
 #![allow(rustdoc::private_intra_doc_links)]
 pub(crate) mod attribution;
 pub(crate) mod checks;
 pub mod cli;
 pub(crate) mod course;
+pub mod course_format;
 pub(crate) mod docker;
 pub(crate) mod dockerfile;
 pub(crate) mod error;
@@ -21,6 +31,7 @@ pub(crate) mod exercise;
 pub(crate) mod grade;
 pub mod hints;
 pub(crate) mod image;
+pub mod markdown;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod record;
