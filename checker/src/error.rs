@@ -41,18 +41,18 @@ impl Error {
         causes.extend(self.causes);
         Error { message: message.into(), causes, action: self.action }
     }
+
+    /// The message, its causes and the action, one a line: what `Display` prints after `error: `.
+    pub(crate) fn explained(&self) -> String {
+        let causes = self.causes.iter().map(|cause| format!("\n  caused by: {cause}"));
+        let action = self.action.iter().map(|action| format!("\n{action}"));
+        std::iter::once(self.message.clone()).chain(causes).chain(action).collect()
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
-        for cause in &self.causes {
-            write!(f, "\n  caused by: {cause}")?;
-        }
-        if let Some(action) = &self.action {
-            write!(f, "\n{action}")?;
-        }
-        Ok(())
+        write!(f, "error: {}", self.explained())
     }
 }
 

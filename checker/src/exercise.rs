@@ -6,7 +6,8 @@ use crate::dockerfile::Dockerfile;
 use crate::error::{Error, Result};
 use crate::spec::Spec;
 
-pub(crate) const SPEC_FILE: &str = "exercise.toml";
+/// The spec's file name in an exercise folder.
+pub const SPEC_FILE: &str = "exercise.toml";
 
 #[derive(Debug, Clone)]
 pub(crate) struct Exercise {

@@ -6,15 +6,25 @@
 //! 3. [`report`] turns the verdicts into one model, rendered as text, JSON or JUnit.
 //!
 //! [`cli`] wires the three together and owns the exit codes.
+//!
+//! The library is mostly the binary's internals. What is public is what other crates link:
+//! - [`cli::main`], for the binary;
+//! - [`scan::db`] (with `scan::ecosystem::Ecosystem`), tested in checker/tests/db.rs;
+//! - the course format the book builder (`shipshape-book`) shares with the checker, so the two
+//!   never read an exercise differently: [`course_format`] (an exercise's spec, typed and
+//!   validated, with each required check in its own words), [`hints`] (`hints.md`) and
+//!   [`markdown`] (the code spans and fences both write), and [`report`], the report model the
+//!   book's measurements read back from `shipshape check --format json`.
+//!
+//! Everything else is `pub(crate)`, kept so by the `unreachable_pub` lint.
 
-// The library is the binary's internals, so its docs are read with `cargo doc
-// --document-private-items`. Public: `cli::main` (the binary), `scan::db` (checker/tests/db.rs),
-// and for the book builder `hints` and `report` (the report model it reads back from JSON).
+// The internals' docs are read with `cargo doc --document-private-items`.
 #![allow(rustdoc::private_intra_doc_links)]
 pub(crate) mod attribution;
 pub(crate) mod checks;
 pub mod cli;
 pub(crate) mod course;
+pub mod course_format;
 pub(crate) mod docker;
 pub(crate) mod dockerfile;
 pub(crate) mod error;
@@ -22,6 +32,7 @@ pub(crate) mod exercise;
 pub(crate) mod grade;
 pub mod hints;
 pub(crate) mod image;
+pub mod markdown;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod record;

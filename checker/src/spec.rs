@@ -14,17 +14,19 @@ use crate::checks::{self, CheckId, ExerciseDefaults, Requirement, Settings, Seve
 use crate::error::{Error, Result};
 use crate::record::ProbePlan;
 
+/// The spec's `[exercise]` table, with its defaults filled in. Public through
+/// [`crate::course_format`], for the book.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct ExerciseMeta {
+pub struct ExerciseMeta {
+    /// What `list`, `watch` and the book call the exercise; empty when the spec gives none.
     #[serde(default)]
     pub title: String,
     /// The book chapter (file stem) the exercise belongs to.
     #[serde(default)]
-    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub chapter: Option<String>,
+    /// About how long the exercise takes, for the book's schedule.
     #[serde(default)]
-    #[expect(dead_code, reason = "accepted so that exercise.toml validates; the book builder reads it")]
     pub minutes: Option<u32>,
     /// The learner's Dockerfile, relative to the exercise folder.
     #[serde(default = "default_dockerfile")]
@@ -59,7 +61,7 @@ pub(crate) struct ExerciseMeta {
 /// Where a build secret's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) enum SecretSource {
+pub enum SecretSource {
     /// A file, relative to the exercise folder.
     File(PathBuf),
     /// An environment variable of the process that runs the build.

@@ -8,7 +8,6 @@
 //! (`checks/<id>.html`) resolves; the book's check pages, in SUMMARY.md order (the checker's
 //! registry order), are the list of checks an exercise may require.
 
-use crate::markdown;
 use anyhow::{bail, Context, Result};
 use mdbook_preprocessor::book::Book;
 use std::path::Path;
@@ -28,12 +27,6 @@ pub(crate) fn doc(dir: &Path, id: &str) -> Result<String> {
         bail!("there is no check `{id}`: no `{id}.md` in `{}` (documented checks: {})", dir.display(), documented(dir)?.join(", "));
     }
     std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))
-}
-
-/// The first paragraph of check `id`'s documentation: what it asks, in one sentence or two.
-pub(crate) fn summary(dir: &Path, id: &str) -> Result<String> {
-    let (_, body) = markdown::take_title(&doc(dir, id)?);
-    Ok(body.split("\n\n").next().unwrap_or_default().to_string())
 }
 
 /// The ids of the book's check pages, in SUMMARY.md order.

@@ -5,20 +5,19 @@
 //! starter Dockerfile, the commands that check it, each hint of hints.md collapsed, and the
 //! reference solution collapsed.
 //!
-//! Must hold: exercise.toml is read leniently (the checker validates it strictly), but a missing
-//! file, TOML that does not parse, or an exercise placed in another chapter than its `chapter`
-//! key names is an error naming the file or key.
+//! Must hold: exercise.toml is read only through the `shipshape` library
+//! (`shipshape::course_format`), strictly, with the checker's defaults: a missing file, a spec
+//! the checker rejects (its message names the file), or an exercise placed in another chapter
+//! than its `chapter` key names is an error.
 
 use crate::markdown::{self, code_span, escape_html, fenced};
 use crate::requirements;
 use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
+use shipshape::course_format::{ExerciseMeta, ExerciseSpec, SPEC_FILE};
 use shipshape::hints;
 use std::path::Path;
-use toml::{Table, Value};
 
-/// The exercise's spec, in its folder.
-const SPEC: &str = "exercise.toml";
 /// Where learners run commands from: the repository root, which holds `exercises/`.
 const EXERCISES_FROM_ROOT: &str = "exercises";
 /// The image map for offline classrooms, relative to the repository root.
@@ -34,19 +33,18 @@ const CHECK_YOUR_WORK: &str = "Check your work";
 pub(crate) fn render(name: &str, chapter: &Path, settings: &Settings, order: &[String]) -> Result<String> {
     let dir = settings.exercises.join(name);
     let spec = spec(&dir, name, &settings.exercises)?;
-    let about = table(&spec, "exercise");
-    require_chapter(&about, chapter)?;
+    let about = spec.meta();
+    require_chapter(about, chapter)?;
     let folder = format!("{EXERCISES_FROM_ROOT}/{name}");
-    let dockerfile = text(&about, "dockerfile").unwrap_or("Dockerfile");
+    let dockerfile = &about.dockerfile;
     let (_, readme) = markdown::take_title(&read(&dir, "README.md")?);
     let root = markdown::path_to_root(chapter);
-    let requirements =
-        requirements::table(&table(&spec, "checks"), order, &settings.checks, &root).with_context(|| format!("`{}`", dir.join(SPEC).display()))?;
+    let requirements = requirements::table(&spec, order, &root).with_context(|| format!("`{}`", dir.join(SPEC_FILE).display()))?;
     let hints = hints(&read(&dir, hints::FILE)?).with_context(|| format!("`{}`", dir.join(hints::FILE).display()))?;
-    let solution = read(&dir, text(&about, "solution").unwrap_or("solution/Dockerfile"))?;
+    let solution = read(&dir, &about.solution)?;
     let parts = [
-        heading(LEVEL, text(&about, "title").unwrap_or(name)),
-        meta(&folder, &about),
+        heading(LEVEL, title(about, name)),
+        meta(&folder, about),
         task(&readme),
         heading(LEVEL + 1, REQUIREMENTS),
         requirements,
@@ -78,28 +76,31 @@ pub(crate) struct About {
 /// Exercise `name` in the folder of all exercises, `exercises`, as the schedule and the
 /// measurements see it.
 pub(crate) fn about(exercises: &Path, name: &str) -> Result<About> {
-    let about = table(&spec(&exercises.join(name), name, exercises)?, "exercise");
-    Ok(About {
-        title: text(&about, "title").unwrap_or(name).to_string(),
-        chapter: text(&about, "chapter").map(String::from),
-        minutes: about.get("minutes").and_then(Value::as_integer).and_then(|minutes| u32::try_from(minutes).ok()),
-    })
+    let spec = spec(&exercises.join(name), name, exercises)?;
+    let about = spec.meta();
+    Ok(About { title: title(about, name).to_string(), chapter: about.chapter.clone(), minutes: about.minutes })
 }
 
-/// The exercise's exercise.toml, parsed; `exercises` is the folder of all exercises.
-fn spec(dir: &Path, name: &str, exercises: &Path) -> Result<Table> {
-    if !dir.join(SPEC).is_file() {
-        bail!("there is no exercise `{name}`: no `{name}/{SPEC}` in `{}` (exercises: {})", exercises.display(), listing(exercises).join(", "));
+/// The exercise's spec, read and validated by the `shipshape` library; `exercises` is the folder
+/// of all exercises.
+fn spec(dir: &Path, name: &str, exercises: &Path) -> Result<ExerciseSpec> {
+    if !dir.join(SPEC_FILE).is_file() {
+        bail!("there is no exercise `{name}`: no `{name}/{SPEC_FILE}` in `{}` (exercises: {})", exercises.display(), listing(exercises).join(", "));
     }
-    read(dir, SPEC)?.parse().with_context(|| format!("`{}` is not valid TOML", dir.join(SPEC).display()))
+    ExerciseSpec::open(dir).map_err(anyhow::Error::msg)
+}
+
+/// The exercise's `title`, or else its folder's name.
+fn title<'a>(about: &'a ExerciseMeta, name: &'a str) -> &'a str {
+    Some(about.title.as_str()).filter(|title| !title.is_empty()).unwrap_or(name)
 }
 
 /// Fails when exercise.toml names another chapter than the one the directive is in.
-fn require_chapter(about: &Table, chapter: &Path) -> Result<()> {
+fn require_chapter(about: &ExerciseMeta, chapter: &Path) -> Result<()> {
     let here = chapter.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default();
-    match text(about, "chapter") {
+    match about.chapter.as_deref() {
         Some(named) if named != here => bail!(
-            "its {SPEC} says `chapter = \"{named}\"`, but the directive is in `{}`: move the \
+            "its {SPEC_FILE} says `chapter = \"{named}\"`, but the directive is in `{}`: move the \
              directive to `{named}.md` or change the key",
             chapter.display()
         ),
@@ -108,8 +109,8 @@ fn require_chapter(about: &Table, chapter: &Path) -> Result<()> {
 }
 
 /// The line under the heading: where the exercise is, and how long it takes.
-fn meta(folder: &str, about: &Table) -> String {
-    let minutes = match about.get("minutes").and_then(Value::as_integer) {
+fn meta(folder: &str, about: &ExerciseMeta) -> String {
+    let minutes = match about.minutes {
         Some(minutes) => format!(" About {minutes} minutes."),
         None => String::new(),
     };
@@ -153,16 +154,6 @@ fn heading(level: usize, title: &str) -> String {
     format!("{} {title}", "#".repeat(level))
 }
 
-/// A table of the spec (`[exercise]`, `[checks]`), empty when absent or not a table.
-fn table(spec: &Table, key: &str) -> Table {
-    spec.get(key).and_then(Value::as_table).cloned().unwrap_or_default()
-}
-
-/// A non-empty string key of a table.
-fn text<'a>(table: &'a Table, key: &str) -> Option<&'a str> {
-    table.get(key).and_then(Value::as_str).filter(|value| !value.is_empty())
-}
-
 fn read(dir: &Path, file: &str) -> Result<String> {
     let path = dir.join(file);
     std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))
@@ -174,7 +165,7 @@ pub(crate) fn listing(dir: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
-        .filter(|entry| entry.path().join(SPEC).is_file())
+        .filter(|entry| entry.path().join(SPEC_FILE).is_file())
         .filter_map(|entry| entry.file_name().to_str().map(String::from))
         .collect();
     names.sort();

@@ -1,6 +1,7 @@
-//! Markdown text helpers for generated pages: code spans, fences and table cells that stay intact
-//! whatever text they hold, HTML escaping, and heading-aware edits (split into sections, drop a
-//! section, shift heading levels).
+//! Markdown text helpers for generated pages: code spans and fences (the `shipshape` library's,
+//! which the checks' descriptions use too) and table cells that stay intact whatever text they
+//! hold, HTML escaping, and heading-aware edits (split into sections, drop a section, shift
+//! heading levels).
 //!
 //! Must hold: headings are found by a real Markdown parser, so a `#` line inside a code block is
 //! never taken for a heading, and edits keep every byte outside the headings they touch.
@@ -9,6 +10,9 @@ use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
 use mdbook_markdown::{new_cmark_parser, MarkdownOptions};
 use std::ops::Range;
 use std::path::Path;
+
+/// Code spans and fences, as the checks' descriptions write them too.
+pub(crate) use shipshape::markdown::{code_span, fenced};
 
 /// A heading: its level (1 to 6), its plain text and where it is in the source.
 #[derive(Debug)]
@@ -24,19 +28,6 @@ pub(crate) struct Section<'a> {
     pub heading: Heading,
     pub body: &'a str,
     whole: Range<usize>,
-}
-
-/// `text` as an inline code span, with a fence longer than any run of backticks inside it.
-pub(crate) fn code_span(text: &str) -> String {
-    let fence = "`".repeat(longest_run(text, '`') + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
-    format!("{fence}{pad}{text}{pad}{fence}")
-}
-
-/// `body` as a fenced code block in `lang`, with a fence longer than any backtick run inside it.
-pub(crate) fn fenced(lang: &str, body: &str) -> String {
-    let fence = "`".repeat((longest_run(body, '`') + 1).max(3));
-    format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end())
 }
 
 /// `text` made safe for one cell of a Markdown table: one line, pipes escaped.
@@ -157,24 +148,12 @@ fn replace_ranges(md: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
     out
 }
 
-fn longest_run(text: &str, ch: char) -> usize {
-    text.split(|c| c != ch).map(str::len).max().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const DOC: &str = "# Title\n\nIntro.\n\n## Goal\n\nDo it.\n\n```sh\n# not a heading\n```\n\n\
                        ## Requirements\n\n| a |\n| - |\n\n### Detail\n\nx\n\n## Check your work\n\nrun\n";
-
-    #[test]
-    fn code_spans_and_fences_outgrow_backticks_inside() {
-        assert_eq!(code_span("Beacon is lit"), "`Beacon is lit`");
-        assert_eq!(code_span("a `b` c"), "``a `b` c``");
-        assert_eq!(code_span("`x"), "`` `x ``");
-        assert_eq!(fenced("sh", "a\n```\nb\n"), "````sh\na\n```\nb\n````\n");
-    }
 
     #[test]
     fn table_cells_are_one_line_without_bare_pipes() {

@@ -1,7 +1,7 @@
 //! End-to-end tests of the `shipshape-book` command: the course book builds with its generated
 //! exercise and check pages and its schedule, and a broken link, a missing include, a chapter
-//! without minutes or an unknown directive fails with exit code 2 and a message naming the
-//! chapter and the culprit. `measure` publishes its figures and `measure --check` compares them,
+//! without minutes, an unknown directive, a spec the checker rejects or a required check without
+//! a page fails with exit code 2 and a message naming the chapter or file and the culprit. `measure` publishes its figures and `measure --check` compares them,
 //! here against a stand-in `shipshape` script (the real one, with Docker, runs in
 //! tests/tests/book.rs of the workspace).
 //!
@@ -172,6 +172,24 @@ fn an_exercise_without_minutes_fails_the_schedule() {
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_spec_the_checker_rejects_fails_with_the_checkers_message() {
+    let book = tiny_book();
+    edit(book.path(), "exercises/01-tiny/exercise.toml", "minutes = 5\n", "minutes = 5\nminits = 3\n");
+    let stderr = check_fails(book.path());
+    assert!(stderr.contains("01-tiny/exercise.toml is not valid"), "{stderr}");
+    assert!(stderr.contains("caused by: unknown field `minits`"), "{stderr}");
+}
+
+#[test]
+fn a_required_check_without_a_page_fails_naming_the_spec() {
+    let book = tiny_book();
+    edit(book.path(), "exercises/01-tiny/exercise.toml", "[checks.no-shell]\n", "[checks.size]\nmax = \"20 MB\"\n\n[checks.no-shell]\n");
+    let stderr = check_fails(book.path());
+    assert!(stderr.contains("in `task.md`, `{{#shipshape-exercise 01-tiny}}`"), "{stderr}");
+    assert!(stderr.contains("it requires `[checks.size]`, but the book has no check page `checks/size.md` (checks: no-shell)"), "{stderr}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::filesystem::Node;
 use crate::image::{ContentClass, EntryKind, FileSystem};
+use crate::markdown::code_span;
 
 /// A group of executables that do one job, allowed or refused together (`allow = ["npm"]`).
 pub(super) struct Family {
@@ -238,6 +239,15 @@ impl Check for ForbiddenExecutables {
         }
     }
 
+    /// The documentation's lead, then the families this exercise allows.
+    fn asks(&self, settings: &Settings) -> String {
+        if settings.allow.is_empty() {
+            return self.meta.lead().to_string();
+        }
+        let allowed: Vec<String> = settings.allow.iter().map(|family| code_span(family)).collect();
+        format!("{} Allowed here: {}.", self.meta.lead(), allowed.join(", "))
+    }
+
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let found: Vec<Found> = self.find(&image.filesystem).into_iter().filter(|f| !settings.allow.iter().any(|a| a == f.family)).collect();
@@ -262,6 +272,18 @@ impl Check for ForbiddenExecutables {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn asks_with_the_families_the_exercise_allows() {
+        let asks =
+            |check: &ForbiddenExecutables, toml: &str| check.asks(&check.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap());
+        assert_eq!(asks(&NO_SHELL, ""), "The final image contains no shell, under its own name or any other.");
+        assert_eq!(asks(&NO_SHELL, r#"allow = ["shell"]"#), "The final image contains no shell, under its own name or any other. Allowed here: `shell`.");
+        assert_eq!(
+            asks(&NO_PACKAGE_MANAGER, r#"allow = ["npm", "pip"]"#),
+            "The final image contains no package manager, for the system or for a language. Allowed here: `npm`, `pip`."
+        );
+    }
 
     #[test]
     fn tool_names_match_through_triples_and_versions() {

@@ -2,8 +2,10 @@
 //!
 //! A check is a small unit that owns its stable id, a one-line summary, its default severity and
 //! its documentation (`checker/docs/checks/ID.md`, printed by `shipshape explain ID` and included
-//! in the book). It judges an [`Input`] (facts already collected) with pure, synchronous code:
-//! checks never touch Docker, so they run the same on a daemon's image, an archive or a fixture.
+//! in the book). It reads its settings from the spec once, says in words what it asks with them
+//! (the book's requirements tables print that, as ripgrep's flags carry their own docs), and
+//! judges an [`Input`] (facts already collected) with pure, synchronous code: checks never touch
+//! Docker, so they run the same on a daemon's image, an archive or a fixture.
 //!
 //! What must hold: ids never change once published (the snapshot test in this module pins them);
 //! every check has a doc file with the four sections; a check never panics on odd facts.
@@ -147,6 +149,14 @@ pub(crate) struct CheckMeta {
     pub doc: &'static str,
 }
 
+impl CheckMeta {
+    /// The documentation's first paragraph, under its title: what the check asks, in a sentence
+    /// or two. Checks whose settings change nothing worth saying describe themselves with it.
+    pub(crate) fn lead(&self) -> &'static str {
+        self.doc.split("\n\n").nth(1).unwrap_or_default().trim()
+    }
+}
+
 /// One piece of evidence: a message, and where it points (file, layer, instruction, line).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -236,7 +246,7 @@ impl Input<'_> {
 }
 
 /// What every check provides besides its [`CheckMeta`]: its typed settings, read once from the
-/// spec, and a judgement over the facts with them.
+/// spec, what it asks with them in words, and a judgement over the facts with them.
 pub(crate) trait Check: Sync {
     /// The settings, validated and with their defaults filled in.
     type Settings;
@@ -244,6 +254,10 @@ pub(crate) trait Check: Sync {
     /// Reads this check's settings (the spec's `[checks.ID]` table without the common keys);
     /// `exercise` gives the defaults a check takes from the exercise.
     fn settings(&self, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Self::Settings, String>;
+
+    /// What the check asks with these settings, in a sentence or two of Markdown (the book's
+    /// requirements table prints it): its settings in words, or else [`CheckMeta::lead`].
+    fn asks(&self, settings: &Self::Settings) -> String;
 
     /// Judges the facts. Only called when the facts in [`CheckMeta::needs`] are present.
     fn judge(&self, input: &Input<'_>, settings: &Self::Settings) -> Outcome;
@@ -311,6 +325,23 @@ impl Settings {
         }
     }
 
+    /// What the check these settings belong to asks with them ([`Check::asks`]).
+    fn asks(&self) -> String {
+        match self {
+            Settings::Builds => builds::Builds.asks(&()),
+            Settings::Size(settings) => size::Size.asks(settings),
+            Settings::NonRoot => non_root::NonRoot.asks(&()),
+            Settings::NoShell(settings) => contents::NO_SHELL.asks(settings),
+            Settings::NoPackageManager(settings) => contents::NO_PACKAGE_MANAGER.asks(settings),
+            Settings::NoBuildTools(settings) => contents::NO_BUILD_TOOLS.asks(settings),
+            Settings::MultiStage => multi_stage::MultiStage.asks(&()),
+            Settings::Runs(plan) => runs::Runs.asks(plan),
+            Settings::Scan(settings) => scan::Scan.asks(settings),
+            Settings::NoSecrets(settings) => no_secrets::NoSecrets.asks(settings),
+            Settings::PinnedBase => pinned_base::PinnedBase.asks(&()),
+        }
+    }
+
     /// Judges the facts with the check these settings belong to.
     fn judge(&self, input: &Input<'_>) -> Outcome {
         match self {
@@ -349,7 +380,6 @@ pub(crate) struct Requirement {
     /// Points for grading (default 1).
     pub weight: u32,
     /// Why the exercise asks for it (shown in the book's requirements table).
-    #[expect(dead_code, reason = "validated when the spec loads; the book builder reads it from exercise.toml")]
     pub why: Option<String>,
     /// The check's own settings, read by the check when the spec loaded; they say which check it is.
     pub settings: Settings,
@@ -358,6 +388,14 @@ pub(crate) struct Requirement {
 impl Requirement {
     pub(crate) fn id(&self) -> CheckId {
         self.settings.id()
+    }
+
+    /// What this requirement asks, in Markdown: the check's own words for its settings
+    /// ([`Check::asks`]), then a severity and a weight other than the defaults.
+    pub(crate) fn asks(&self) -> String {
+        let severity = (self.severity == Severity::Warning).then(|| "A warning: reported, but it does not fail the verdict.".to_string());
+        let weight = (self.weight != 1).then(|| format!("Worth {} points.", self.weight));
+        std::iter::once(self.settings.asks()).chain(severity).chain(weight).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -415,6 +453,26 @@ mod tests {
         }
         assert!(CheckId::ALL.windows(2).all(|pair| pair[0] < pair[1]), "Ord is registry order");
         assert_eq!("no-shel".parse::<CheckId>(), Err(UnknownCheck));
+    }
+
+    #[test]
+    fn every_check_leads_its_documentation_with_one_paragraph() {
+        assert_eq!(CheckId::NonRoot.meta().lead(), "The container runs as a user other than root.");
+        for id in CheckId::ALL {
+            let lead = id.meta().lead();
+            assert!(lead.ends_with('.') && !lead.starts_with('#') && !lead.contains("\n\n"), "{id}: {lead:?}");
+        }
+    }
+
+    #[test]
+    fn a_requirement_adds_a_severity_and_a_weight_other_than_the_defaults() {
+        let requirement = |severity, weight| Requirement { severity, weight, why: None, settings: Settings::NonRoot };
+        assert_eq!(requirement(Severity::Error, 1).asks(), "The container runs as a user other than root.");
+        assert_eq!(
+            requirement(Severity::Warning, 3).asks(),
+            "The container runs as a user other than root. A warning: reported, but it does not fail the verdict. Worth 3 points."
+        );
+        assert_eq!(requirement(Severity::Error, 0).asks(), "The container runs as a user other than root. Worth 0 points.");
     }
 
     #[test]

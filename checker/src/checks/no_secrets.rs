@@ -43,6 +43,11 @@ impl Check for NoSecrets {
         Ok(Settings { values })
     }
 
+    /// The documentation's lead: the values are secrets, so the words never name them.
+    fn asks(&self, _settings: &Settings) -> String {
+        META.lead().to_string()
+    }
+
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let (Some(image), values) = (input.image, &settings.values) else { return Outcome::skipped("no image") };
         let Some(search) = SecretSearch::new(values) else { return Outcome::error("no secret values to look for") };
@@ -80,5 +85,16 @@ impl Check for NoSecrets {
              arguments): use it only in a builder stage and copy the result, or better, a BuildKit secret mount \
              (RUN --mount=type=secret) that never lands in a layer",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asks_without_naming_a_secret() {
+        let settings = NoSecrets.settings(&toml::Table::new(), &ExerciseDefaults { secret_values: vec!["s3cr3t-t0ken".into()] }).unwrap();
+        assert_eq!(NoSecrets.asks(&settings), "A secret used during the build appears nowhere in the final image.");
     }
 }

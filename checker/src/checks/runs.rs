@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
+use crate::markdown::code_span;
 use crate::record::{ProbePlan, ProbeRecord};
 
 pub(super) struct Runs;
@@ -90,6 +91,23 @@ impl Check for Runs {
         probe_plan(table)
     }
 
+    /// The hardened run, the probe and what it must answer, and the time it has.
+    fn asks(&self, plan: &ProbePlan) -> String {
+        let (probe, timeout_seconds) = match plan {
+            ProbePlan::Http { path, status, body, timeout_seconds } => {
+                (format!(", {} answers {status}{}", code_span(&format!("GET {path}")), containing("", body.as_deref())), timeout_seconds)
+            }
+            ProbePlan::Command { args, exit_code, output, timeout_seconds } => {
+                let run = match args {
+                    Some(args) => format!(" with arguments {}, it", code_span(&args.join(" "))),
+                    None => ", the image's command".to_string(),
+                };
+                (format!("{run} exits {exit_code}{}", containing(" with output", output.as_deref())), timeout_seconds)
+            }
+        };
+        format!("Run read-only and without capabilities{probe} within {timeout_seconds} s.")
+    }
+
     fn judge(&self, input: &Input<'_>, plan: &ProbePlan) -> Outcome {
         let Some(record) = input.probe else { return Outcome::skipped("the image was not run") };
         let mut evidence = output_evidence(record);
@@ -106,6 +124,14 @@ impl Check for Runs {
         }
         evidence.splice(0..0, problems.iter().map(|p| Evidence::note(p.clone())));
         Outcome::fail(problems.join("; "), evidence, HINT)
+    }
+}
+
+/// " containing `TEXT`" after `lead`, when there is a text to contain; else nothing.
+fn containing(lead: &str, text: Option<&str>) -> String {
+    match text {
+        Some(text) => format!("{lead} containing {}", code_span(text)),
+        None => String::new(),
     }
 }
 
@@ -164,6 +190,21 @@ mod tests {
             ProbePlan::Http { path: "/health".into(), status: 200, body: None, timeout_seconds: 30 }
         );
         assert!(probe_plan(&table("http = { path = \"health\" }")).is_err());
+    }
+
+    #[test]
+    fn asks_for_the_hardened_run_and_the_answer() {
+        let asks = |text: &str| Runs.asks(&probe_plan(&table(text)).unwrap());
+        assert_eq!(
+            asks("http = { path = \"/\", status = 200, body = \"Beacon is lit\" }\ntimeout-seconds = 30"),
+            "Run read-only and without capabilities, `GET /` answers 200 containing `Beacon is lit` within 30 s."
+        );
+        assert_eq!(asks("http = {}"), "Run read-only and without capabilities, `GET /` answers 200 within 30 s.");
+        assert_eq!(
+            asks("command = { args = [\"--version\"], output = \"v1\" }\ntimeout-seconds = 5"),
+            "Run read-only and without capabilities with arguments `--version`, it exits 0 with output containing `v1` within 5 s."
+        );
+        assert_eq!(asks("command = { exit-code = 3 }"), "Run read-only and without capabilities, the image's command exits 3 within 30 s.");
     }
 
     #[test]

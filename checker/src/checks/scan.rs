@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity as CheckSeverity};
 use crate::attribution::Origin;
+use crate::markdown::code_span;
 use crate::record::ScanRecord;
 use crate::scan::cvss::Severity;
 use crate::scan::matcher::Finding;
@@ -121,6 +122,17 @@ impl Check for Scan {
         Ok(Settings { policy, ignore_file: raw.ignore_file.map(PathBuf::from), scanner })
     }
 
+    /// The threshold, whether unfixed findings count, and the ignore file (the scanner is the
+    /// machine's business, not the learner's).
+    fn asks(&self, settings: &Settings) -> String {
+        let unfixed = if settings.policy.ignore_unfixed { " with a fix available" } else { "" };
+        let ignores = match &settings.ignore_file {
+            Some(file) => format!(" Findings listed in {} do not count.", code_span(&file.display().to_string())),
+            None => String::new(),
+        };
+        format!("No known vulnerability{unfixed} of severity {} or above in what the image ships.{ignores}", settings.policy.fail_on.as_str())
+    }
+
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let Some(scan) = input.scan else { return Outcome::skipped("the image was not scanned") };
         let policy = settings.policy;
@@ -200,5 +212,25 @@ fn advice(finding: &Finding, origin: &Origin) -> String {
         (None, None) => format!("{package} comes with the base image and has no fix: switch to a base without it (distroless, slim)"),
         (Some(line), Some(fixed)) => format!("{package} was added at Dockerfile:{line}: upgrade it to {fixed}, or install it only in the builder stage"),
         (Some(line), None) => format!("{package} was added at Dockerfile:{line} and has no fix: drop it, or install it only in the builder stage"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asks(toml: &str) -> String {
+        Scan.asks(&Scan.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap())
+    }
+
+    #[test]
+    fn asks_for_the_threshold_with_its_defaults() {
+        assert_eq!(asks(""), "No known vulnerability of severity HIGH or above in what the image ships.");
+        assert_eq!(asks("scanner = \"trivy\"\nfail-on = \"medium\""), "No known vulnerability of severity MEDIUM or above in what the image ships.");
+        assert_eq!(
+            asks("fail-on = \"CRITICAL\"\nignore-unfixed = true\nignore-file = \".shipshape-ignore.toml\""),
+            "No known vulnerability with a fix available of severity CRITICAL or above in what the image ships. \
+             Findings listed in `.shipshape-ignore.toml` do not count."
+        );
     }
 }

@@ -32,6 +32,11 @@ impl Check for Size {
         deserialize(table)
     }
 
+    /// The limit as reports print it (`20 MB`).
+    fn asks(&self, limit: &Settings) -> String {
+        format!("The image is at most {}.", format_size(limit.max))
+    }
+
     fn judge(&self, input: &Input<'_>, limit: &Settings) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let size = image.size();
@@ -53,5 +58,21 @@ impl Check for Size {
             "start the final stage from a smaller base (slim, distroless or scratch) and copy in only what \
              the app needs from a builder stage; files deleted in a later layer still ship",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asks(toml: &str) -> String {
+        Size.asks(&Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap())
+    }
+
+    #[test]
+    fn asks_for_the_limit_as_reports_print_it() {
+        assert_eq!(asks(r#"max = "20 MB""#), "The image is at most 20 MB.");
+        assert_eq!(asks(r#"max = "150MB""#), "The image is at most 150 MB.");
+        assert_eq!(asks("max = 1500"), "The image is at most 1.500 kB.");
     }
 }
