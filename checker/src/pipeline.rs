@@ -12,6 +12,7 @@ use crate::checks::{self, scan::Scanner, Input, Verdict};
 use crate::docker::build::{BuildInput, Limits};
 use crate::docker::engine::{Builder, BuilderChoice, Engine};
 use crate::docker::{self, cleanup::Janitor};
+use crate::dockerfile::reach::{self, CourseImages};
 use crate::dockerfile::{image_map::ImageMap, Dockerfile};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
@@ -45,6 +46,8 @@ pub(crate) struct BuildOptions {
     /// Namespaces the build's cache mounts (see [`docker::build::BuildInput::cache_namespace`]).
     pub cache_namespace: Option<String>,
     pub missing_base: MissingBase,
+    /// While grading: the images a submission may name (anything else fails `builds`).
+    pub course_images: Option<CourseImages>,
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
@@ -102,6 +105,10 @@ pub(crate) async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &E
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
 /// and for the legacy builder every stage labelled with the run.
 async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
+    if let Some(refused) = reach::refusal(dockerfile, &options.image_map, options.course_images.as_ref()) {
+        let (line, instruction) = (refused.instruction.line, refused.instruction.text.clone());
+        return Ok(BuildRecord { error: Some(refused.reason), failed_line: Some(line), failed_instruction: Some(instruction), ..BuildRecord::default() });
+    }
     if let Some(missing) = missing_base(docker, dockerfile, options).await? {
         return Ok(missing);
     }

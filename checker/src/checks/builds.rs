@@ -58,6 +58,8 @@ fn passed(build: &BuildRecord) -> String {
 /// What to do, from what the builder said.
 fn hint(build: &BuildRecord, error: &str) -> &'static str {
     let says = |words: &[&str]| words.iter().any(|w| error.contains(w));
+    // What the kernel made of a step's limits shows in the step's own output, not the error.
+    let logged = |words: &[&str]| says(words) || build.log_tail.iter().any(|line| words.iter().any(|w| line.contains(w)));
     if build.builder == Some(Builder::Legacy) && says(&["BuildKit", "--mount", "--link", "--chmod", "<<"]) {
         return "this Dockerfile needs BuildKit (secret or cache mounts, heredocs, COPY --link or --chmod), which this \
                 engine lacks: use Docker Engine 23 or later (scripts/setup installs 26), or do without those features";
@@ -73,6 +75,18 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
     if says(&["failed to resolve source metadata", "pull access denied", "manifest unknown", "repository does not exist", "not one of the course's images"]) {
         return "a base image is not on this machine, and nothing can be pulled here: spell it as the exercise does, \
                 or map it to a local image with --image-map (see README: Working offline)";
+    }
+    if logged(&["exit code: 153", "File size limit exceeded", "File too large"]) {
+        return "a build step wrote a file larger than the grader allows (1 GiB): a build that writes that much \
+                fills the machine's disk; write less, or generate the data when the app runs";
+    }
+    if logged(&["can't fork", "fork: Resource temporarily unavailable", "fork: retry"]) {
+        return "a build step started more processes than this machine allows for builds: start fewer at once \
+                (make -j2, not an unbounded loop of background jobs)";
+    }
+    if says(&["fetches from the network"]) {
+        return "builds here are offline: put the file in the exercise folder and COPY it, or fetch it in the app at run \
+                time, not in the Dockerfile";
     }
     if says(&["took longer than"]) {
         return "the build ran out of time: a step that waits for the network waits forever here (builds are offline), \
@@ -95,12 +109,20 @@ mod tests {
     }
 
     #[test]
+    fn a_step_stopped_by_a_limit_is_named_from_its_log() {
+        let log_tail = vec!["sh: can't fork: Resource temporarily unavailable".to_string()];
+        let build = BuildRecord { builder: Some(Builder::BuildKit), log_tail, ..BuildRecord::default() };
+        assert!(hint(&build, "exit code: 2").contains("more processes"));
+    }
+
+    #[test]
     fn the_hint_names_the_cause_the_builder_gave() {
         assert!(failed(Builder::Legacy, "the --mount option requires BuildKit").contains("needs BuildKit"));
         assert!(failed(Builder::BuildKit, "dockerfile parse error on line 2: unknown flag: frm").contains("syntax"));
         assert!(failed(Builder::BuildKit, "x: failed to resolve source metadata for docker.io/library/x").contains("--image-map"));
         assert!(failed(Builder::BuildKit, "the target stage `nosuch` is not a stage of this Dockerfile").contains("target"));
         assert!(failed(Builder::BuildKit, "the build took longer than 600 s and was stopped").contains("out of time"));
+        assert!(failed(Builder::BuildKit, "process \"/bin/sh -c dd if=/dev/zero of=/f\" did not complete successfully: exit code: 153").contains("larger than"));
         assert!(failed(Builder::BuildKit, "process \"/bin/sh -c make\" did not complete successfully: exit code: 2").contains("log lines"));
     }
 }

@@ -47,6 +47,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
                 builder: args.builder,
                 cache_namespace: None,
                 missing_base: MissingBase::Error,
+                course_images: None,
                 limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
                 context_limit: CONTEXT_LIMIT,
                 facts: options,

@@ -14,6 +14,7 @@ use super::{parallel_runtime, ScanFlags};
 use crate::docker::build::Limits;
 use crate::docker::engine::BuilderChoice;
 use crate::dockerfile::image_map::ImageMap;
+use crate::dockerfile::reach::CourseImages;
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::grade::endpoints::{Pool, Target};
@@ -88,7 +89,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
     apply_scan_flags(&mut exercise.spec, &args.scan)?;
     let learner = learner_paths(&exercise)?;
     let targets = targets(&args)?;
-    let options = build_options(&args)?;
+    let options = build_options(&args, &exercise)?;
     // The map loaded (in build_options), so it reads; its text is part of every fingerprint.
     let map_text = args.image_map.as_deref().and_then(|path| std::fs::read(path).ok()).unwrap_or_default();
     let submissions = discover(&args.submissions, &exercise, &learner, &map_text, Some(&args.out_dir))?;
@@ -134,25 +135,40 @@ fn targets(args: &Args) -> Result<Vec<Target>> {
     args.docker_hosts.iter().map(|host| Target::parse(host, jobs)).collect()
 }
 
-fn build_options(args: &Args) -> Result<BuildOptions> {
+fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
     let memory = parse_size(&args.build_memory).ok().and_then(|bytes| i32::try_from(bytes).ok()).filter(|bytes| *bytes >= 6_000_000);
     let memory =
         memory.ok_or_else(|| Error::new(format!("--build-memory {} is not a size from 6 MB to 2 GB", args.build_memory)).action("write it like \"1 GB\""))?;
     if !(0.01..=256.0).contains(&args.build_cpus) {
         return Err(Error::new(format!("--build-cpus {} is not from 0.01 to 256", args.build_cpus)).action("write it like 1.5"));
     }
-    let limits =
-        Limits { timeout: Duration::from_secs(args.build_timeout), memory_bytes: memory, cpu_quota: (args.build_cpus * 100_000.0) as i32, spinner: false };
+    let limits = Limits {
+        timeout: Duration::from_secs(args.build_timeout),
+        memory_bytes: memory,
+        cpu_quota: (args.build_cpus * 100_000.0) as i32,
+        spinner: false,
+        ..Limits::default()
+    };
+    let image_map = args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default();
+    let course_images = Some(course_images(exercise, &image_map));
     Ok(BuildOptions {
-        image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
+        image_map,
         docker_host: crate::docker::default_host(),
         builder: args.builder,
         cache_namespace: None,
         missing_base: MissingBase::FailsBuild,
+        course_images,
         limits,
         context_limit: CONTEXT_LIMIT,
         facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone() },
     })
+}
+
+/// What a submission may build on: the image map's local images, and the bases of the exercise's
+/// starter and reference Dockerfiles.
+fn course_images(exercise: &Exercise, image_map: &ImageMap) -> CourseImages {
+    let bases: Vec<String> = [false, true].into_iter().flat_map(|solution| exercise.base_images(&exercise.dockerfile(solution)).unwrap_or_default()).collect();
+    CourseImages::new(image_map, bases.iter().map(String::as_str))
 }
 
 /// The grades earlier runs left for unchanged submissions, and the submissions still to grade.

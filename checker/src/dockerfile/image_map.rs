@@ -49,6 +49,11 @@ impl ImageMap {
         self.lookup(reference).unwrap_or(reference)
     }
 
+    /// The local images the map points at.
+    pub(crate) fn targets(&self) -> impl Iterator<Item = &str> {
+        self.images.values().map(String::as_str)
+    }
+
     /// The local reference for `reference`, trying it as written, then without its digest.
     pub(crate) fn lookup(&self, reference: &str) -> Option<&str> {
         let parsed = ImageRef::parse(reference);

@@ -11,6 +11,7 @@ pub(crate) mod args;
 pub(crate) mod for_builder;
 pub(crate) mod image_map;
 pub(crate) mod image_ref;
+pub(crate) mod reach;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -35,6 +36,8 @@ pub(crate) struct Instruction {
     pub from_image: Option<Reference>,
     /// For `RUN`: it mounts a cache (`--mount=type=cache`).
     pub mounts_cache: bool,
+    /// For `ADD`: its sources as written (paths, URLs or Git addresses; here-documents left out).
+    pub add_sources: Vec<String>,
 }
 
 /// An image or a stage as an instruction names it.
@@ -274,6 +277,7 @@ impl Parts {
             copy_from: Vec::new(),
             from_image: None,
             mounts_cache: false,
+            add_sources: Vec::new(),
         };
         match parsed {
             Parsed::From(from) => {
@@ -284,6 +288,7 @@ impl Parts {
             }
             Parsed::Arg(arg) if stages.is_empty() => self.global_args.extend(args::declarations(&arg.arguments.value)),
             Parsed::Copy(copy) => instruction.copy_from = copy_source(text, &copy.options).into_iter().collect(),
+            Parsed::Add(add) => instruction.add_sources = add_sources(&add.src),
             Parsed::Run(run) => {
                 instruction.copy_from = mount_sources(text, &run.options);
                 instruction.mounts_cache = mounts_cache(&run.options);
@@ -342,6 +347,17 @@ fn keyword_start(instruction: &Parsed<'_>) -> Option<usize> {
 /// `COPY --from=X`: X.
 fn copy_source(text: &str, options: &[parse_dockerfile::Flag<'_>]) -> Option<Reference> {
     options.iter().find(|f| f.name.value == "from").and_then(|f| f.value.as_ref()).map(|value| Reference::of(text, value))
+}
+
+/// `ADD`'s path or address sources, as written.
+fn add_sources(sources: &[parse_dockerfile::Source<'_>]) -> Vec<String> {
+    sources
+        .iter()
+        .filter_map(|source| match source {
+            parse_dockerfile::Source::Path(path) => Some(path.value.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `RUN --mount=type=cache,…` (BuildKit's keys and values are case-insensitive).

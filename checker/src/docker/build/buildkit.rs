@@ -37,7 +37,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;
     let tag = janitor.build_tag();
     let without_cache = bypasses_build_cache(&input);
-    let request = http::post(&version, &format!("/build?{}", query(&input, without_cache, &session.id, &tag)?))
+    let request = http::post(&version, &format!("/build?{}", query(&input, limits, without_cache, &session.id, &tag)?))
         .header("Content-Type", "application/x-tar")
         .body(Full::new(Bytes::from(input.context)))
         .map_err(|e| Error::new("cannot make the build request").because(e))?;
@@ -81,19 +81,22 @@ fn unreachable(cause: String) -> Error {
 }
 
 /// The `/build` query: the sent Dockerfile, build args (with the cache-mount namespace), target,
-/// no build cache when grading must bypass it, network `none`, the run's tag and the session.
-fn query(input: &BuildInput<'_>, without_cache: bool, session: &str, tag: &str) -> Result<String> {
+/// no build cache when grading must bypass it, network `none`, the file-size limit, the run's tag
+/// and the session.
+fn query(input: &BuildInput<'_>, limits: &Limits, without_cache: bool, session: &str, tag: &str) -> Result<String> {
     let mut build_args: HashMap<&str, &str> = input.build_args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if let Some(namespace) = input.cache_namespace {
         build_args.insert("BUILDKIT_CACHE_MOUNT_NS", namespace);
     }
     let build_args = serde_json::to_string(&build_args).expect("strings serialize");
+    let ulimits = limits.ulimits();
     let mut pairs = vec![
         ("version", "2"),
         ("session", session),
         ("dockerfile", DOCKERFILE_NAME),
         ("t", tag),
         ("networkmode", "none"),
+        ("ulimits", &ulimits),
         ("buildargs", &build_args),
         ("rm", "1"),
     ];

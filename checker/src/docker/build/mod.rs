@@ -41,13 +41,25 @@ pub(crate) struct Limits {
     pub memory_bytes: i32,
     /// CPU quota in microseconds per 100 ms period (100_000 = one core).
     pub cpu_quota: i32,
+    /// The largest file a BuildKit step may write (RLIMIT_FSIZE, the `/build` query's `ulimits`;
+    /// bollard's legacy build call cannot pass it): a step that writes past it is killed
+    /// (SIGXFSZ), so one RUN cannot fill the daemon's disk with one file.
+    pub file_bytes: u64,
     /// Show the build's spinner on a terminal (off when builds run side by side).
     pub spinner: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, spinner: true }
+        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, file_bytes: 1 << 30, spinner: true }
+    }
+}
+
+impl Limits {
+    /// The `/build` query's `ulimits`, as JSON.
+    fn ulimits(&self) -> String {
+        let size = self.file_bytes;
+        serde_json::json!([{ "Name": "fsize", "Soft": size, "Hard": size }]).to_string()
     }
 }
 
