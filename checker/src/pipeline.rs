@@ -5,7 +5,8 @@
 //! What must hold: checks see facts only; the Docker work happens here and in [`crate::docker`],
 //! in the source's daemon and under its janitor, which the caller sweeps on every path out; an
 //! archive needs no daemon at all. Facts a spec does not ask for are not collected (no probe
-//! without `runs`, no scan without `scan`).
+//! without `runs`, no scan without `scan`), and the build secrets are read only when the source
+//! builds or `no-secrets` seeks them.
 use std::path::{Path, PathBuf};
 
 use bollard::Docker;
@@ -25,7 +26,7 @@ use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
 use crate::scan::{self, db::Database};
-use crate::spec::Spec;
+use crate::spec::{BuildSecrets, Spec};
 
 /// Everything judged in one run.
 #[derive(Debug)]
@@ -96,13 +97,15 @@ pub(crate) enum Source<'a> {
 /// Judges what `source` yields: gathers its facts, scans them when the spec asks for it, and
 /// judges every requirement.
 pub(crate) async fn judge(source: Source<'_>) -> Result<Judgement> {
-    let gathered = source.gather().await?;
     let spec = source.spec();
+    let secrets = source.read_secrets()?;
+    let plan = read_plan(spec, source.fact_options(), &secrets);
+    let gathered = source.gather(&secrets, &plan).await?;
     let scan = match &gathered.image {
         Some(image) => scan_if_required(spec, image, source.fact_options(), source.trivy_target(gathered.daemon_id.as_deref()))?,
         None => None,
     };
-    let verdicts = judge_all(spec, gathered.dockerfile.as_ref(), gathered.build.as_ref(), gathered.image.as_ref(), gathered.probe.as_ref(), scan.as_ref());
+    let verdicts = judge_all(spec, &gathered, scan.as_ref(), &secrets.texts());
     Ok(Judgement { exercise: gathered.exercise, image: gathered.image, scan, build: gathered.build, verdicts })
 }
 
@@ -121,15 +124,27 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The image's facts, and what this source offers besides.
-    async fn gather(&self) -> Result<Gathered> {
+    /// The build secrets' values, read when this run needs them: a build is served every one,
+    /// and `no-secrets` seeks them unless the spec lists values of its own. Otherwise none is
+    /// read, so that a secret that is not there stops nothing else.
+    fn read_secrets(&self) -> Result<BuildSecrets> {
+        let spec = self.spec();
+        match self {
+            Source::Build { .. } => spec.read_secrets(),
+            Source::Image { .. } | Source::Archive { .. } if spec.seeks_build_secrets() => spec.read_secrets(),
+            Source::Image { .. } | Source::Archive { .. } => Ok(BuildSecrets::default()),
+        }
+    }
+
+    /// The image's facts, read as `plan` says, and what this source offers besides.
+    async fn gather(&self, secrets: &BuildSecrets, plan: &ReadPlan) -> Result<Gathered> {
         match *self {
-            Source::Build { daemon, exercise, dockerfile, options } => gather_build(daemon, exercise, dockerfile, options).await,
-            Source::Image { daemon, reference, spec, options } => {
+            Source::Build { daemon, exercise, dockerfile, options } => gather_build(daemon, exercise, dockerfile, options, secrets, plan).await,
+            Source::Image { daemon, reference, spec, .. } => {
                 let id = image_id(daemon.docker, reference).await?;
-                Gathered::default().read_in_daemon(daemon, id, spec, options).await
+                Gathered::default().read_in_daemon(daemon, id, spec, plan).await
             }
-            Source::Archive { path, spec, options } => Ok(Gathered { image: Some(read_archive_file(path, spec, options)?), ..Gathered::default() }),
+            Source::Archive { path, .. } => Ok(Gathered { image: Some(read_archive_file(path, plan)?), ..Gathered::default() }),
         }
     }
 
@@ -160,8 +175,8 @@ struct Gathered {
 
 impl Gathered {
     /// The facts of the image `id` in the daemon, and its probe when the spec requires one.
-    async fn read_in_daemon(mut self, daemon: Daemon<'_>, id: String, spec: &Spec, options: &FactOptions) -> Result<Gathered> {
-        let image = docker::save::image_facts(daemon.docker, &id, &read_plan(spec, options)).await?;
+    async fn read_in_daemon(mut self, daemon: Daemon<'_>, id: String, spec: &Spec, plan: &ReadPlan) -> Result<Gathered> {
+        let image = docker::save::image_facts(daemon.docker, &id, plan).await?;
         self.probe = probe_if_required(daemon, spec, &id, &image).await?;
         self.image = Some(image);
         self.daemon_id = Some(id);
@@ -169,9 +184,16 @@ impl Gathered {
     }
 }
 
-/// Builds `dockerfile_path` in the exercise's context, and reads the image it made. A Dockerfile
-/// that does not parse, or names no such target, is a failed build.
-async fn gather_build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile_path: &Path, options: &BuildOptions) -> Result<Gathered> {
+/// Builds `dockerfile_path` in the exercise's context, serving it `secrets`, and reads the image it
+/// made. A Dockerfile that does not parse, or names no such target, is a failed build.
+async fn gather_build(
+    daemon: Daemon<'_>,
+    exercise: &Exercise,
+    dockerfile_path: &Path,
+    options: &BuildOptions,
+    secrets: &BuildSecrets,
+    plan: &ReadPlan,
+) -> Result<Gathered> {
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
         Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
@@ -179,14 +201,14 @@ async fn gather_build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile_path: 
     let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
     let (dockerfile, build) = match parsed.and_then(|d| d.with_build_args(&meta.build_args).with_target(meta.target.as_deref())) {
         Ok(dockerfile) => {
-            let build = build(daemon, exercise, &dockerfile, options).await?;
+            let build = build(daemon, exercise, &dockerfile, options, secrets).await?;
             (Some(dockerfile), build)
         }
         Err(problem) => (None, unparsed(&text, problem)),
     };
     let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, ..Gathered::default() };
     if let Some(id) = &build.image_id {
-        gathered = gathered.read_in_daemon(daemon, id.clone(), &exercise.spec, &options.facts).await?;
+        gathered = gathered.read_in_daemon(daemon, id.clone(), &exercise.spec, plan).await?;
     }
     gathered.build = Some(build);
     Ok(gathered)
@@ -194,7 +216,7 @@ async fn gather_build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile_path: 
 
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
 /// and for the legacy builder every stage labelled with the run.
-async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
+async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions, secrets: &BuildSecrets) -> Result<BuildRecord> {
     let Daemon { docker, janitor } = daemon;
     if let Some(missing) = missing_base(docker, dockerfile, options).await? {
         return Ok(missing);
@@ -212,7 +234,7 @@ async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile,
         dockerfile,
         build_args: &spec.exercise.build_args,
         target: dockerfile.target(),
-        secrets: &spec.secrets.0,
+        secrets: &secrets.0,
         cache_namespace: options.cache_namespace.as_deref(),
     };
     let mut record = docker::build::build(docker, janitor, builder, input, &options.limits).await?;
@@ -285,11 +307,11 @@ async fn image_id(docker: &Docker, reference: &str) -> Result<String> {
 }
 
 /// Reads a `docker save` or OCI-layout archive without a daemon.
-fn read_archive_file(path: &Path, spec: &Spec, options: &FactOptions) -> Result<ImageFacts> {
+fn read_archive_file(path: &Path, plan: &ReadPlan) -> Result<ImageFacts> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
-    read_archive(file, None, &read_plan(spec, options)).map_err(|cause| {
+    read_archive(file, None, plan).map_err(|cause| {
         Error::new(format!("cannot read the archive {}", path.display()))
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
@@ -297,11 +319,11 @@ fn read_archive_file(path: &Path, spec: &Spec, options: &FactOptions) -> Result<
 }
 
 /// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
-/// this spec scans, so one cached read of a layer serves every spec), and the spec's secret values
-/// searched for.
-fn read_plan(spec: &Spec, options: &FactOptions) -> ReadPlan {
+/// this spec scans, so one cached read of a layer serves every spec), and the values `no-secrets`
+/// seeks searched for.
+fn read_plan(spec: &Spec, options: &FactOptions, secrets: &BuildSecrets) -> ReadPlan {
     let captures = Captures::new(checks::analyzers().chain(scan::inventory::analyzers()));
-    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(spec.secret_values()))
+    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(&spec.secret_values(secrets)))
 }
 
 async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
@@ -353,15 +375,10 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, options: &FactOptions, triv
     Ok(Some(record))
 }
 
-fn judge_all(
-    spec: &Spec,
-    dockerfile: Option<&Dockerfile>,
-    build: Option<&BuildRecord>,
-    image: Option<&ImageFacts>,
-    probe: Option<&ProbeRecord>,
-    scan: Option<&ScanRecord>,
-) -> Vec<Verdict> {
+/// Judges every requirement of the spec over what was gathered and scanned.
+fn judge_all(spec: &Spec, gathered: &Gathered, scan: Option<&ScanRecord>, build_secrets: &[String]) -> Vec<Verdict> {
+    let (dockerfile, image) = (gathered.dockerfile.as_ref(), gathered.image.as_ref());
     let origins = image.map(|i| Origins::new(i, dockerfile));
-    let input = Input { dockerfile, build, image, probe, scan, origins: origins.as_ref() };
+    let input = Input { dockerfile, build: gathered.build.as_ref(), image, probe: gathered.probe.as_ref(), scan, origins: origins.as_ref(), build_secrets };
     checks::judge_all(spec.requirements(), &input)
 }
