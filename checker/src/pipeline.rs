@@ -1,8 +1,12 @@
-//! The one-way pipeline: collect facts (build, save, probe, scan) → judge them → a [`Judgement`].
+//! The one-way pipeline: one [`judge`] over a [`Source`] (a build, an image in the daemon, or an
+//! archive file). The source yields the image's facts (build, save or read, probe) and what it
+//! can also offer; then the scan, then the checks → a [`Judgement`].
 //!
 //! What must hold: checks see facts only; the Docker work happens here and in [`crate::docker`],
-//! under the caller's janitor, which the caller sweeps on every path out. Facts a spec does not
-//! ask for are not collected (no probe without `runs`, no scan without `scan`).
+//! in the source's daemon and under its janitor, which the caller sweeps on every path out; an
+//! archive needs no daemon at all. Facts a spec does not ask for are not collected (no probe
+//! without `runs`, no scan without `scan`), and the build secrets are read only when the source
+//! builds or `no-secrets` seeks them.
 use std::path::{Path, PathBuf};
 
 use bollard::Docker;
@@ -23,7 +27,7 @@ use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
 use crate::scan::{self, db::Database};
-use crate::spec::Spec;
+use crate::spec::{BuildSecrets, Spec};
 
 /// Everything judged in one run.
 #[derive(Debug)]
@@ -72,16 +76,127 @@ pub(crate) struct FactOptions {
     pub db_dir: Option<PathBuf>,
 }
 
-/// The image being judged, as the scanner needs to reach it.
-enum Target {
-    /// An image in the daemon, by id or reference.
-    Daemon(String),
-    /// An archive file.
-    Archive(PathBuf),
+/// A Docker daemon a run works in, and the janitor that removes what the run makes there (the
+/// caller sweeps it on every path out).
+#[derive(Clone, Copy)]
+pub(crate) struct Daemon<'a> {
+    pub docker: &'a Docker,
+    pub janitor: &'a Janitor,
 }
 
-/// Builds `dockerfile_path` in the exercise's context and judges the result.
-pub(crate) async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile_path: &Path, options: &BuildOptions) -> Result<Judgement> {
+/// What a run judges, with the spec and the settings it is judged by. Each source yields the
+/// image's facts, and says what it can also offer: a build offers the Dockerfile and its record;
+/// a build or a daemon image can be probed, and Trivy reaches it in the daemon; an archive, read
+/// without a daemon, offers neither.
+pub(crate) enum Source<'a> {
+    /// Builds `dockerfile` in the exercise's context, and judges the result by the exercise's spec.
+    Build { daemon: Daemon<'a>, exercise: &'a Exercise, dockerfile: &'a Path, options: &'a BuildOptions },
+    /// An image the daemon already has, by id or reference.
+    Image { daemon: Daemon<'a>, reference: &'a str, spec: &'a Spec, options: &'a FactOptions },
+    /// A `docker save` or OCI-layout archive file.
+    Archive { path: &'a Path, spec: &'a Spec, options: &'a FactOptions },
+}
+
+/// Judges what `source` yields: gathers its facts, scans them when the spec asks for it, and
+/// judges every requirement.
+pub(crate) async fn judge(source: Source<'_>) -> Result<Judgement> {
+    let spec = source.spec();
+    let secrets = source.read_secrets()?;
+    let plan = read_plan(spec, source.fact_options(), &secrets);
+    let gathered = source.gather(&secrets, &plan).await?;
+    let scan = match &gathered.image {
+        Some(image) => scan_if_required(spec, image, source.fact_options(), source.trivy_target(gathered.daemon_id.as_deref()))?,
+        None => None,
+    };
+    let verdicts = judge_all(spec, &gathered, scan.as_ref(), &secrets.texts());
+    Ok(Judgement { exercise: gathered.exercise, image: gathered.image, scan, build: gathered.build, verdicts })
+}
+
+impl<'a> Source<'a> {
+    fn spec(&self) -> &'a Spec {
+        match self {
+            Source::Build { exercise, .. } => &exercise.spec,
+            Source::Image { spec, .. } | Source::Archive { spec, .. } => spec,
+        }
+    }
+
+    fn fact_options(&self) -> &'a FactOptions {
+        match self {
+            Source::Build { options, .. } => &options.facts,
+            Source::Image { options, .. } | Source::Archive { options, .. } => options,
+        }
+    }
+
+    /// The build secrets' values, read when this run needs them: a build is served every one,
+    /// and `no-secrets` seeks them unless the spec lists values of its own. Otherwise none is
+    /// read, so that a secret that is not there stops nothing else.
+    fn read_secrets(&self) -> Result<BuildSecrets> {
+        let spec = self.spec();
+        match self {
+            Source::Build { .. } => spec.read_secrets(),
+            Source::Image { .. } | Source::Archive { .. } if spec.seeks_build_secrets() => spec.read_secrets(),
+            Source::Image { .. } | Source::Archive { .. } => Ok(BuildSecrets::default()),
+        }
+    }
+
+    /// The image's facts, read as `plan` says, and what this source offers besides.
+    async fn gather(&self, secrets: &BuildSecrets, plan: &ReadPlan) -> Result<Gathered> {
+        match *self {
+            Source::Build { daemon, exercise, dockerfile, options } => gather_build(daemon, exercise, dockerfile, options, secrets, plan).await,
+            Source::Image { daemon, reference, spec, .. } => {
+                let id = image_id(daemon.docker, reference).await?;
+                Gathered::default().read_in_daemon(daemon, id, spec, plan).await
+            }
+            Source::Archive { path, .. } => Ok(Gathered { image: Some(read_archive_file(path, plan)?), ..Gathered::default() }),
+        }
+    }
+
+    /// How Trivy reaches the image: an archive as its file, any other image by its id in the
+    /// daemon (`daemon_id`, which a build or an image always has once it yields facts).
+    fn trivy_target(&self, daemon_id: Option<&str>) -> (String, Option<&'a Path>) {
+        match self {
+            Source::Archive { path, .. } => (path.display().to_string(), Some(path)),
+            Source::Build { .. } | Source::Image { .. } => {
+                (daemon_id.expect("a build's or an image's facts are read by its id in the daemon").to_string(), None)
+            }
+        }
+    }
+}
+
+/// What a source yields before the checks run: always the image's facts (unless a build failed),
+/// and what the source can also offer.
+#[derive(Default)]
+struct Gathered {
+    exercise: Option<String>,
+    dockerfile: Option<Dockerfile>,
+    build: Option<BuildRecord>,
+    image: Option<ImageFacts>,
+    probe: Option<ProbeRecord>,
+    /// The image's id in the daemon, for a build or an image: where it was read and probed.
+    daemon_id: Option<String>,
+}
+
+impl Gathered {
+    /// The facts of the image `id` in the daemon, and its probe when the spec requires one.
+    async fn read_in_daemon(mut self, daemon: Daemon<'_>, id: String, spec: &Spec, plan: &ReadPlan) -> Result<Gathered> {
+        let image = docker::save::image_facts(daemon.docker, &id, plan).await?;
+        self.probe = probe_if_required(daemon, spec, &id, &image).await?;
+        self.image = Some(image);
+        self.daemon_id = Some(id);
+        Ok(self)
+    }
+}
+
+/// Builds `dockerfile_path` in the exercise's context, serving it `secrets`, and reads the image it
+/// made. A Dockerfile that does not parse, or names no such target, is a failed build.
+async fn gather_build(
+    daemon: Daemon<'_>,
+    exercise: &Exercise,
+    dockerfile_path: &Path,
+    options: &BuildOptions,
+    secrets: &BuildSecrets,
+    plan: &ReadPlan,
+) -> Result<Gathered> {
     let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
         Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
     })?;
@@ -89,22 +204,23 @@ pub(crate) async fn judge_build(docker: &Docker, janitor: &Janitor, exercise: &E
     let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
     let (dockerfile, build) = match parsed.and_then(|d| d.with_build_args(&meta.build_args).with_target(meta.target.as_deref())) {
         Ok(dockerfile) => {
-            let build = build(docker, janitor, exercise, &dockerfile, options).await?;
+            let build = build(daemon, exercise, &dockerfile, options, secrets).await?;
             (Some(dockerfile), build)
         }
         Err(problem) => (None, unparsed(&text, problem)),
     };
     let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, ..Gathered::default() };
     if let Some(id) = &build.image_id {
-        gathered.read_in_daemon(docker, janitor, id, &exercise.spec, &options.facts).await?;
+        gathered = gathered.read_in_daemon(daemon, id.clone(), &exercise.spec, plan).await?;
     }
     gathered.build = Some(build);
-    conclude(&exercise.spec, gathered, &options.facts)
+    Ok(gathered)
 }
 
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
 /// and for the legacy builder every stage labelled with the run.
-async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<BuildRecord> {
+async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions, secrets: &BuildSecrets) -> Result<BuildRecord> {
+    let Daemon { docker, janitor } = daemon;
     if let Some(refused) = reach::refusal(dockerfile, &options.image_map, options.course_images.as_ref()) {
         let (line, instruction) = (refused.instruction.line, refused.instruction.text.clone());
         return Ok(BuildRecord { error: Some(refused.reason), failed_line: Some(line), failed_instruction: Some(instruction), ..BuildRecord::default() });
@@ -125,7 +241,7 @@ async fn build(docker: &Docker, janitor: &Janitor, exercise: &Exercise, dockerfi
         dockerfile,
         build_args: &spec.exercise.build_args,
         target: dockerfile.target(),
-        secrets: &spec.secrets.0,
+        secrets: &secrets.0,
         cache_namespace: options.cache_namespace.as_deref(),
     };
     let mut record = docker::build::build(docker, janitor, builder, input, &options.limits).await?;
@@ -185,8 +301,8 @@ fn unparsed(text: &str, problem: String) -> BuildRecord {
     }
 }
 
-/// Judges an image the daemon already has.
-pub(crate) async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &str, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+/// The id of the image `reference` names in the daemon.
+async fn image_id(docker: &Docker, reference: &str) -> Result<String> {
     let inspected = docker.inspect_image(reference).await.map_err(|e| {
         if docker::is_not_found(&e) {
             Error::new(format!("image {reference} is not in the daemon")).action("build or load it first, or check the name with `docker images`")
@@ -194,78 +310,38 @@ pub(crate) async fn judge_image(docker: &Docker, janitor: &Janitor, reference: &
             docker::failure(format!("cannot inspect image {reference}"), e)
         }
     })?;
-    let id = inspected.id.unwrap_or_else(|| reference.to_string());
-    let mut gathered = Gathered::default();
-    gathered.read_in_daemon(docker, janitor, &id, spec, options).await?;
-    conclude(spec, gathered, options)
+    Ok(inspected.id.unwrap_or_else(|| reference.to_string()))
 }
 
-/// Judges a `docker save` or OCI-layout archive without a daemon (the image is not run).
-pub(crate) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+/// Reads a `docker save` or OCI-layout archive without a daemon.
+fn read_archive_file(path: &Path, plan: &ReadPlan) -> Result<ImageFacts> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
-    let image = read_archive(file, None, &read_plan(spec, options)).map_err(|cause| {
+    read_archive(file, None, plan).map_err(|cause| {
         Error::new(format!("cannot read the archive {}", path.display()))
             .because(cause)
             .action("make it again with `docker save IMAGE -o FILE` or `skopeo copy docker-daemon:IMAGE oci-archive:FILE`")
-    })?;
-    let gathered = Gathered { image: Some(image), scanned_at: Some(Target::Archive(path.to_path_buf())), ..Gathered::default() };
-    conclude(spec, gathered, options)
-}
-
-/// What a source of the image yields before the checks run: always the image's facts (unless a
-/// build failed), and what the source can also offer — a build offers the Dockerfile and its
-/// record; a build or a daemon image can be probed, and Trivy can reach it in the daemon; an
-/// archive offers neither.
-#[derive(Default)]
-struct Gathered {
-    exercise: Option<String>,
-    dockerfile: Option<Dockerfile>,
-    build: Option<BuildRecord>,
-    image: Option<ImageFacts>,
-    probe: Option<ProbeRecord>,
-    /// Where the scanner reaches the image.
-    scanned_at: Option<Target>,
-}
-
-impl Gathered {
-    /// The facts of the image `id` in the daemon, and its probe when the spec requires one.
-    async fn read_in_daemon(&mut self, docker: &Docker, janitor: &Janitor, id: &str, spec: &Spec, options: &FactOptions) -> Result<()> {
-        let image = docker::save::image_facts(docker, id, &read_plan(spec, options)).await?;
-        self.probe = probe_if_required(docker, janitor, spec, id, &image).await?;
-        self.image = Some(image);
-        self.scanned_at = Some(Target::Daemon(id.to_string()));
-        Ok(())
-    }
-}
-
-/// Scans what was gathered when the spec asks for it, and judges every requirement.
-fn conclude(spec: &Spec, gathered: Gathered, options: &FactOptions) -> Result<Judgement> {
-    let scan = match (&gathered.image, &gathered.scanned_at) {
-        (Some(image), Some(target)) => scan_if_required(spec, image, target, options)?,
-        _ => None,
-    };
-    let verdicts = judge(spec, gathered.dockerfile.as_ref(), gathered.build.as_ref(), gathered.image.as_ref(), gathered.probe.as_ref(), scan.as_ref());
-    Ok(Judgement { exercise: gathered.exercise, image: gathered.image, scan, build: gathered.build, verdicts })
+    })
 }
 
 /// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
-/// this spec scans, so one cached read of a layer serves every spec), and the spec's secret values
-/// searched for.
-fn read_plan(spec: &Spec, options: &FactOptions) -> ReadPlan {
+/// this spec scans, so one cached read of a layer serves every spec), and the values `no-secrets`
+/// seeks searched for.
+fn read_plan(spec: &Spec, options: &FactOptions, secrets: &BuildSecrets) -> ReadPlan {
     let captures = Captures::new(checks::analyzers().chain(scan::inventory::analyzers()));
-    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(spec.secret_values()))
+    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(&spec.secret_values(secrets)))
 }
 
-async fn probe_if_required(docker: &Docker, janitor: &Janitor, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
+async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
     let Some(plan) = spec.probe_plan() else { return Ok(None) };
-    docker::probe::probe(docker, janitor, id, &image.config.user, plan).await.map(Some)
+    docker::probe::probe(daemon.docker, daemon.janitor, id, &image.config.user, plan).await.map(Some)
 }
 
 /// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
-/// Trivy. Its findings, the ignore entries and today's date are what the `scan` check judges.
-fn scan_if_required(spec: &Spec, image: &ImageFacts, target: &Target, options: &FactOptions) -> Result<Option<ScanRecord>> {
+/// Trivy, which reaches the image as `trivy_target` says. Its findings, the ignore entries and
+/// today's date are what the `scan` check judges.
+fn scan_if_required(spec: &Spec, image: &ImageFacts, options: &FactOptions, trivy_target: (String, Option<&Path>)) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
     let ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
@@ -283,10 +359,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: &Target, options: &
         today: scan::policy::today(),
     };
     if settings.scanner == Scanner::Trivy {
-        let (reference, archive) = match target {
-            Target::Daemon(id) => (id.clone(), None),
-            Target::Archive(path) => (path.display().to_string(), Some(path.as_path())),
-        };
+        let (reference, archive) = trivy_target;
         record.findings = scan::trivy::scan(&reference, archive, &image.config.diff_ids)?;
         return Ok(Some(record));
     }
@@ -309,15 +382,10 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, target: &Target, options: &
     Ok(Some(record))
 }
 
-fn judge(
-    spec: &Spec,
-    dockerfile: Option<&Dockerfile>,
-    build: Option<&BuildRecord>,
-    image: Option<&ImageFacts>,
-    probe: Option<&ProbeRecord>,
-    scan: Option<&ScanRecord>,
-) -> Vec<Verdict> {
+/// Judges every requirement of the spec over what was gathered and scanned.
+fn judge_all(spec: &Spec, gathered: &Gathered, scan: Option<&ScanRecord>, build_secrets: &[String]) -> Vec<Verdict> {
+    let (dockerfile, image) = (gathered.dockerfile.as_ref(), gathered.image.as_ref());
     let origins = image.map(|i| Origins::new(i, dockerfile));
-    let input = Input { dockerfile, build, image, probe, scan, origins: origins.as_ref() };
+    let input = Input { dockerfile, build: gathered.build.as_ref(), image, probe: gathered.probe.as_ref(), scan, origins: origins.as_ref(), build_secrets };
     checks::judge_all(spec.requirements(), &input)
 }

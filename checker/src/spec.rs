@@ -4,7 +4,9 @@
 //!
 //! What must hold: a spec that loads is valid: no unknown keys, no unknown check ids, and every
 //! check's settings parse, into its typed [`Settings`] with the defaults filled in; nothing reads
-//! the TOML after loading. Requirements come out in registry order.
+//! the TOML after loading. Requirements come out in registry order. Loading reads no build
+//! secret: a run reads them when it needs their values ([`Spec::read_secrets`]), so a secret that
+//! is not there stops only a build or the search for secrets, never `list`, `hint` or `doctor`.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -92,13 +94,13 @@ pub(crate) struct Spec {
     pub exercise: ExerciseMeta,
     /// The required checks by id (so in registry order).
     requirements: BTreeMap<CheckId, Requirement>,
-    /// The folder the spec was read from: paths in it (an ignore file) are relative to it.
+    /// The folder the spec was read from: paths in it (an ignore file, a secret's file) are
+    /// relative to it.
     pub base_dir: PathBuf,
-    /// The build secrets' values, read when the spec loaded.
-    pub secrets: BuildSecrets,
 }
 
-/// Build secrets by id with their values; `Debug` shows the ids only.
+/// Build secrets by id with their values, read by [`Spec::read_secrets`]; `Debug` shows the ids
+/// only.
 #[derive(Clone, Default)]
 pub(crate) struct BuildSecrets(pub std::collections::BTreeMap<String, Vec<u8>>);
 
@@ -130,8 +132,8 @@ impl BuildSecrets {
     }
 
     /// The values as text (a file's final newline is not part of it).
-    fn texts(&self) -> impl Iterator<Item = String> + '_ {
-        self.0.values().map(|v| String::from_utf8_lossy(v).trim_end_matches(['\n', '\r']).to_string())
+    pub(crate) fn texts(&self) -> Vec<String> {
+        self.0.values().map(|v| String::from_utf8_lossy(v).trim_end_matches(['\n', '\r']).to_string()).collect()
     }
 }
 
@@ -164,8 +166,7 @@ impl Spec {
         let raw: RawSpec = toml::from_str(text)
             .map_err(|e| Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in docs/spec.md"))?;
         let exercise = raw.exercise.unwrap_or_default();
-        let secrets = BuildSecrets::read(&exercise.secrets, base_dir)?;
-        let defaults = exercise_defaults(&exercise, &secrets);
+        let defaults = exercise_defaults(&exercise);
         let mut requirements = BTreeMap::new();
         for id in CheckId::ALL {
             if let Some(value) = raw.checks.get(id.as_str()) {
@@ -178,7 +179,7 @@ impl Spec {
         if let Some(unknown) = exercise.starter_fails.iter().find(|id| id.parse::<CheckId>().is_err()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
-        Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf(), secrets })
+        Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf() })
     }
 
     /// The required checks, in registry order.
@@ -222,11 +223,29 @@ impl Spec {
         }
     }
 
-    /// The secret values `no-secrets` looks for; none when the spec does not require it.
-    pub(crate) fn secret_values(&self) -> &[String] {
+    /// Reads the build secrets' values, each from its file (relative to the spec's folder) or
+    /// environment variable. The error names the secret that cannot be read and says what to do.
+    pub(crate) fn read_secrets(&self) -> Result<BuildSecrets> {
+        BuildSecrets::read(&self.exercise.secrets, &self.base_dir)
+            .map_err(|e| e.within(format!("the spec in {} names a build secret that cannot be read", self.base_dir.display())))
+    }
+
+    /// Whether `no-secrets` looks for the build secrets' values (it does unless the spec lists
+    /// values of its own), so that judging even an existing image reads them.
+    pub(crate) fn seeks_build_secrets(&self) -> bool {
+        self.no_secrets().is_some_and(|settings| settings.build_secrets)
+    }
+
+    /// The secret values `no-secrets` looks for, given the build secrets read; none when the spec
+    /// does not require it.
+    pub(crate) fn secret_values(&self, secrets: &BuildSecrets) -> Vec<String> {
+        self.no_secrets().map(|settings| settings.sought(&secrets.texts())).unwrap_or_default()
+    }
+
+    fn no_secrets(&self) -> Option<&checks::no_secrets::Settings> {
         match self.requirement(CheckId::NoSecrets).map(|r| &r.settings) {
-            Some(Settings::NoSecrets(settings)) => &settings.values,
-            _ => &[],
+            Some(Settings::NoSecrets(settings)) => Some(settings),
+            _ => None,
         }
     }
 }
@@ -236,12 +255,13 @@ fn unknown_check(id: &str, place: &str) -> Error {
     Error::new(format!("unknown check `{id}` in {place}")).action(format!("use one of: {}", known.join(", ")))
 }
 
-/// What checks may default to from the exercise: the build-arg values and the build secrets.
-fn exercise_defaults(exercise: &ExerciseMeta, secrets: &BuildSecrets) -> ExerciseDefaults {
-    let mut values: Vec<String> = exercise.build_args.values().cloned().chain(secrets.texts()).collect();
+/// What checks may default to from the exercise: the build-arg values, and whether it has build
+/// secrets (their values are read only by a run that needs them).
+fn exercise_defaults(exercise: &ExerciseMeta) -> ExerciseDefaults {
+    let mut values: Vec<String> = exercise.build_args.values().cloned().collect();
     values.sort();
     values.dedup();
-    ExerciseDefaults { secret_values: values }
+    ExerciseDefaults { build_arg_values: values, build_secrets: !exercise.secrets.is_empty() }
 }
 
 fn requirement(id: CheckId, value: &toml::Value, defaults: &ExerciseDefaults) -> Result<Requirement> {
@@ -293,29 +313,42 @@ mod tests {
         let scan = spec.scan().unwrap();
         assert_eq!((scan.policy.fail_on, scan.policy.ignore_unfixed, scan.scanner, &scan.ignore_file), (Cvss::High, false, Scanner::Shipshape, &None));
         assert_eq!(spec.probe_plan(), Some(&ProbePlan::Http { path: "/".into(), status: 200, body: None, timeout_seconds: 30 }));
-        assert_eq!(spec.secret_values(), ["v"], "the spec's own values win over the build args");
+        let none = BuildSecrets::default();
+        assert_eq!(spec.secret_values(&none), ["v"], "the spec's own values win over the build args");
         assert_eq!(spec.size_limit(), None);
         let spec = Spec::parse("[exercise]\nbuild-args = { T = \"b\", U = \"a\" }\n[checks.no-secrets]\n").unwrap();
-        assert_eq!(spec.secret_values(), ["a", "b"]);
+        assert_eq!(spec.secret_values(&none), ["a", "b"]);
         let message = Spec::parse("[checks.scan]\nscanner = \"grype\"\n").unwrap_err().to_string();
         assert!(message.contains("[checks.scan]: scanner must be one of shipshape, trivy, not `grype`"), "{message}");
     }
 
     #[test]
-    fn build_secrets_are_read_and_sought_by_no_secrets() {
-        let dir = std::env::temp_dir().join(format!("shipshape-spec-secrets-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("token.txt"), "s3cr3t-t0ken\n").unwrap();
-        let text = "[exercise]\nsecrets = { token = { file = \"token.txt\" } }\n[checks.no-secrets]\n";
-        let spec = Spec::parse_in(text, &dir).unwrap();
-        assert_eq!(spec.secrets.0["token"], b"s3cr3t-t0ken\n");
-        assert_eq!(format!("{:?}", spec.secrets), "[\"token\"]", "Debug never shows a value");
-        assert_eq!(spec.secret_values(), ["s3cr3t-t0ken"]);
-        let missing = Spec::parse_in("[exercise]\nsecrets = { t = { file = \"nope\" } }\n", &dir).unwrap_err().to_string();
-        assert!(missing.contains("the build secret `t`"), "{missing}");
-        let unset = Spec::parse("[exercise]\nsecrets = { t = { env = \"SHIPSHAPE_TEST_UNSET_SECRET\" } }\n").unwrap_err().to_string();
-        assert!(unset.contains("SHIPSHAPE_TEST_UNSET_SECRET"), "{unset}");
-        std::fs::remove_dir_all(dir).unwrap();
+    fn build_secrets_are_read_when_asked_and_sought_by_no_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token.txt"), "s3cr3t-t0ken\n").unwrap();
+        let text = "[exercise]\nbuild-args = { T = \"b\" }\nsecrets = { token = { file = \"token.txt\" } }\n[checks.no-secrets]\n";
+        let spec = Spec::parse_in(text, dir.path()).unwrap();
+        assert!(spec.seeks_build_secrets());
+        let secrets = spec.read_secrets().unwrap();
+        assert_eq!(secrets.0["token"], b"s3cr3t-t0ken\n");
+        assert_eq!(format!("{secrets:?}"), "[\"token\"]", "Debug never shows a value");
+        assert_eq!(spec.secret_values(&secrets), ["b", "s3cr3t-t0ken"], "the build args and the secrets, a file's final newline aside");
+        let listed = Spec::parse_in(&format!("{text}values = [\"v\"]\n"), dir.path()).unwrap();
+        assert!(!listed.seeks_build_secrets(), "the spec's own values replace the exercise's");
+        assert_eq!(listed.secret_values(&secrets), ["v"]);
+    }
+
+    #[test]
+    fn a_secret_that_is_not_there_stops_only_its_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = Spec::parse_in("[exercise]\nsecrets = { t = { file = \"nope\" } }\n[checks.no-secrets]\n", dir.path()).unwrap();
+        let missing = spec.read_secrets().unwrap_err().to_string();
+        assert!(missing.contains("the build secret `t`") && missing.contains("nope"), "{missing}");
+        let spec = Spec::parse("[exercise]\nsecrets = { t = { env = \"SHIPSHAPE_TEST_UNSET_SECRET\" } }\n").unwrap();
+        assert!(!spec.seeks_build_secrets(), "no-secrets is not required");
+        let unset = spec.read_secrets().unwrap_err().to_string();
+        assert!(unset.contains("the build secret `t`") && unset.contains("SHIPSHAPE_TEST_UNSET_SECRET, which is not set"), "{unset}");
+        assert!(Spec::parse("[checks.no-secrets]\n").unwrap_err().to_string().contains("give the secret values to look for"));
     }
 
     #[test]

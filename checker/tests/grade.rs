@@ -1,7 +1,8 @@
 //! `shipshape grade` end to end against the real daemon: a fixture class (passing, failing,
 //! not building, a symbolic link out of the submission, no Dockerfile) graded side by side; the
 //! files it writes and every output format; resuming; Ctrl-C; two daemons, one killed mid-run;
-//! and the HTML report opened in headless Chromium.
+//! a build secret that is not set, which stops the run; and the HTML report opened in headless
+//! Chromium.
 //!
 //! What must hold: a test that needs the daemon (or Chromium) skips, saying so, unless
 //! SHIPSHAPE_REQUIRE_DOCKER=1 (then it fails). Every fixture Dockerfile labels what it builds with
@@ -245,6 +246,20 @@ fn grades_a_class_writes_every_output_and_resumes() {
     let restarted = text(&fixture.grade(&["--restart"]).stderr);
     assert!(!restarted.contains("resuming") && restarted.contains("grading alice") && restarted.contains("[6/6]"), "{restarted}");
     fixture.assert_nothing_left();
+}
+
+#[test]
+fn a_build_secret_that_is_not_set_stops_the_run_before_any_submission() {
+    let fixture = Fixture::new("unset-secret");
+    let variable = format!("SHIPSHAPE_TEST_UNSET_SECRET_{}", std::process::id());
+    fixture.write("exercise/exercise.toml", &SPEC.replace("[exercise]\n", &format!("[exercise]\nsecrets = {{ token = {{ env = \"{variable}\" }} }}\n")));
+    fixture.write("class/alice/Dockerfile", "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY hello.txt /hello.txt\n");
+    let output = fixture.grade(&[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "the run itself cannot go on: {stderr}");
+    assert!(stderr.contains(&format!("the build secret `token` comes from the environment variable {variable}, which is not set")), "{stderr}");
+    assert!(stderr.contains(&format!("set {variable} before running Shipshape")), "{stderr}");
+    assert!(!stderr.contains("grading alice") && !fixture.path("out").exists(), "no submission was graded: {stderr}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The learner's commands end to end through the real binary: `list`, `hint`, `watch` and
 //! `doctor` on a fixture course made in a temporary folder: two tiny exercises that build offline
 //! from the distroless stand-in through the image map (tests/images/image-map.toml), judged by
-//! `[checks.builds]` and `[checks.non-root]` on the real Docker daemon.
+//! `[checks.builds]` and `[checks.non-root]` on the real Docker daemon. A build secret the machine
+//! lacks stops `check` only, never `list` or `hint`.
 //!
 //! What must hold: a test that needs the daemon skips, saying so, when `docker info` fails, unless
 //! SHIPSHAPE_REQUIRE_DOCKER=1 (then it fails). Every fixture Dockerfile labels its image with a
@@ -189,6 +190,30 @@ fn hints_come_in_order_then_point_to_the_solution_and_can_start_over() {
     let unknown = course.run(&["hint", "07"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(text(&unknown.stderr).contains("name one of: 01-static, 02-second"), "{}", transcript(&unknown));
+}
+
+#[test]
+fn a_build_secret_from_an_unset_variable_stops_check_but_not_list_or_hint() {
+    let course = Course::new("unset-secret");
+    let variable = format!("SHIPSHAPE_TEST_UNSET_SECRET_{}", std::process::id());
+    let spec = format!("[exercise]\ntitle = \"Static: a tiny distroless image\"\nsecrets = {{ token = {{ env = \"{variable}\" }} }}\n{SPEC}");
+    course.write("exercises/01-static/exercise.toml", &spec);
+    let listed = course.run(&["list"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", transcript(&listed));
+    assert_eq!(list_line(&listed, "01-static"), "01-static not started Static: a tiny distroless image");
+    let hint = course.run(&["hint", "01-static"]);
+    assert_eq!(hint.status.code(), Some(0), "{}", transcript(&hint));
+    assert!(text(&hint.stdout).starts_with("Hint 1/3 for 01-static"), "{}", transcript(&hint));
+    if !docker_ready(&[STAND_IN]) {
+        return;
+    }
+    let checked = course.check("exercises/01-static", &[]);
+    assert_eq!(checked.status.code(), Some(2), "a secret the build needs is missing: {}", transcript(&checked));
+    let stderr = text(&checked.stderr);
+    assert!(stderr.contains(&format!("the build secret `token` comes from the environment variable {variable}, which is not set")), "{stderr}");
+    assert!(stderr.contains(&format!("set {variable} before running Shipshape")), "it says what to do: {stderr}");
+    assert!(list_line(&course.run(&["list"]), "01-static").contains("not started"), "a check that could not run records nothing");
+    course.assert_clean();
 }
 
 /// A vulnerability database for doctor to find, imported from the course's test records.

@@ -89,6 +89,22 @@ fn corrupt_and_missing_archives_are_errors() {
 }
 
 #[test]
+fn an_unset_build_secret_stops_an_archive_check_only_when_no_secrets_seeks_it() {
+    let variable = format!("SHIPSHAPE_TEST_UNSET_SECRET_{}", std::process::id());
+    let secrets = format!("[exercise]\nsecrets = {{ token = {{ env = \"{variable}\" }} }}\n");
+    let dir = Scratch::new(
+        "unset-secret",
+        &[("plain.toml", &format!("{secrets}[checks.non-root]\n")), ("seeking.toml", &format!("{secrets}[checks.non-root]\n[checks.no-secrets]\n"))],
+    );
+    let archive = fixture("dive/test-docker-image.tar").display().to_string();
+    let plain = shipshape(&["check", "--archive", &archive, "--spec", &dir.path("plain.toml"), "--format", "json"]);
+    assert_eq!(report(&plain)["checks"][0]["id"], "non-root", "judged without reading the secret: {}", stderr(&plain));
+    let seeking = shipshape(&["check", "--archive", &archive, "--spec", &dir.path("seeking.toml")]);
+    assert_clear_error(&seeking, &format!("the build secret `token` comes from the environment variable {variable}, which is not set"));
+    assert!(stderr(&seeking).contains(&format!("set {variable} before running Shipshape")), "{}", stderr(&seeking));
+}
+
+#[test]
 fn an_image_that_is_not_there_is_an_error() {
     let Some(_docker) = docker_lock() else { return };
     let spec = Scratch::new("no-image", &[("spec.toml", SPEC)]);

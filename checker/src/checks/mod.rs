@@ -237,6 +237,8 @@ pub(crate) struct Input<'a> {
     pub probe: Option<&'a ProbeRecord>,
     pub scan: Option<&'a ScanRecord>,
     pub origins: Option<&'a Origins>,
+    /// The build secrets' values as text, read for this run when it needed them.
+    pub build_secrets: &'a [String],
 }
 
 impl Input<'_> {
@@ -266,8 +268,11 @@ pub(crate) trait Check: Sync {
 /// What a check's settings may default to from the rest of the spec.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ExerciseDefaults {
-    /// The build-arg values and build secrets, sorted and without duplicates.
-    pub secret_values: Vec<String>,
+    /// The build-arg values, sorted and without duplicates.
+    pub build_arg_values: Vec<String>,
+    /// Whether the exercise has build secrets, whose values a run reads when it needs them (they
+    /// come to the checks in [`Input::build_secrets`]).
+    pub build_secrets: bool,
 }
 
 /// The files the checks read from an image's filesystem (beyond every file's metadata).

@@ -27,8 +27,25 @@ struct RawSettings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Settings {
-    /// The secret values: the spec's, or else the exercise's build-arg values and build secrets.
+    /// The secret values: the spec's, or else the exercise's build-arg values.
     pub values: Vec<String>,
+    /// Whether the build secrets' values are sought too: when the spec lists no values of its own
+    /// and the exercise has build secrets.
+    pub build_secrets: bool,
+}
+
+impl Settings {
+    /// Every value sought, given the build secrets' values (as text): the exercise's are sorted
+    /// and without duplicates.
+    pub(crate) fn sought(&self, build_secrets: &[String]) -> Vec<String> {
+        if !self.build_secrets {
+            return self.values.clone();
+        }
+        let mut values: Vec<String> = self.values.iter().chain(build_secrets).cloned().collect();
+        values.sort();
+        values.dedup();
+        values
+    }
 }
 
 impl Check for NoSecrets {
@@ -36,11 +53,14 @@ impl Check for NoSecrets {
 
     fn settings(&self, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Settings, String> {
         let raw: RawSettings = deserialize(table)?;
-        let values = raw.values.unwrap_or_else(|| exercise.secret_values.clone());
-        if values.iter().all(String::is_empty) {
+        let (values, build_secrets) = match raw.values {
+            Some(values) => (values, false),
+            None => (exercise.build_arg_values.clone(), exercise.build_secrets),
+        };
+        if !build_secrets && values.iter().all(String::is_empty) {
             return Err("give the secret values to look for (values = [\"…\"]), or [exercise] build-args or secrets".into());
         }
-        Ok(Settings { values })
+        Ok(Settings { values, build_secrets })
     }
 
     /// The documentation's lead: the values are secrets, so the words never name them.
@@ -49,7 +69,8 @@ impl Check for NoSecrets {
     }
 
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
-        let (Some(image), values) = (input.image, &settings.values) else { return Outcome::skipped("no image") };
+        let Some(image) = input.image else { return Outcome::skipped("no image") };
+        let values = &settings.sought(input.build_secrets);
         let Some(search) = SecretSearch::new(values) else { return Outcome::error("no secret values to look for") };
         let mask = |text: &str| values.iter().filter(|v| !v.is_empty()).fold(text.to_string(), |t, v| t.replace(v.as_str(), "[secret]"));
         let mut evidence: Vec<Evidence> = Vec::new();

@@ -16,7 +16,7 @@ use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::image::cache::LayerCache;
-use crate::pipeline::{self, BuildOptions, FactOptions, Judgement, MissingBase};
+use crate::pipeline::{self, BuildOptions, Daemon, FactOptions, Judgement, MissingBase, Source};
 use crate::report::{self, Report};
 use crate::spec::Spec;
 use crate::stop::StopSignals;
@@ -28,11 +28,8 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
     let options = fact_options(&args.scan, args.no_cache);
     let mut judged_dockerfile = None;
     let judgement = match (&args.archive, &args.image, &args.exercise) {
-        (Some(archive), _, _) => pipeline::judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
-        (_, Some(reference), _) => {
-            let spec = load_spec(args.spec.as_deref(), &args.scan)?;
-            judge_in_daemon(reference.clone(), spec, options)?
-        }
+        (Some(archive), _, _) => judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
+        (_, Some(reference), _) => judge_in_daemon(reference.clone(), load_spec(args.spec.as_deref(), &args.scan)?, options)?,
         (_, _, Some(dir)) => {
             let mut exercise = Exercise::open(dir)?;
             apply_scan_flags(&mut exercise.spec, &args.scan)?;
@@ -52,8 +49,10 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
                 context_limit: CONTEXT_LIMIT,
                 facts: options,
             };
-            let judgement =
-                with_daemon(move |docker, janitor| async move { pipeline::judge_build(&docker, &janitor, &exercise, &dockerfile, &options).await })?;
+            let judgement = with_daemon(move |docker, janitor| async move {
+                let daemon = Daemon { docker: &docker, janitor: &janitor };
+                pipeline::judge(Source::Build { daemon, exercise: &exercise, dockerfile: &dockerfile, options: &options }).await
+            })?;
             if !args.solution && args.dockerfile.is_none() {
                 crate::progress::record_check(dir, &judgement);
             }
@@ -70,7 +69,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8> {
     apply_scan_flags(&mut spec, &args.scan)?;
     let options = fact_options(&args.scan, args.no_cache);
     let judgement = match (&args.archive, &args.image) {
-        (Some(archive), _) => pipeline::judge_archive(archive, &spec, &options)?,
+        (Some(archive), _) => judge_archive(archive, &spec, &options)?,
         (_, Some(reference)) => judge_in_daemon(reference.clone(), spec, options)?,
         _ => unreachable!("clap requires an image or --archive"),
     };
@@ -82,8 +81,16 @@ fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
     FactOptions { cache, db_dir: flags.db_dir.clone() }
 }
 
+/// Judges an archive file without a daemon: nothing is connected to, nothing is made.
+fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+    runtime()?.block_on(pipeline::judge(Source::Archive { path, spec, options }))
+}
+
 fn judge_in_daemon(reference: String, spec: Spec, options: FactOptions) -> Result<Judgement> {
-    with_daemon(move |docker, janitor| async move { pipeline::judge_image(&docker, &janitor, &reference, &spec, &options).await })
+    with_daemon(move |docker, janitor| async move {
+        let daemon = Daemon { docker: &docker, janitor: &janitor };
+        pipeline::judge(Source::Image { daemon, reference: &reference, spec: &spec, options: &options }).await
+    })
 }
 
 fn load_spec(path: Option<&Path>, flags: &ScanFlags) -> Result<Spec> {

@@ -87,6 +87,9 @@ enum GradeFormat {
 pub(super) fn run(args: Args) -> Result<u8> {
     let mut exercise = Exercise::open(&args.exercise)?;
     apply_scan_flags(&mut exercise.spec, &args.scan)?;
+    // Every build is served the exercise's secrets: one that cannot be read stops the run here,
+    // before any submission is graded, instead of failing each of them (each build reads them again).
+    exercise.spec.read_secrets()?;
     let learner = learner_paths(&exercise)?;
     let targets = targets(&args)?;
     let options = build_options(&args, &exercise)?;

@@ -22,7 +22,7 @@ use crate::docker::cache_mounts;
 use crate::docker::cleanup::Janitor;
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
-use crate::pipeline::{self, BuildOptions};
+use crate::pipeline::{self, BuildOptions, Daemon, Source};
 use crate::report::Report;
 use crate::stop::StopSignals;
 
@@ -139,7 +139,8 @@ impl Grader {
             cache_namespace: Some(cache_mounts::namespace(&self.janitors.builds, &janitor.run_id)),
             ..self.options.clone()
         };
-        let judged = pipeline::judge_build(&endpoint.docker, &janitor, &overlay.exercise, &overlay.dockerfile(), &options).await;
+        let daemon = Daemon { docker: &endpoint.docker, janitor: &janitor };
+        let judged = pipeline::judge(Source::Build { daemon, exercise: &overlay.exercise, dockerfile: &overlay.dockerfile(), options: &options }).await;
         let attempt = match (endpoint.answers().await, judged) {
             (false, judged) => {
                 lease.retire(&judged.err().unwrap_or_else(|| Error::new("it does not answer a ping")));
