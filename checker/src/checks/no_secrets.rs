@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn asks_without_naming_a_secret() {
-        let settings = NoSecrets.settings(&toml::Table::new(), &ExerciseDefaults { secret_values: vec!["s3cr3t-t0ken".into()] }).unwrap();
+        let exercise = ExerciseDefaults { build_arg_values: vec!["s3cr3t-t0ken".into()], build_secrets: true };
+        let settings = NoSecrets.settings(&toml::Table::new(), &exercise).unwrap();
         assert_eq!(NoSecrets.asks(&settings), "A secret used during the build appears nowhere in the final image.");
     }
 }
