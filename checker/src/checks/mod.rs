@@ -11,6 +11,7 @@ mod builds;
 mod contents;
 mod multi_stage;
 pub(crate) mod no_secrets;
+mod no_setuid;
 mod non_root;
 mod pinned_base;
 mod runs;
@@ -44,11 +45,12 @@ pub(crate) enum CheckId {
     Scan,
     NoSecrets,
     PinnedBase,
+    NoSetuid,
 }
 
 impl CheckId {
     /// Every check, in the order reports list them.
-    pub(crate) const ALL: [CheckId; 11] = [
+    pub(crate) const ALL: [CheckId; 12] = [
         CheckId::Builds,
         CheckId::Size,
         CheckId::NonRoot,
@@ -60,6 +62,7 @@ impl CheckId {
         CheckId::Scan,
         CheckId::NoSecrets,
         CheckId::PinnedBase,
+        CheckId::NoSetuid,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -79,6 +82,7 @@ impl CheckId {
             CheckId::Scan => &scan::META,
             CheckId::NoSecrets => &no_secrets::META,
             CheckId::PinnedBase => &pinned_base::META,
+            CheckId::NoSetuid => &no_setuid::META,
         }
     }
 }
@@ -275,6 +279,7 @@ pub(crate) enum Settings {
     Scan(scan::Settings),
     NoSecrets(no_secrets::Settings),
     PinnedBase,
+    NoSetuid,
 }
 
 impl Settings {
@@ -292,6 +297,7 @@ impl Settings {
             CheckId::Scan => Settings::Scan(scan::Scan.settings(table, exercise)?),
             CheckId::NoSecrets => Settings::NoSecrets(no_secrets::NoSecrets.settings(table, exercise)?),
             CheckId::PinnedBase => pinned_base::PinnedBase.settings(table, exercise).map(|()| Settings::PinnedBase)?,
+            CheckId::NoSetuid => no_setuid::NoSetuid.settings(table, exercise).map(|()| Settings::NoSetuid)?,
         })
     }
 
@@ -308,6 +314,7 @@ impl Settings {
             Settings::Scan(_) => CheckId::Scan,
             Settings::NoSecrets(_) => CheckId::NoSecrets,
             Settings::PinnedBase => CheckId::PinnedBase,
+            Settings::NoSetuid => CheckId::NoSetuid,
         }
     }
 
@@ -325,6 +332,7 @@ impl Settings {
             Settings::Scan(settings) => scan::Scan.judge(input, settings),
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.judge(input, settings),
             Settings::PinnedBase => pinned_base::PinnedBase.judge(input, &()),
+            Settings::NoSetuid => no_setuid::NoSetuid.judge(input, &()),
         }
     }
 }
@@ -407,7 +415,20 @@ mod tests {
         let ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.meta().id).collect();
         assert_eq!(
             ids,
-            ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]
+            [
+                "builds",
+                "size",
+                "non-root",
+                "no-shell",
+                "no-package-manager",
+                "no-build-tools",
+                "multi-stage",
+                "runs",
+                "scan",
+                "no-secrets",
+                "pinned-base",
+                "no-setuid"
+            ]
         );
         for id in CheckId::ALL {
             assert_eq!(id.to_string().parse(), Ok(id));

@@ -12,7 +12,10 @@ use super::sniff::ContentClass;
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub kind: EntryKind,
+    /// Permission bits with the setuid, setgid and sticky bits.
     pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
     /// Index of the layer that last wrote this path.
     pub layer: usize,
     pub content: ContentClass,
@@ -58,7 +61,7 @@ impl FileSystem {
                     fs.remove_tree(&entry.path, false);
                 }
                 fs.forget_content(&entry.path);
-                let node = Node { kind: entry.kind.clone(), mode: entry.mode, layer: index, content: entry.content };
+                let node = Node { kind: entry.kind.clone(), mode: entry.mode, uid: entry.uid, gid: entry.gid, layer: index, content: entry.content };
                 fs.nodes.insert(entry.path.clone(), node);
             }
             for (path, captured) in &layer.captured {
