@@ -15,6 +15,7 @@ mod no_setuid;
 mod non_root;
 mod pinned_base;
 mod runs;
+mod runtime_user;
 pub(crate) mod scan;
 mod size;
 
@@ -262,7 +263,7 @@ pub(crate) struct ExerciseDefaults {
 
 /// The files the checks read from an image's filesystem (beyond every file's metadata).
 pub(crate) fn analyzers() -> impl Iterator<Item = &'static crate::image::capture::Analyzer> {
-    [&non_root::PASSWD].into_iter()
+    [&non_root::ACCOUNTS].into_iter()
 }
 
 /// One required check's typed settings: the variant says which check it is.
