@@ -108,6 +108,29 @@ fn spawned() -> &'static Mutex<Vec<u32>> {
 /// images carry no per-run label, so that an unchanged step hits the cache across runs).
 pub const RUN_REPOSITORY: &str = "shipshape.test/run/";
 
+/// Builds `dockerfile` as an exercise judged by `spec` (with the stand-in images) and returns the
+/// JSON report, whose `builds` check must pass.
+pub fn judge_dockerfile(name: &str, dockerfile: &str, spec: &str) -> serde_json::Value {
+    judge_dockerfile_with(name, dockerfile, spec, &[])
+}
+
+/// [`judge_dockerfile`] with more `files` in the build context.
+pub fn judge_dockerfile_with(name: &str, dockerfile: &str, spec: &str, files: &[(&str, &[u8])]) -> serde_json::Value {
+    let dir = Scratch::new(name, &[("exercise.toml", spec), ("Dockerfile", dockerfile)]);
+    for (path, bytes) in files {
+        std::fs::write(dir.dir.join(path), bytes).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+    }
+    let output = shipshape(&["check", &dir.path(""), "--image-map", &image_map().display().to_string(), "--format", "json"]);
+    let report = report(&output);
+    assert_eq!(check_of(&report, "builds")["status"], "pass", "{report:#}");
+    report
+}
+
+/// One check's entry in a JSON report.
+pub fn check_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"].as_array().expect("checks is a list").iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
 /// Every image tag under [`RUN_REPOSITORY`] on the daemon, whoever made it.
 pub fn run_tags() -> Vec<String> {
     let listed = stdout(&docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]));

@@ -46,10 +46,6 @@ fn verdict(output: &Output, code: i32) -> Value {
     report
 }
 
-fn check_of<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 fn status<'a>(report: &'a Value, id: &str) -> &'a str {
     check_of(report, id)["status"].as_str().unwrap()
 }

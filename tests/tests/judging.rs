@@ -2,44 +2,30 @@
 //! get wrong (renamed shells, deleted files, users mapped to root, USER in a builder stage).
 use shipshape_course_tests::*;
 
-/// Builds `dockerfile` as an exercise with `spec` and returns the JSON report.
-fn judge(name: &str, dockerfile: &str, spec: &str) -> serde_json::Value {
-    let dir = Scratch::new(name, &[("exercise.toml", spec), ("Dockerfile", dockerfile)]);
-    let output = shipshape(&["check", &dir.path(""), "--image-map", &image_map().display().to_string(), "--format", "json"]);
-    let report = report(&output);
-    assert_eq!(report["checks"][0]["id"], "builds");
-    assert_eq!(report["checks"][0]["status"], "pass", "{report:#}");
-    report
-}
-
-fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} in {report:#}"))
-}
-
 #[test]
 fn a_renamed_busybox_is_still_a_shell_and_is_traced_to_its_line() {
     let Some(_docker) = docker_lock() else { return };
     let dockerfile =
         "FROM busybox:1.36 AS tools\n\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /usr/local/bin/healthcheck\n";
-    let report = judge("renamed", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.multi-stage]\n[checks.non-root]\n");
-    let no_shell = check(&report, "no-shell");
+    let report = judge_dockerfile("renamed", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.multi-stage]\n[checks.non-root]\n");
+    let no_shell = check_of(&report, "no-shell");
     assert_eq!(no_shell["status"], "fail");
     let evidence = &no_shell["evidence"][0];
     assert_eq!(evidence["path"], "usr/local/bin/healthcheck");
     assert!(evidence["message"].as_str().unwrap().contains("busybox under the name `healthcheck`"), "{evidence:#}");
     assert_eq!(evidence["dockerfile_line"], 4, "{evidence:#}");
     assert!(evidence["instruction"].as_str().unwrap().starts_with("COPY"), "{evidence:#}");
-    assert_eq!(check(&report, "multi-stage")["status"], "pass");
-    assert_eq!(check(&report, "non-root")["status"], "pass");
+    assert_eq!(check_of(&report, "multi-stage")["status"], "pass");
+    assert_eq!(check_of(&report, "non-root")["status"], "pass");
 }
 
 #[test]
 fn a_file_deleted_by_a_later_layer_is_gone_but_still_weighs() {
     let Some(_docker) = docker_lock() else { return };
     let dockerfile = "FROM busybox:1.36 AS tools\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=tools /bin/busybox /tmp/busybox\nUSER 0\nRUN [\"/tmp/busybox\", \"rm\", \"/tmp/busybox\"]\nUSER 65532\n";
-    let report = judge("whiteout", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.size]\nmax = \"3 MB\"\n");
-    assert_eq!(check(&report, "no-shell")["status"], "pass", "{report:#}");
-    let size = check(&report, "size");
+    let report = judge_dockerfile("whiteout", dockerfile, "[checks.builds]\n[checks.no-shell]\n[checks.size]\nmax = \"3 MB\"\n");
+    assert_eq!(check_of(&report, "no-shell")["status"], "pass", "{report:#}");
+    let size = check_of(&report, "size");
     assert_eq!(size["status"], "fail", "the deleted busybox still ships in its layer: {size:#}");
     assert_eq!(size["evidence"][0]["dockerfile_line"], 3, "{size:#}");
 }
@@ -48,44 +34,45 @@ fn a_file_deleted_by_a_later_layer_is_gone_but_still_weighs() {
 fn a_user_name_that_passwd_maps_to_uid_0_is_root() {
     let Some(_docker) = docker_lock() else { return };
     let dockerfile = "FROM busybox:1.36\nRUN echo 'toor:x:0:0:toor:/root:/bin/sh' >> /etc/passwd\nUSER toor\n";
-    let report = judge("toor", dockerfile, "[checks.builds]\n[checks.non-root]\n[checks.runs]\ncommand = { args = [\"id\", \"-u\"], output = \"0\" }\n");
-    let non_root = check(&report, "non-root");
+    let report =
+        judge_dockerfile("toor", dockerfile, "[checks.builds]\n[checks.non-root]\n[checks.runs]\ncommand = { args = [\"id\", \"-u\"], output = \"0\" }\n");
+    let non_root = check_of(&report, "non-root");
     assert_eq!(non_root["status"], "fail");
     assert!(non_root["summary"].as_str().unwrap().contains("uid 0"), "{non_root:#}");
     assert_eq!(non_root["evidence"][0]["dockerfile_line"], 3);
-    assert_eq!(check(&report, "runs")["status"], "pass", "the command probe ran as toor: {report:#}");
+    assert_eq!(check_of(&report, "runs")["status"], "pass", "the command probe ran as toor: {report:#}");
 }
 
 #[test]
 fn a_user_set_only_in_a_builder_stage_does_not_count() {
     let Some(_docker) = docker_lock() else { return };
     let dockerfile = "FROM busybox:1.36 AS build\nUSER 1000\nFROM busybox:1.36\nCOPY --from=build /bin/busybox /opt/tool\n";
-    let report = judge("builder-user", dockerfile, "[checks.builds]\n[checks.non-root]\n");
-    assert_eq!(check(&report, "non-root")["status"], "fail");
-    assert!(check(&report, "non-root")["summary"].as_str().unwrap().contains("no USER"));
+    let report = judge_dockerfile("builder-user", dockerfile, "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check_of(&report, "non-root")["status"], "fail");
+    assert!(check_of(&report, "non-root")["summary"].as_str().unwrap().contains("no USER"));
 }
 
 #[test]
 fn a_numeric_uid_passes_without_a_passwd_entry_and_a_missing_name_fails() {
     let Some(_docker) = docker_lock() else { return };
-    let numeric = judge("numeric", "FROM gcr.io/distroless/static-debian12\nUSER 4242:4242\n", "[checks.builds]\n[checks.non-root]\n");
-    assert_eq!(check(&numeric, "non-root")["status"], "pass");
-    assert!(check(&numeric, "non-root")["summary"].as_str().unwrap().contains("uid 4242"));
-    let ghost = judge("ghost", "FROM gcr.io/distroless/static-debian12\nUSER ghost\n", "[checks.builds]\n[checks.non-root]\n");
-    assert_eq!(check(&ghost, "non-root")["status"], "fail");
-    assert!(check(&ghost, "non-root")["summary"].as_str().unwrap().contains("not in the image's /etc/passwd"));
+    let numeric = judge_dockerfile("numeric", "FROM gcr.io/distroless/static-debian12\nUSER 4242:4242\n", "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check_of(&numeric, "non-root")["status"], "pass");
+    assert!(check_of(&numeric, "non-root")["summary"].as_str().unwrap().contains("uid 4242"));
+    let ghost = judge_dockerfile("ghost", "FROM gcr.io/distroless/static-debian12\nUSER ghost\n", "[checks.builds]\n[checks.non-root]\n");
+    assert_eq!(check_of(&ghost, "non-root")["status"], "fail");
+    assert!(check_of(&ghost, "non-root")["summary"].as_str().unwrap().contains("not in the image's /etc/passwd"));
 }
 
 #[test]
 fn a_command_probe_runs_read_only_without_capabilities() {
     let Some(_docker) = docker_lock() else { return };
     let spec = "[checks.builds]\n[checks.runs]\ncommand = { args = [\"touch\", \"/etc/written\"], exit-code = 0 }\n";
-    let report = judge("read-only", "FROM busybox:1.36\n", spec);
-    let runs = check(&report, "runs");
+    let report = judge_dockerfile("read-only", "FROM busybox:1.36\n", spec);
+    let runs = check_of(&report, "runs");
     assert_eq!(runs["status"], "fail", "the root filesystem is read-only: {runs:#}");
     assert!(runs["summary"].as_str().unwrap().contains("exited 1"), "{runs:#}");
-    let tmp = judge("tmp-writable", "FROM busybox:1.36\n", &spec.replace("/etc/written", "/tmp/written"));
-    assert_eq!(check(&tmp, "runs")["status"], "pass", "/tmp is writable: {tmp:#}");
+    let tmp = judge_dockerfile("tmp-writable", "FROM busybox:1.36\n", &spec.replace("/etc/written", "/tmp/written"));
+    assert_eq!(check_of(&tmp, "runs")["status"], "pass", "/tmp is writable: {tmp:#}");
 }
 
 #[test]
@@ -93,8 +80,8 @@ fn a_final_stage_built_from_a_builder_that_installs_tools_is_not_multi_stage() {
     let Some(_docker) = docker_lock() else { return };
     let dockerfile = "FROM busybox:1.36 AS build\nRUN echo built > /artifact && mkdir -p /usr/local/bin && cp /bin/busybox /usr/local/bin/make\n\
                       FROM build\nCOPY --from=build /artifact /artifact2\n";
-    let report = judge("from-builder", dockerfile, "[checks.builds]\n[checks.multi-stage]\n");
-    let multi = check(&report, "multi-stage");
+    let report = judge_dockerfile("from-builder", dockerfile, "[checks.builds]\n[checks.multi-stage]\n");
+    let multi = check_of(&report, "multi-stage");
     assert_eq!(multi["status"], "fail");
     assert!(multi["summary"].as_str().unwrap().contains("built FROM the stage `build`, whose stages install build tools"), "{multi:#}");
     assert!(multi["evidence"].to_string().contains("usr/local/bin/make"), "{multi:#}");
@@ -106,8 +93,8 @@ fn a_build_secret_is_found_in_layers_and_history_and_never_printed() {
     let token = "shipshape-test-token-7d1e";
     let spec = format!("[exercise]\nbuild-args = {{ TOKEN = \"{token}\" }}\n[checks.builds]\n[checks.no-secrets]\n");
     let leaky = "FROM busybox:1.36\nARG TOKEN\nRUN echo \"$TOKEN\" > /tmp/token\nRUN rm /tmp/token\n";
-    let report = judge("leaky-secret", leaky, &spec);
-    let leak = check(&report, "no-secrets");
+    let report = judge_dockerfile("leaky-secret", leaky, &spec);
+    let leak = check_of(&report, "no-secrets");
     assert_eq!(leak["status"], "fail", "{report:#}");
     let messages: Vec<&str> = leak["evidence"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
     assert!(messages.iter().any(|m| m.contains("/tmp/token holds a secret (deleted by a later layer")), "{messages:?}");
@@ -118,8 +105,8 @@ fn a_build_secret_is_found_in_layers_and_history_and_never_printed() {
 
     let careful =
         "FROM busybox:1.36 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" | wc -c > /artifact\n\nFROM busybox:1.36\nCOPY --from=build /artifact /artifact\n";
-    let report = judge("careful-secret", careful, &spec);
-    assert_eq!(check(&report, "no-secrets")["status"], "pass", "{report:#}");
+    let report = judge_dockerfile("careful-secret", careful, &spec);
+    assert_eq!(check_of(&report, "no-secrets")["status"], "pass", "{report:#}");
 }
 
 #[test]
@@ -129,11 +116,11 @@ fn base_images_pinned_by_digest_pass_and_tags_fail() {
     let pinned = format!(
         "FROM busybox:1.36@sha256:{digest} AS tools\nFROM gcr.io/distroless/static-debian12:nonroot@sha256:{digest}\nCOPY --from=tools /bin/busybox /bb\n"
     );
-    let report = judge("pinned", &pinned, "[checks.builds]\n[checks.pinned-base]\n");
-    assert_eq!(check(&report, "pinned-base")["status"], "pass", "{report:#}");
+    let report = judge_dockerfile("pinned", &pinned, "[checks.builds]\n[checks.pinned-base]\n");
+    assert_eq!(check_of(&report, "pinned-base")["status"], "pass", "{report:#}");
     let tagged = "FROM busybox:1.36 AS tools\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=busybox:1.36 /bin/busybox /bb\n";
-    let report = judge("tagged", tagged, "[checks.builds]\n[checks.pinned-base]\n");
-    let pinned_base = check(&report, "pinned-base");
+    let report = judge_dockerfile("tagged", tagged, "[checks.builds]\n[checks.pinned-base]\n");
+    let pinned_base = check_of(&report, "pinned-base");
     assert_eq!(pinned_base["status"], "fail");
     let lines: Vec<i64> = pinned_base["evidence"].as_array().unwrap().iter().map(|e| e["dockerfile_line"].as_i64().unwrap()).collect();
     assert_eq!(lines, [1, 2, 3]);

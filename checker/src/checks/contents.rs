@@ -1,6 +1,8 @@
 //! `no-shell`, `no-package-manager`, `no-build-tools`: executables that do not belong in a final
-//! image, found in the final filesystem by name (in any directory, through symbolic and hard
-//! links) and, for shells, by content: a renamed busybox or bash is still a shell.
+//! image, found in the final filesystem by name (in any directory but those of helper scripts,
+//! through symbolic and hard links) and, for shells, by content: a renamed busybox or bash is
+//! still a shell, in every directory (`/etc` and `/usr/share/doc` too) and whatever its size or
+//! mode.
 //!
 //! What must hold: only what survives in the final filesystem counts (whiteouts already applied);
 //! a name matches only an executable file or a link that resolves to one, so documentation or a
@@ -39,7 +41,8 @@ pub(crate) struct Settings {
     pub allow: Vec<String>,
 }
 
-/// Where executables named like a tool are helper scripts (`/etc/cron.daily/dpkg`), not the tool.
+/// Where executables named like a tool are helper scripts (`/etc/cron.daily/dpkg`), not the tool;
+/// a file whose content is a shell counts there too.
 const NOT_PROGRAMS: [&str; 2] = ["etc/", "usr/share/doc/"];
 
 /// A failure lists this many files, then counts the rest.
@@ -71,7 +74,9 @@ pub(super) static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
     },
     families: &[Family {
         name: "shell",
-        matches: |name| one_of(&["sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh", "ksh93", "busybox", "yash", "tcsh", "csh", "fish"])(name),
+        matches: |name| {
+            one_of(&["sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh", "lksh", "ksh93", "posh", "busybox", "yash", "tcsh", "csh", "fish"])(name)
+        },
     }],
     by_content: true,
     noun: ("shell", "shells"),
@@ -173,7 +178,7 @@ impl ForbiddenExecutables {
 
     pub(super) fn find(&self, fs: &FileSystem) -> Vec<Found> {
         let mut found = Vec::new();
-        for (path, node) in fs.iter().filter(|(path, _)| !NOT_PROGRAMS.iter().any(|p| path.starts_with(p))) {
+        for (path, node) in fs.iter() {
             let name = path.rsplit('/').next().unwrap_or(path);
             if let Some(hit) = self.by_name(fs, path, name, node).or_else(|| self.by_content(path, name, node)) {
                 found.push(hit);
@@ -182,7 +187,11 @@ impl ForbiddenExecutables {
         found
     }
 
+    /// A file named like one of the families, outside the directories of helper scripts.
     fn by_name(&self, fs: &FileSystem, path: &str, name: &str, node: &Node) -> Option<Found> {
+        if NOT_PROGRAMS.iter().any(|dir| path.starts_with(dir)) {
+            return None;
+        }
         let family = self.family_of(name)?;
         let (file, description) = match &node.kind {
             EntryKind::Hardlink(target) if node.is_executable_file() => (target.clone(), format!("/{path}")),
@@ -200,6 +209,7 @@ impl ForbiddenExecutables {
         Some(Found { path: path.to_string(), file, family, description, layer: node.layer })
     }
 
+    /// A file whose content is a shell, in any directory, whatever its name and mode.
     fn by_content(&self, path: &str, name: &str, node: &Node) -> Option<Found> {
         let ContentClass::Shell(shell) = node.content else { return None };
         if !self.by_content {
@@ -272,6 +282,8 @@ impl Check for ForbiddenExecutables {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::layer::LayerEntry;
+    use crate::image::LayerFacts;
 
     #[test]
     fn asks_with_the_families_the_exercise_allows() {
@@ -297,5 +309,21 @@ mod tests {
         assert_eq!(NO_PACKAGE_MANAGER.family_of("pipx"), None);
         assert_eq!(NO_SHELL.family_of("dash"), Some("shell"));
         assert_eq!(NO_SHELL.family_of("bashbug"), None);
+    }
+
+    #[test]
+    fn a_shell_by_content_counts_in_every_directory_and_mode_a_helper_script_by_name_does_not() {
+        let file = |path: &str, mode, content| LayerEntry { path: path.into(), kind: EntryKind::File, size: 1, mode, uid: 0, gid: 0, content };
+        let entries = vec![
+            file("etc/busybox", 0o755, ContentClass::Shell("busybox")),
+            file("usr/share/doc/x/notes", 0o644, ContentClass::Shell("dash")),
+            file("etc/cron.daily/dpkg", 0o755, ContentClass::Data),
+            file("etc/sh", 0o755, ContentClass::Data),
+            file("usr/bin/app", 0o755, ContentClass::Elf),
+        ];
+        let fs = FileSystem::merge(&[LayerFacts { entries, ..LayerFacts::default() }]);
+        let shells: Vec<String> = NO_SHELL.find(&fs).into_iter().map(|found| found.path).collect();
+        assert_eq!(shells, ["etc/busybox", "usr/share/doc/x/notes"]);
+        assert!(NO_PACKAGE_MANAGER.find(&fs).is_empty(), "/etc/cron.daily/dpkg is a helper script");
     }
 }

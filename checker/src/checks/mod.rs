@@ -13,9 +13,11 @@ mod builds;
 mod contents;
 mod multi_stage;
 pub(crate) mod no_secrets;
+mod no_setuid;
 mod non_root;
 mod pinned_base;
 mod runs;
+mod runtime_user;
 pub(crate) mod scan;
 mod size;
 
@@ -46,11 +48,12 @@ pub enum CheckId {
     Scan,
     NoSecrets,
     PinnedBase,
+    NoSetuid,
 }
 
 impl CheckId {
     /// Every check, in the order reports list them.
-    pub(crate) const ALL: [CheckId; 11] = [
+    pub(crate) const ALL: [CheckId; 12] = [
         CheckId::Builds,
         CheckId::Size,
         CheckId::NonRoot,
@@ -62,6 +65,7 @@ impl CheckId {
         CheckId::Scan,
         CheckId::NoSecrets,
         CheckId::PinnedBase,
+        CheckId::NoSetuid,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -81,6 +85,7 @@ impl CheckId {
             CheckId::Scan => &scan::META,
             CheckId::NoSecrets => &no_secrets::META,
             CheckId::PinnedBase => &pinned_base::META,
+            CheckId::NoSetuid => &no_setuid::META,
         }
     }
 }
@@ -277,7 +282,7 @@ pub(crate) struct ExerciseDefaults {
 
 /// The files the checks read from an image's filesystem (beyond every file's metadata).
 pub(crate) fn analyzers() -> impl Iterator<Item = &'static crate::image::capture::Analyzer> {
-    [&non_root::PASSWD].into_iter()
+    [&non_root::ACCOUNTS].into_iter()
 }
 
 /// One required check's typed settings: the variant says which check it is.
@@ -294,6 +299,7 @@ pub(crate) enum Settings {
     Scan(scan::Settings),
     NoSecrets(no_secrets::Settings),
     PinnedBase,
+    NoSetuid,
 }
 
 impl Settings {
@@ -311,6 +317,7 @@ impl Settings {
             CheckId::Scan => Settings::Scan(scan::Scan.settings(table, exercise)?),
             CheckId::NoSecrets => Settings::NoSecrets(no_secrets::NoSecrets.settings(table, exercise)?),
             CheckId::PinnedBase => pinned_base::PinnedBase.settings(table, exercise).map(|()| Settings::PinnedBase)?,
+            CheckId::NoSetuid => no_setuid::NoSetuid.settings(table, exercise).map(|()| Settings::NoSetuid)?,
         })
     }
 
@@ -327,6 +334,7 @@ impl Settings {
             Settings::Scan(_) => CheckId::Scan,
             Settings::NoSecrets(_) => CheckId::NoSecrets,
             Settings::PinnedBase => CheckId::PinnedBase,
+            Settings::NoSetuid => CheckId::NoSetuid,
         }
     }
 
@@ -344,6 +352,7 @@ impl Settings {
             Settings::Scan(settings) => scan::Scan.asks(settings),
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.asks(settings),
             Settings::PinnedBase => pinned_base::PinnedBase.asks(&()),
+            Settings::NoSetuid => no_setuid::NoSetuid.asks(&()),
         }
     }
 
@@ -361,6 +370,7 @@ impl Settings {
             Settings::Scan(settings) => scan::Scan.judge(input, settings),
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.judge(input, settings),
             Settings::PinnedBase => pinned_base::PinnedBase.judge(input, &()),
+            Settings::NoSetuid => no_setuid::NoSetuid.judge(input, &()),
         }
     }
 }
@@ -450,7 +460,20 @@ mod tests {
         let ids: Vec<&str> = CheckId::ALL.iter().map(|c| c.meta().id).collect();
         assert_eq!(
             ids,
-            ["builds", "size", "non-root", "no-shell", "no-package-manager", "no-build-tools", "multi-stage", "runs", "scan", "no-secrets", "pinned-base"]
+            [
+                "builds",
+                "size",
+                "non-root",
+                "no-shell",
+                "no-package-manager",
+                "no-build-tools",
+                "multi-stage",
+                "runs",
+                "scan",
+                "no-secrets",
+                "pinned-base",
+                "no-setuid"
+            ]
         );
         for id in CheckId::ALL {
             assert_eq!(id.to_string().parse(), Ok(id));

@@ -249,6 +249,7 @@ mod tests {
                     size: 1,
                     mode: 0o755,
                     uid: 0,
+                    gid: 0,
                     content: ContentClass::Data,
                 });
                 LayerFacts { entries: entries.collect(), ..LayerFacts::default() }

@@ -1,4 +1,8 @@
-//! `non-root`: the final image's user is not root, by name, by number, or through /etc/passwd.
+//! `non-root`: the final image's process does not run as root. The uid is the one the container
+//! runtime gives it, from the image's `USER`, /etc/passwd and /etc/group read exactly as Docker
+//! and runc read them ([`runtime_user`]); where the runtime would refuse to start the container,
+//! that is the verdict.
+use super::runtime_user::{self, Accounts, Refusal, RunAs};
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::capture::Analyzer;
 
@@ -15,16 +19,13 @@ pub(super) static META: CheckMeta = CheckMeta {
 const HINT: &str = "add `USER 65532` (or another numeric uid) at the end of the final stage; a numeric uid \
                     also satisfies Kubernetes' runAsNonRoot";
 
-/// The image's accounts, for a `USER` given by name.
-pub(super) static PASSWD: Analyzer = Analyzer { name: "passwd", version: 1, wants: |path| (path == "etc/passwd").then_some(32 << 20) };
+/// The image's accounts, which the runtime reads to turn `USER` into ids.
+pub(super) static ACCOUNTS: Analyzer = Analyzer { name: "accounts", version: 1, wants: |path| ACCOUNT_FILES.contains(&path).then_some(32 << 20) };
 
-/// The uid a user name has in an /etc/passwd text.
-fn uid_in_passwd(passwd: &[u8], name: &str) -> Option<u64> {
-    String::from_utf8_lossy(passwd).lines().find_map(|line| {
-        let mut fields = line.split(':');
-        (fields.next() == Some(name)).then(|| fields.nth(1)?.parse().ok()).flatten()
-    })
-}
+const ACCOUNT_FILES: [&str; 2] = ["etc/passwd", "etc/group"];
+
+/// How much of a passwd line the evidence quotes.
+const QUOTED: usize = 120;
 
 impl Check for NonRoot {
     type Settings = ();
@@ -39,30 +40,50 @@ impl Check for NonRoot {
 
     fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
-        let user = image.config.user.trim();
-        let evidence = user_instruction(input).into_iter().collect::<Vec<_>>();
-        let name = user.split(':').next().unwrap_or_default();
-        if name.is_empty() {
+        let user = image.config.user.as_str();
+        let fs = &image.filesystem;
+        let accounts = Accounts { passwd: fs.content("etc/passwd"), group: fs.content("etc/group") };
+        let mut evidence = user_instruction(input).into_iter().collect::<Vec<_>>();
+        let run = match runtime_user::run_as(user, accounts) {
+            Ok(run) => run,
+            Err(Refusal::NoSuchUser(name)) => {
+                return Outcome::fail(
+                    format!("USER {name} is not in the image's /etc/passwd, so the container cannot start as it"),
+                    evidence,
+                    "use a numeric uid (USER 65532), which needs no passwd entry",
+                )
+            }
+            Err(refusal) => {
+                return Outcome::fail(
+                    format!("the container runtime refuses to start as USER {user}: {refusal}"),
+                    evidence,
+                    "use a numeric uid from 1 to 2147483647 (USER 65532), and a group the image's /etc/group \
+                     has or a numeric one in the same range",
+                )
+            }
+        };
+        if run.uid != 0 {
+            return Outcome::pass(format!("runs as {user} (uid {}, gid {})", run.uid, run.gid)).with_evidence(evidence);
+        }
+        if user.is_empty() {
             return Outcome::fail("no USER is set, so the container runs as root", evidence, HINT);
         }
-        let uid = match name.parse::<u64>() {
-            Ok(uid) => uid,
-            Err(_) => match image.filesystem.content("etc/passwd").and_then(|p| uid_in_passwd(p, name)) {
-                Some(uid) => uid,
-                None if name == "root" => 0,
-                None => {
-                    return Outcome::fail(
-                        format!("USER {name} is not in the image's /etc/passwd, so the container cannot start as it"),
-                        evidence,
-                        "use a numeric uid (USER 65532), which needs no passwd entry",
-                    )
-                }
-            },
-        };
-        if uid == 0 {
-            return Outcome::fail(format!("USER {user} is root (uid 0)"), evidence, HINT);
-        }
-        Outcome::pass(format!("runs as {user} (uid {uid})")).with_evidence(evidence)
+        let layer = fs.get("etc/passwd").map_or(0, |node| node.layer);
+        evidence.extend(run.entry.as_ref().map(|entry| {
+            let quoted: String = entry.text.chars().take(QUOTED).collect();
+            let message = format!("/etc/passwd line {}, the first entry the runtime matches: `{quoted}`", entry.line);
+            Evidence::from_layer(message, Some("etc/passwd"), input.origin(layer))
+        }));
+        Outcome::fail(format!("USER {user} runs as root (uid 0){}", why_root(&run)), evidence, HINT)
+    }
+}
+
+/// What makes a `USER` that does not say root run as root.
+fn why_root(run: &RunAs) -> String {
+    match &run.entry {
+        Some(entry) if entry.uid != 0 => format!(": /etc/passwd gives it uid {}, which the runtime cuts to 32 bits", entry.uid),
+        Some(entry) => format!(": the first /etc/passwd entry that matches, on line {}, has uid 0", entry.line),
+        None => String::new(),
     }
 }
 
@@ -78,14 +99,6 @@ fn user_instruction(input: &Input<'_>) -> Option<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_uids_from_passwd() {
-        let passwd = b"root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
-        assert_eq!(uid_in_passwd(passwd, "toor"), Some(0));
-        assert_eq!(uid_in_passwd(passwd, "app"), Some(1000));
-        assert_eq!(uid_in_passwd(passwd, "ghost"), None);
-    }
 
     #[test]
     fn the_user_comes_from_the_shipping_stage_or_its_parents() {

@@ -1,6 +1,8 @@
 //! `scan`: no known vulnerability at or above the spec's severity in what the image ships, by
 //! Shipshape's own engine over the pinned database (or Trivy's report), each finding traced to
-//! the layer and Dockerfile line that brought its package, with advice on how to lose it.
+//! the layer and Dockerfile line that brought its package, with advice on how to lose it. An
+//! image that plainly holds packages whose records were removed ([`blind_spots`]) is unknown,
+//! which fails: no scanner can vouch for what it cannot see.
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +11,7 @@ use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Ne
 use crate::attribution::Origin;
 use crate::markdown::code_span;
 use crate::record::ScanRecord;
+use crate::scan::blind_spots::{self, BlindSpot};
 use crate::scan::cvss::Severity;
 use crate::scan::matcher::Finding;
 use crate::scan::policy::{Disposition, Policy};
@@ -149,6 +152,10 @@ impl Check for Scan {
             _ => None,
         }));
         let summary = summary(scan, &judged, failing.len(), policy.fail_on);
+        let unseen = input.image.map(blind_spots::find).unwrap_or_default();
+        if !unseen.is_empty() {
+            return unknown(&unseen, &summary, evidence, input);
+        }
         if failing.is_empty() {
             return Outcome::pass(summary).with_evidence(evidence);
         }
@@ -160,6 +167,27 @@ impl Check for Scan {
              with its package",
         )
     }
+}
+
+/// The outcome for an image that holds packages the scan cannot see: unknown, a failure, with
+/// the evidence of each blind spot before the findings.
+fn unknown(unseen: &[BlindSpot], summary: &str, findings: Vec<Evidence>, input: &Input<'_>) -> Outcome {
+    let mut evidence: Vec<Evidence> = unseen
+        .iter()
+        .map(|spot| match spot.layer {
+            Some(layer) => Evidence::from_layer(&spot.message, spot.path.as_deref(), input.origin(layer)),
+            None => Evidence { path: spot.path.clone(), ..Evidence::note(&spot.message) },
+        })
+        .collect();
+    evidence.extend(findings);
+    let what: Vec<&str> = unseen.iter().map(|spot| spot.what).collect();
+    Outcome::fail(
+        format!("unknown: the image holds {} that the scan cannot see; {summary}", what.join(" and ")),
+        evidence,
+        "keep the package records the image was built with (/var/lib/dpkg/status, /lib/apk/db/installed, each \
+         package's package.json and *.dist-info): deleting them hides packages from scanners, not from attackers; \
+         to ship fewer packages, remove them with their package manager or start from a smaller base",
+    )
 }
 
 fn summary(scan: &ScanRecord, judged: &[(&Finding, Disposition<'_>)], failing: usize, fail_on: Severity) -> String {

@@ -17,9 +17,9 @@ use super::capture::Captures;
 use super::layer::LayerFacts;
 
 const MAGIC: &[u8; 16] = b"shipshape-layer\n";
-/// Bump when [`LayerFacts`] changes: old entries are then rebuilt. What the analyzers capture has
+/// Bump when [`LayerFacts`] or what sniffing finds changes: old entries are then rebuilt. What the analyzers capture has
 /// versions of its own ([`Captures::fingerprint`]), which key the layer entries too.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 4;
 
 /// The cache, or none at all (`--no-cache`, or no usable folder).
 #[derive(Debug, Clone, Default)]
@@ -138,7 +138,7 @@ mod tests {
     const DIFF_ID: &str = "sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d";
 
     fn facts() -> LayerFacts {
-        let entry = LayerEntry { path: "bin/sh".into(), kind: EntryKind::File, size: 9, mode: 0o755, uid: 0, content: ContentClass::Shell("dash") };
+        let entry = LayerEntry { path: "bin/sh".into(), kind: EntryKind::File, size: 9, mode: 0o755, uid: 0, gid: 0, content: ContentClass::Shell("dash") };
         LayerFacts { entries: vec![entry], size: 9, ..LayerFacts::default() }
     }
 

@@ -12,7 +12,10 @@ use super::sniff::ContentClass;
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub kind: EntryKind,
+    /// Permission bits with the setuid, setgid and sticky bits.
     pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
     /// Index of the layer that last wrote this path.
     pub layer: usize,
     pub content: ContentClass,
@@ -27,7 +30,10 @@ impl Node {
 #[derive(Debug, Default)]
 pub(crate) struct FileSystem {
     nodes: BTreeMap<String, Node>,
-    captured: BTreeMap<String, (usize, Captured)>,
+    /// Captured bytes by path, with the layer that wrote them.
+    captured: BTreeMap<String, (usize, Vec<u8>)>,
+    /// Go binaries' build information by path, with the layer that wrote them.
+    go: BTreeMap<String, (usize, GoBuild)>,
 }
 
 /// Symbolic links followed before a path is declared a loop.
@@ -54,12 +60,15 @@ impl FileSystem {
                 if replaces_dir && entry.kind != EntryKind::Dir {
                     fs.remove_tree(&entry.path, false);
                 }
-                fs.captured.remove(&entry.path);
-                let node = Node { kind: entry.kind.clone(), mode: entry.mode, layer: index, content: entry.content };
+                fs.forget_content(&entry.path);
+                let node = Node { kind: entry.kind.clone(), mode: entry.mode, uid: entry.uid, gid: entry.gid, layer: index, content: entry.content };
                 fs.nodes.insert(entry.path.clone(), node);
             }
             for (path, captured) in &layer.captured {
-                fs.captured.insert(path.clone(), (index, captured.clone()));
+                match captured {
+                    Captured::Bytes(bytes) => fs.captured.insert(path.clone(), (index, bytes.clone())).map(drop),
+                    Captured::Go(build) => fs.go.insert(path.clone(), (index, build.clone())).map(drop),
+                };
             }
         }
         fs
@@ -71,12 +80,18 @@ impl FileSystem {
         let doomed: Vec<String> = self.nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
         for key in doomed {
             self.nodes.remove(&key);
-            self.captured.remove(&key);
+            self.forget_content(&key);
         }
         if itself {
             self.nodes.remove(path);
-            self.captured.remove(path);
+            self.forget_content(path);
         }
+    }
+
+    /// Drops what was kept of the file at `path`, which is deleted or replaced.
+    fn forget_content(&mut self, path: &str) {
+        self.captured.remove(path);
+        self.go.remove(path);
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<&Node> {
@@ -87,28 +102,19 @@ impl FileSystem {
         self.nodes.iter().map(|(path, node)| (path.as_str(), node))
     }
 
-    /// The bytes of a captured file (see `layer::capture_limit`) as the final image has it.
+    /// The bytes of a captured file (see [`crate::image::capture`]) as the final image has it.
     pub(crate) fn content(&self, path: &str) -> Option<&[u8]> {
-        match self.captured.get(path) {
-            Some((_, Captured::Bytes(bytes))) => Some(bytes),
-            _ => None,
-        }
+        self.captured.get(path).map(|(_, bytes)| bytes.as_slice())
     }
 
     /// Every captured file's bytes with the index of the layer that wrote it.
     pub(crate) fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
-        self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
-            Captured::Bytes(bytes) => Some((path.as_str(), *layer, bytes.as_slice())),
-            Captured::Go(_) => None,
-        })
+        self.captured.iter().map(|(path, (layer, bytes))| (path.as_str(), *layer, bytes.as_slice()))
     }
 
     /// Every Go binary's build information with the index of the layer that wrote it.
     pub(crate) fn go_binaries(&self) -> impl Iterator<Item = (&str, usize, &GoBuild)> {
-        self.captured.iter().filter_map(|(path, (layer, captured))| match captured {
-            Captured::Go(build) => Some((path.as_str(), *layer, build)),
-            Captured::Bytes(_) => None,
-        })
+        self.go.iter().map(|(path, (layer, build))| (path.as_str(), *layer, build))
     }
 
     /// Follows symbolic links (in the leaf and in parent directories) from `path`, relative to the
@@ -159,7 +165,7 @@ mod tests {
     use crate::image::layer::LayerEntry;
 
     fn entry(path: &str, kind: EntryKind) -> LayerEntry {
-        LayerEntry { path: path.into(), kind, size: 1, mode: 0o755, uid: 0, content: ContentClass::Data }
+        LayerEntry { path: path.into(), kind, size: 1, mode: 0o755, uid: 0, gid: 0, content: ContentClass::Data }
     }
 
     fn layer(entries: Vec<LayerEntry>) -> LayerFacts {

@@ -1,8 +1,10 @@
 //! One layer read from its tar stream: what it adds, changes and deletes, never its content.
 //!
 //! What must hold: the reader consumes the stream once, front to back; only the files an analyzer
-//! wants ([`Captures`]) keep (a prefix of) their bytes, for it to parse; every other file keeps
-//! its metadata and, for ELF binaries, its [`ContentClass`] and Go build information.
+//! wants ([`Captures`]) keep (a prefix of) their bytes, for it to parse; every regular file, kept or
+//! not and whatever its size, keeps its metadata and is sniffed for its [`ContentClass`] and, for
+//! Go binaries, their build information (so no path hides a shell: a busybox saved as
+//! `/etc/passwd` is still a shell).
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
@@ -42,8 +44,10 @@ pub(crate) struct LayerEntry {
     pub path: String,
     pub kind: EntryKind,
     pub size: u64,
+    /// Permission bits with the setuid, setgid and sticky bits.
     pub mode: u32,
     pub uid: u64,
+    pub gid: u64,
     pub content: ContentClass,
 }
 
@@ -107,6 +111,7 @@ fn read_tar(stream: impl Read, captures: &Captures, secrets: Option<&SecretSearc
         let size = header.entry_size()?;
         let mode = header.mode()?;
         let uid = header.uid()?;
+        let gid = header.gid()?;
         let link = entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned());
         let kind = match header.entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
@@ -143,22 +148,20 @@ fn read_tar(stream: impl Read, captures: &Captures, secrets: Option<&SecretSearc
         } else if let EntryKind::Hardlink(target) = &kind {
             content = binaries.get(target).copied().unwrap_or_default();
         }
-        facts.entries.push(LayerEntry { path, kind, size, mode, uid, content });
+        facts.entries.push(LayerEntry { path, kind, size, mode, uid, gid, content });
     }
     Ok(facts)
 }
 
-/// Keeps what the checks need of a regular file: its captured bytes, or what sniffing finds.
+/// Keeps what the checks need of a regular file: its captured bytes, if an analyzer wants them,
+/// and what sniffing the whole file finds.
 fn read_file(content: &mut impl Read, path: &str, size: u64, captures: &Captures, facts: &mut LayerFacts) -> io::Result<Sniffed> {
-    match captures.limit(path) {
-        Some(limit) => {
-            let mut bytes = Vec::with_capacity(size.min(limit) as usize);
-            content.take(limit).read_to_end(&mut bytes)?;
-            facts.captured.push((path.to_string(), Captured::Bytes(bytes)));
-            Ok(Sniffed::default())
-        }
-        None => sniff::sniff(content, size),
-    }
+    let Some(limit) = captures.limit(path) else { return sniff::sniff(content, size) };
+    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
+    content.take(limit).read_to_end(&mut bytes)?;
+    let sniffed = sniff::sniff(&mut io::Cursor::new(&bytes).chain(content), size)?;
+    facts.captured.push((path.to_string(), Captured::Bytes(bytes)));
+    Ok(sniffed)
 }
 
 /// Turns `dir/.wh.name` into a whiteout of `dir/name` and `dir/.wh..wh..opq` into an opaque `dir`.
@@ -224,6 +227,14 @@ mod tests {
         assert_eq!(kinds[4], ("usr/bin/ls", &EntryKind::Hardlink("bin/box".into()), ContentClass::Shell("busybox")));
         assert_eq!(facts.captured, vec![("etc/passwd".to_string(), Captured::Bytes(b"root:x:0:0::/root:/bin/sh\n".to_vec()))]);
         assert_eq!(facts.size, 18 + 26);
+    }
+
+    #[test]
+    fn a_captured_file_is_sniffed_too() {
+        let busybox = b"\x7fELF BusyBox is copyrighted by many authors";
+        let facts = read_layer(&tar_of(&[("etc/passwd", busybox)], &[])[..], &passwd(), None).unwrap();
+        assert_eq!(facts.entries[0].content, ContentClass::Shell("busybox"), "a shell saved as /etc/passwd");
+        assert_eq!(facts.captured, vec![("etc/passwd".to_string(), Captured::Bytes(busybox.to_vec()))]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The inventory: which packages an image ships, read from the final filesystem's captured files
 //! (the same single pass as every other check): Debian packages from the dpkg status file and
 //! distroless' `status.d/`, Alpine's apk database, npm packages from `node_modules` manifests and
-//! lockfiles, Python distributions from `*.dist-info/METADATA`, Go modules from Go binaries. Each
+//! lockfiles, Python distributions from `*.dist-info/METADATA` (and `*.egg-info`), Go modules from
+//! Go binaries. Each
 //! package remembers the file it was read from and the layer that wrote that file.
 //!
 //! What must hold: only what is installed counts (dpkg entries not in state `installed`, npm
@@ -41,8 +42,17 @@ impl Package {
 pub(crate) struct OsRelease {
     /// `debian`, `alpine`, ...
     pub id: String,
+    /// The distributions it derives from, space-separated (`debian` for Ubuntu).
+    pub id_like: String,
     pub version_id: String,
     pub pretty_name: String,
+}
+
+impl OsRelease {
+    /// Whether the OS is `distribution` or derives from it.
+    pub(crate) fn is(&self, distribution: &str) -> bool {
+        self.id == distribution || self.id_like.split_whitespace().any(|like| like == distribution)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -102,13 +112,10 @@ static NPM_LOCKFILE: PackageAnalyzer = PackageAnalyzer {
     parse: |text, _| npm_lockfile(text),
 };
 
-/// A distribution's headers come first; its long description is not needed.
+/// A distribution's headers come first; its long description is not needed. Installers write them
+/// to `*.dist-info/METADATA`; older ones to `*.egg-info/PKG-INFO`, or to a `*.egg-info` file.
 static PYTHON_METADATA: PackageAnalyzer = PackageAnalyzer {
-    capture: Analyzer {
-        name: "python-metadata",
-        version: 1,
-        wants: |path| (path.ends_with(".dist-info/METADATA") && !is_debian_managed(path)).then_some(16 << 10),
-    },
+    capture: Analyzer { name: "python-metadata", version: 2, wants: |path| (is_python_metadata(path) && !is_debian_managed(path)).then_some(16 << 10) },
     parse: |text, _| python_metadata(text).map(|p| vec![p]),
 };
 
@@ -119,8 +126,13 @@ pub(crate) fn analyzers() -> impl Iterator<Item = &'static Analyzer> {
     std::iter::once(&OS_RELEASE).chain(PACKAGE_ANALYZERS.iter().map(|analyzer| &analyzer.capture))
 }
 
+/// Where a Python distribution's name and version are written.
+pub(super) fn is_python_metadata(path: &str) -> bool {
+    path.ends_with(".dist-info/METADATA") || path.ends_with(".egg-info/PKG-INFO") || path.ends_with(".egg-info")
+}
+
 /// Debian packages JavaScript and Python libraries itself: dpkg's database speaks for them.
-fn is_debian_managed(path: &str) -> bool {
+pub(super) fn is_debian_managed(path: &str) -> bool {
     path.starts_with("usr/share/nodejs/") || path.starts_with("usr/lib/nodejs/") || path.contains("/dist-packages/")
 }
 
@@ -170,7 +182,7 @@ fn parse_os_release(bytes: &[u8]) -> OsRelease {
     let field = |key: &str| {
         text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(|v| v.trim().trim_matches('"').trim_matches('\'').to_string()).unwrap_or_default()
     };
-    OsRelease { id: field("ID"), version_id: field("VERSION_ID"), pretty_name: field("PRETTY_NAME") }
+    OsRelease { id: field("ID"), id_like: field("ID_LIKE"), version_id: field("VERSION_ID"), pretty_name: field("PRETTY_NAME") }
 }
 
 /// The OSV ecosystem of the OS: `Debian:12`, `Alpine:v3.18`.
@@ -186,7 +198,7 @@ fn os_ecosystem(os: &OsRelease) -> Option<Ecosystem> {
 }
 
 /// RFC 822-style paragraphs (dpkg status, control files); continuation lines are dropped.
-fn paragraphs(text: &str) -> Vec<BTreeMap<String, String>> {
+pub(super) fn paragraphs(text: &str) -> Vec<BTreeMap<String, String>> {
     let mut all = Vec::new();
     let mut current = BTreeMap::new();
     for line in text.lines() {
@@ -352,6 +364,7 @@ mod tests {
         assert_eq!(names(&locked), ["a", "@s/c"]);
         let metadata = "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n\nlong description Name: nope";
         assert_eq!(python_metadata(metadata).unwrap().name, "requests");
+        assert_eq!(python_metadata("Metadata-Version: 1.1\nName: legacy\nVersion: 0.9\n").unwrap().version, "0.9", "PKG-INFO");
         let apk = "P:musl\nV:1.2.4-r2\no:musl\n\nP:busybox-binsh\nV:1.36.1-r5\no:busybox\n";
         let alpine = alpine_packages(apk, Ecosystem::Alpine("v3.18".into())).unwrap();
         assert_eq!(alpine[1].source, Some(("busybox".into(), "1.36.1-r5".into())));
@@ -378,6 +391,8 @@ mod tests {
             "app/node_modules/a/package.json",
             "app/package-lock.json",
             "usr/lib/python3/site-packages/x.dist-info/METADATA",
+            "usr/lib/python3/site-packages/y.egg-info/PKG-INFO",
+            "usr/lib/python3/site-packages/z-1.0.egg-info",
         ];
         for file in files {
             let claims = PACKAGE_ANALYZERS.iter().filter(|a| (a.capture.wants)(file).is_some()).count();
@@ -389,6 +404,9 @@ mod tests {
     fn os_release_names_the_ecosystem() {
         let debian = parse_os_release(b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
         assert_eq!(os_ecosystem(&debian), Some(Ecosystem::Debian("12".into())));
+        assert!(debian.is("debian"));
+        let ubuntu = parse_os_release(b"ID=ubuntu\nID_LIKE=debian\n");
+        assert!(ubuntu.is("debian") && !ubuntu.is("alpine"));
         let alpine = parse_os_release(b"ID=alpine\nVERSION_ID=3.18.4\n");
         assert_eq!(os_ecosystem(&alpine), Some(Ecosystem::Alpine("v3.18".into())));
     }

@@ -1,6 +1,8 @@
-//! The vulnerability scan: what an image contains (inventory), a pinned local database of OSV
-//! records, matching by each ecosystem's own version order, severity from CVSS, and the policy
-//! that turns findings into a verdict.
+//! The vulnerability scan: what an image contains (inventory) and what it plainly holds that the
+//! inventory cannot see (blind spots), a pinned local database of OSV records, matching by each
+//! ecosystem's own version order, severity from CVSS, and the policy that turns findings into a
+//! verdict.
+pub(crate) mod blind_spots;
 pub(crate) mod cvss;
 pub mod db;
 pub mod ecosystem;
