@@ -92,7 +92,10 @@ impl ForeignImage {
     fn build(marker: &str) -> ForeignImage {
         let reference = format!("localhost/instructor-solution:{marker}");
         let dir = Scratch::new("reach-foreign", &[("Dockerfile", &format!("FROM shipshape.test/busybox:latest\nRUN echo {marker} > /answer\n"))]);
-        let built = std::process::Command::new("docker").args(["build", "-q", "--network", "none", "-t", &reference, &dir.path("")]).output().expect("docker build runs");
+        let built = std::process::Command::new("docker")
+            .args(["build", "-q", "--network", "none", "-t", &reference, &dir.path("")])
+            .output()
+            .expect("docker build runs");
         assert!(built.status.success(), "{}", stderr(&built));
         ForeignImage { reference }
     }
