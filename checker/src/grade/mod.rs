@@ -12,6 +12,7 @@
 pub(crate) mod csv;
 pub(crate) mod endpoints;
 pub(crate) mod exercism;
+pub(crate) mod files;
 pub(crate) mod github;
 pub(crate) mod html;
 pub(crate) mod json;
@@ -91,7 +92,7 @@ impl Grade {
             status: Standing::Error,
             message: None,
             report,
-            dockerfile: submission.dockerfile.display().to_string(),
+            dockerfile: submission.shown_dockerfile(),
             endpoint: None,
             moved_from: Vec::new(),
             seconds: 0.0,
