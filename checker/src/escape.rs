@@ -73,9 +73,8 @@ pub(crate) fn github_data(text: &str) -> String {
     out
 }
 
-/// A workflow command's property value (a file, a title), and any text a plain log line starts
-/// with: as [`github_data`], and `:` and `,` encoded, so it can neither end the property nor begin
-/// a command (`::`).
+/// A workflow command's property value (a file, a title): as [`github_data`], and `:` and `,`
+/// encoded, so it can end neither the property nor the properties.
 pub(crate) fn github_property(text: &str) -> String {
     github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
@@ -151,7 +150,7 @@ mod tests {
         assert_eq!(github_data("50% done\r\n::error::forged"), "50%25 done%0D%0A::error::forged");
         assert_eq!(github_data("\x1b[1mbold"), "\\u{1b}[1mbold");
         assert_eq!(github_property("a,b:c/Dockerfile"), "a%2Cb%3Ac/Dockerfile");
-        assert!(!github_property("::error file=x::forged").contains("::"));
+        assert!(!github_property("x::error file=x,y").contains([':', ',']));
     }
 
     #[test]

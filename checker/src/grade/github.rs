@@ -1,8 +1,9 @@
 //! GitHub Actions annotations for the class: each student's failing checks on the lines of that
 //! student's Dockerfile (as `check --format github` makes them), then a summary line per student.
 //!
-//! What must hold: every line is a command Shipshape wrote or a plain line whose text from a
-//! submission is escaped ([`escape::github_property`]), so no student can forge a command.
+//! What must hold: every line is a command Shipshape wrote, its text escaped as the runner expects,
+//! or a plain line that starts with Shipshape's own words (`student …`), its text
+//! [`escape::visible`], so no student can forge a command (`::` at the start of a line).
 use super::{Class, Standing};
 use crate::escape;
 use crate::report::github::{annotation, annotations};
@@ -15,8 +16,8 @@ pub(crate) fn render(class: &Class) -> String {
             Standing::Error => annotation("error", dockerfile, None, "grade", grade.message.as_deref().unwrap_or("could not be judged")),
             _ => annotations(&grade.report, dockerfile),
         };
-        let student = escape::github_property(&grade.student);
-        out += &format!("{student}: {}, {}/{} points\n", grade.status.as_str(), grade.report.points.earned, grade.report.points.possible);
+        let student = escape::visible(&grade.student);
+        out += &format!("student {student}: {}, {}/{} points\n", grade.status.as_str(), grade.report.points.earned, grade.report.points.possible);
     }
     out
 }
@@ -45,6 +46,6 @@ mod tests {
         let commands: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with("::")).collect();
         assert_eq!(commands.len(), 1, "only Shipshape's own annotation: {out}");
         assert!(commands[0].starts_with("::error file=class/  %3A%3Aerror file=x%3A%3Aforged/Dockerfile,title=grade::"), "{out}");
-        assert!(out.ends_with("  %3A%3Aerror file=x%3A%3Aforged: error, 0/1 points\n"), "{out}");
+        assert!(out.ends_with("\nstudent   ::error file=x::forged: error, 0/1 points\n"), "{out}");
     }
 }

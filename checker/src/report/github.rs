@@ -3,7 +3,7 @@
 //!
 //! What must hold: the text is escaped as the runner expects ([`escape::github_data`] and
 //! [`escape::github_property`]), so a message can never end the command early or forge another
-//! one, and no plain line can begin with `::`.
+//! one; the plain verdict line starts with `shipshape`, never with `::`.
 use std::collections::BTreeSet;
 
 use super::Report;
@@ -13,7 +13,7 @@ use crate::escape;
 /// The annotations, then one plain line with the verdict (the runner shows it in the log).
 pub(crate) fn render(report: &Report, dockerfile: Option<&str>) -> String {
     let verdict = if report.passed { "passed" } else { "failed" };
-    let name = report.exercise.as_deref().map(|e| format!(" {}", escape::github_property(e))).unwrap_or_default();
+    let name = report.exercise.as_deref().map(|e| format!(" {}", escape::visible(e))).unwrap_or_default();
     format!("{}shipshape{name}: {verdict}, {}/{} points\n", annotations(report, dockerfile), report.points.earned, report.points.possible)
 }
 
