@@ -28,6 +28,7 @@ pub mod course_format;
 pub(crate) mod docker;
 pub(crate) mod dockerfile;
 pub(crate) mod error;
+pub(crate) mod escape;
 pub(crate) mod exercise;
 pub(crate) mod grade;
 pub mod hints;

@@ -1,8 +1,9 @@
 //! `shipshape grade` end to end against the real daemon: a fixture class (passing, failing,
 //! not building, a symbolic link out of the submission, no Dockerfile) graded side by side; the
 //! files it writes and every output format; resuming; Ctrl-C; two daemons, one killed mid-run;
-//! a build secret that is not set, which stops the run; and the HTML report opened in headless
-//! Chromium.
+//! a build secret that is not set, which stops the run; the HTML report opened in headless
+//! Chromium; and hostile submissions (FIFOs, devices, sockets and sparse giants as Dockerfiles,
+//! names that are not UTF-8, formulas or workflow commands, forged `shipshape.*` labels).
 //!
 //! What must hold: a test that needs the daemon (or Chromium) skips, saying so, unless
 //! SHIPSHAPE_REQUIRE_DOCKER=1 (then it fails). Every fixture Dockerfile labels what it builds with
@@ -547,4 +548,129 @@ fn two_daemons_share_the_class_and_one_dying_moves_its_work() {
     assert!(moved.iter().all(|g| g["endpoint"] == MAIN_HOST && g["moved_from"][0] == second.host.as_str()));
     assert!(seen.iter().any(|l| l.contains("stopped answering")), "{}", seen.join("\n"));
     fixture.assert_nothing_left();
+}
+
+/// What a hostile class hands in besides honest work: a Dockerfile that is a FIFO, a socket, a
+/// 3 GB sparse file or (as root) a character device; folder names that differ only in bytes that
+/// are not UTF-8; names that are spreadsheet formulas, workflow commands or terminal escapes.
+#[test]
+fn hostile_files_and_names_are_refused_or_escaped_and_the_run_finishes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let Some(_docker) = docker_test() else { return };
+    let fixture = Fixture::new("hostile");
+    let m = fixture.marker.clone();
+    let passing = format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n");
+    let failing =
+        format!("FROM gcr.io/distroless/static-debian12\nLABEL grade.test={m}\nCOPY --from=busybox:1.36 /bin/busybox /bin/sh\nCOPY hello.txt /hello.txt\n");
+    let folder = |name: &[u8]| {
+        let dir = fixture.path("class").join(OsStr::from_bytes(name));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let mallory = b"mallory\n::error::forged \x1b[31m";
+    for (name, dockerfile) in [(&b"alice"[..], &passing), (b"caf\xe9", &passing), (b"caf\xe8", &failing), (b"=1+1", &passing), (mallory, &passing)] {
+        std::fs::write(folder(name).join("Dockerfile"), dockerfile).unwrap();
+    }
+    assert!(Command::new("mkfifo").arg(folder(b"fifo").join("Dockerfile")).status().unwrap().success());
+    let _socket = std::os::unix::net::UnixListener::bind(folder(b"socket").join("Dockerfile")).unwrap();
+    std::fs::File::create(folder(b"sparse").join("Dockerfile")).unwrap().set_len(3_000_000_000).unwrap();
+    let device = Command::new("mknod").arg(folder(b"zero").join("Dockerfile")).args(["c", "1", "5"]).status().is_ok_and(|s| s.success());
+
+    let mut child =
+        fixture.command(&["--jobs", "3", "--format", "json", "--output", "class.json"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let lines = stderr_lines(&mut child);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(300));
+    let progress: Vec<String> = lines.try_iter().collect();
+    assert_eq!(status.code(), Some(1), "{}", progress.join("\n"));
+    let grades = students(&fixture.json("class.json"));
+    let mallory_id = "mallory%0A::error::forged %1B[31m";
+    for (student, expected) in [("alice", ("pass", 7)), ("caf%E9", ("pass", 7)), ("caf%E8", ("fail", 4)), ("=1+1", ("pass", 7)), (mallory_id, ("pass", 7))] {
+        assert_eq!(summary(&grades[student]), (expected.0.to_string(), expected.1, 7), "{student}: {}", grades[student]);
+    }
+    let refused = [
+        ("fifo", "Dockerfile in the submission is a FIFO (named pipe), not a regular file"),
+        ("socket", "Dockerfile in the submission is a socket, not a regular file"),
+        ("sparse", "the submission's learner files are over the 200 MB limit: Dockerfile is 3 GB"),
+        ("zero", "Dockerfile in the submission is a character device, not a regular file"),
+    ];
+    for (student, message) in refused.iter().filter(|(student, _)| device || *student != "zero") {
+        assert_eq!(grades[*student]["status"], "error", "{student}: {}", grades[*student]);
+        assert!(grades[*student]["message"].as_str().unwrap().contains(message), "{student}: {}", grades[*student]);
+    }
+    assert_eq!(grades.len(), 8 + usize::from(device));
+    // Two names that differ only in a byte that is not UTF-8 keep their own results.
+    assert_eq!(fixture.json("out/caf%E9/grade.json")["status"], "pass");
+    assert_eq!(fixture.json("out/caf%E8/results.json")["status"], "fail");
+    assert!(fixture.path(&format!("out/{mallory_id}/grade.json")).is_file());
+    // The progress lines carry no raw control character and forge no workflow command.
+    assert_eq!(progress.iter().filter(|l| l.starts_with('[')).count(), grades.len(), "{}", progress.join("\n"));
+    assert!(progress.iter().all(|l| !l.contains('\x1b') && !l.trim_start().starts_with("::")), "{}", progress.join("\n"));
+
+    // Every other output, from the stored grades.
+    let csv_text = text(&fixture.grade(&["--format", "csv"]).stdout);
+    assert!(csv_text.lines().all(|l| l.starts_with('"')), "every cell quoted:\n{csv_text}");
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv_text.as_bytes()).records().map(|r| r.unwrap()).collect();
+    assert!(rows.iter().any(|r| &r[0] == "'=1+1"), "{csv_text}");
+    let formulas: Vec<&str> = rows.iter().flat_map(|r| r.iter()).filter(|cell| cell.starts_with(['=', '+', '-', '@', '\t', '\r'])).collect();
+    assert!(formulas.is_empty(), "cells a spreadsheet would run: {formulas:?}");
+    assert!(!csv_text.contains('\x1b'), "{csv_text}");
+
+    let github = text(&fixture.grade(&["--format", "github"]).stdout);
+    for line in github.lines().filter(|l| l.trim_start().starts_with("::")) {
+        assert!(line.starts_with("::error file=class/") || line.starts_with("::warning file=class/"), "a forged command: {line}\n{github}");
+    }
+    assert!(github.contains("::error file=class/fifo/Dockerfile,title=grade::Dockerfile in the submission is a FIFO"), "{github}");
+    assert!(github.contains(&format!("student {mallory_id}: pass, 7/7 points")), "{github}");
+    assert!(!github.contains('\x1b'), "{github}");
+
+    let table = text(&fixture.grade(&[]).stdout);
+    assert!(!table.contains('\x1b') && table.contains(mallory_id), "{table}");
+    assert_eq!(table.lines().filter(|l| l.contains("mallory")).count(), 1, "one row, no forged line:\n{table}");
+
+    let junit = text(&fixture.grade(&["--format", "junit"]).stdout);
+    assert!(!junit.chars().any(|c| c.is_control() && c != '\n'), "{junit:?}");
+    assert_eq!(junit.matches("<testsuite ").count(), grades.len(), "{junit}");
+
+    let html = text(&fixture.grade(&["--format", "html"]).stdout);
+    assert!(!html.contains('\x1b') && html.contains("mallory%0A::error::forged %1B[31m"), "the name shown as its id");
+    fixture.assert_nothing_left();
+}
+
+/// Labels a submission's Dockerfile sets — Shipshape's own, forged, in a builder stage or the
+/// final one — do not change what the janitor removes: with either builder, nothing is left.
+#[test]
+fn forged_shipshape_labels_leave_nothing_behind() {
+    let Some(_docker) = docker_test() else { return };
+    let fixture = Fixture::new("forged");
+    let m = fixture.marker.clone();
+    let forged = format!("grade.test={m} shipshape=1 shipshape.owner=\"elsewhere/0b00/1/1\" shipshape.run=\"forged-{m}\"");
+    let dockerfile = format!(
+        "FROM busybox:1.36 AS build\nLABEL {forged}\nRUN echo {m} > /marker\n\
+         FROM gcr.io/distroless/static-debian12:nonroot\nLABEL {forged}\nCOPY --from=build /marker /marker\nCOPY hello.txt /hello.txt\nUSER 65532\n"
+    );
+    fixture.write("class/forger/Dockerfile", &dockerfile);
+    fixture.write(
+        "class/honest/Dockerfile",
+        &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"),
+    );
+    for builder in ["legacy", "buildkit"] {
+        let output = fixture.grade(&["--restart", "--builder", builder, "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{builder}: {}", text(&output.stderr));
+        let grades = students(&serde_json::from_slice(&output.stdout).unwrap());
+        assert!(grades.values().all(|g| summary(g) == ("pass".into(), 7, 7)), "{builder}: {grades:?}");
+        fixture.assert_nothing_left();
+
+        let check = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+            .current_dir(fixture.dir.path())
+            .args(["check", "exercise", "--dockerfile", "class/forger/Dockerfile", "--format", "json", "--builder", builder, "--image-map"])
+            .arg(image_map())
+            .env("SHIPSHAPE_CACHE_DIR", fixture.path("cache"))
+            .output()
+            .unwrap();
+        assert_eq!(check.status.code(), Some(0), "{builder}: {}", text(&check.stderr));
+        let said = text(&check.stdout);
+        assert!(!said.contains(".shipshape.Dockerfile"), "{said}");
+        fixture.assert_nothing_left();
+    }
 }

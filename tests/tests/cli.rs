@@ -228,3 +228,38 @@ fn what_a_killed_run_leaves_is_collected_by_the_next_run() {
     assert_eq!(owned_by_it(), Vec::<String>::new(), "the next run left them: {left:?}");
     assert!(!a_process_mentions("sleep 119"), "the killed probe still runs");
 }
+
+/// An image whose `LABEL`s claim a live run's id and a dead owner of this host (what a submission's
+/// Dockerfile can write) does not make the next run's collection touch the live run.
+#[test]
+fn forged_labels_never_make_the_next_run_collect_a_live_run() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = "[checks.builds]\n[checks.runs]\ncommand = { args = [\"sleep\", \"123\"] }\n";
+    let dir = Scratch::new("live", &[("exercise.toml", spec), ("Dockerfile", "FROM busybox:1.36\nRUN echo live > /live\n")]);
+    let (child, _) = check_until_running(&dir, "sleep 123");
+    let format = "{{.ID}} {{.Label \"shipshape.run\"}} {{.Label \"shipshape.owner\"}}";
+    let listed = stdout(&docker(&["ps", "-a", "--filter", "label=shipshape.owner", "--format", format]));
+    let (container, run) = listed
+        .lines()
+        .filter_map(|line| line.split_once(' ').and_then(|(id, rest)| rest.split_once(' ').map(|(run, owner)| (id, run, owner))))
+        .find(|(_, _, owner)| owner.split('/').nth(2) == Some(child.id().to_string().as_str()))
+        .map(|(id, run, _)| (id.to_string(), run.to_string()))
+        .unwrap_or_else(|| panic!("the live run's probe container: {listed}"));
+
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let forged =
+        format!("FROM shipshape.test/busybox:latest\nLABEL shipshape=1 shipshape.run=\"{run}\" shipshape.owner=\"{}/an-earlier-boot/1/1\"\n", host.trim());
+    let forged_dir = Scratch::new("forged-image", &[("Dockerfile", &forged)]);
+    let built = std::process::Command::new("docker").args(["build", "-q", &forged_dir.path("")]).output().unwrap();
+    assert!(built.status.success(), "{}", stderr(&built));
+    let forged_image = stdout(&built).trim().to_string();
+
+    let spec = Scratch::new("forged-next", &[("spec.toml", "[checks.no-shell]\n")]);
+    let next = shipshape(&["check", "--image", "shipshape.test/busybox:latest", "--spec", &spec.path("spec.toml")]);
+    let _ = docker(&["rmi", "-f", &forged_image]);
+    let alive = docker(&["inspect", "--format", "{{.State.Running}}", &container]);
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&alive).trim(), "true", "the live run's probe container was removed: {}", stderr(&next));
+    assert_eq!(output.status.code(), Some(2), "the live run was interrupted by us, not broken: {}", stderr(&output));
+}

@@ -1,5 +1,6 @@
 //! Every exercise holds its promise: the starter builds and runs but fails exactly the checks its
-//! spec lists in `starter-fails`; the reference solution passes every check.
+//! spec lists in `starter-fails`; the reference solution passes every check; and `grade` gives a
+//! submission nothing of the reference (its whole `solution/` folder stays out of the copy).
 use shipshape_course_tests::*;
 
 fn starter_fails(exercise: &std::path::Path) -> Vec<String> {
@@ -44,6 +45,25 @@ fn every_solution_passes_every_check() {
         assert_eq!(code, 0);
         assert_eq!(report["passed"], true);
     }
+}
+
+/// Exercise 08's reference reads its upgraded manifests from `solution/`, which only the reference
+/// has: handed in as it is, it must not build in `grade`, where that folder is left out.
+#[test]
+fn the_reference_handed_in_as_it_is_cannot_use_what_only_the_reference_has() {
+    let Some(_docker) = docker_lock() else { return };
+    let exercise = exercises().into_iter().find(|e| e.ends_with("08-scan-node-deps")).expect("exercise 08");
+    let reference = std::fs::read_to_string(exercise.join("solution/Dockerfile")).unwrap();
+    let class = Scratch::new("reference-verbatim", &[("class/ref/Dockerfile", &reference)]);
+    let (map, dir) = (image_map().display().to_string(), exercise.display().to_string());
+    let output = shipshape(&["grade", &class.path("class"), "--exercise", &dir, "--image-map", &map, "--out-dir", &class.path("out"), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let class: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let grade = &class["students"][0];
+    assert_eq!((grade["student"].as_str(), grade["status"].as_str()), (Some("ref"), Some("fail")), "{grade:#}");
+    let builds = grade["checks"].as_array().unwrap().iter().find(|c| c["id"] == "builds").unwrap();
+    assert_eq!(builds["status"], "fail", "{builds:#}");
+    assert!(builds["summary"].as_str().unwrap().contains("COPY solution/package.json"), "it fails where it reaches for the reference: {builds:#}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use crate::docker::engine::BuilderChoice;
 use crate::dockerfile::image_map::ImageMap;
 use crate::dockerfile::reach::CourseImages;
 use crate::error::{Error, Result};
+use crate::escape;
 use crate::exercise::Exercise;
 use crate::grade::endpoints::{Pool, Target};
 use crate::grade::scheduler::Grader;
@@ -95,7 +96,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
     let options = build_options(&args, &exercise)?;
     // The map loaded (in build_options), so it reads; its text is part of every fingerprint.
     let map_text = args.image_map.as_deref().and_then(|path| std::fs::read(path).ok()).unwrap_or_default();
-    let submissions = discover(&args.submissions, &exercise, &learner, &map_text, Some(&args.out_dir))?;
+    let submissions = discover(&args.submissions, &exercise, &learner, &map_text, Some(&args.out_dir), options.context_limit)?;
     if submissions.is_empty() {
         return Err(Error::new(format!("{} holds no submissions", args.submissions.display())).action("pass a folder with one subfolder per student"));
     }
@@ -189,10 +190,10 @@ fn partition(store: &Store, submissions: Vec<Submission>) -> (Vec<Grade>, Vec<Su
 
 fn progress(grade: &Grade) -> String {
     let place = grade.endpoint.as_deref().map(|e| format!(" on {e}")).unwrap_or_default();
-    let why = grade.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+    let why = grade.message.as_deref().map(|m| format!(": {}", escape::visible(m))).unwrap_or_default();
     format!(
         "{}: {} {}/{} points ({:.1} s{place}){why}",
-        grade.student,
+        escape::visible(&grade.student),
         grade.status.as_str(),
         grade.report.points.earned,
         grade.report.points.possible,

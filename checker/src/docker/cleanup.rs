@@ -1,9 +1,20 @@
 //! The janitor: remembers every container and image a run creates and removes them all at the
 //! end, whatever the path out; and, at the start of a run, collects what runs killed before they
 //! could sweep left behind. Removal errors are reported on stderr, never swallowed silently.
-use std::collections::{BTreeMap, HashMap};
+//!
+//! What must hold: what a run removes rests on what the run itself recorded, never on a label
+//! alone, because a submission's Dockerfile can set any label (`LABEL shipshape.run=…`, in any
+//! stage): the containers it created or saw started, the images its builds reported (each step of
+//! the legacy builder, the final image) and every image built on them (found by parent id, which
+//! the daemon sets), the tags it gave BuildKit's images. A container labelled with the run goes
+//! only when its image is one of those. A killed run's leftovers ([`sweep_abandoned`]) can only
+//! be found by their labels; they are removed one by one, only when the labels of the item and of
+//! the first labelled image of its chain (the `LABEL` Shipshape adds right after each `FROM`,
+//! which no instruction of the Dockerfile can precede) both name an abandoned run, and never when
+//! a live run's tag names the image.
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bollard::models::{ContainerSummary, ImageSummary};
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
@@ -19,14 +30,28 @@ pub(crate) struct Janitor {
     /// The [`RUN_LABEL`] value the run's builds carry: its own id, or one shared by the builds of
     /// a grading run so that identical steps of different submissions are built once.
     build_label: String,
-    /// Builds share images with other runs: leave them to the sweep at the end of those runs.
-    keeps_images: bool,
+    /// The grading run's builds this janitor's builds share: their images are recorded there too,
+    /// and removed when that run ends ([`Janitor::for_builds`]), not by this janitor.
+    shared: Option<Arc<SharedBuilds>>,
     containers: Mutex<Vec<String>>,
     images: Mutex<Vec<String>>,
     /// Tags of BuildKit builds' images (removing the tag removes the image unless something else
     /// still names it: the same image built by another run, or a base image built unchanged).
     tags: Mutex<Vec<String>>,
     cut_short: AtomicBool,
+}
+
+/// The builds of one grading run, shared by the janitors of its submissions: the label they carry
+/// and every image they reported, on any endpoint.
+pub(crate) struct SharedBuilds {
+    pub label: String,
+    images: Mutex<Vec<String>>,
+}
+
+impl SharedBuilds {
+    pub(crate) fn new() -> Arc<SharedBuilds> {
+        Arc::new(SharedBuilds { label: new_run_id(), images: Mutex::default() })
+    }
 }
 
 /// `PID-NANOS-N`, N counting the janitors of this process (grading makes several side by side).
@@ -52,35 +77,33 @@ const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
 const PASSES: usize = 8;
 
 impl Janitor {
-    /// A fresh run id, for a label several janitors share.
-    pub(crate) fn new_label() -> String {
-        new_run_id()
-    }
-
     /// A janitor with a run id of its own.
     pub(crate) fn new(docker: Docker) -> Self {
         let run_id = new_run_id();
-        Janitor::with(docker, run_id.clone(), run_id, false)
+        Janitor::with(docker, run_id.clone(), run_id, None)
     }
 
     /// A janitor for one of several builds that share a build cache (grading): the builds carry
-    /// `build_label`, so a step that several submissions have in common is built once; it removes
-    /// its own containers only, and the images go with [`Janitor::for_label`] when all are done.
-    pub(crate) fn sharing(docker: Docker, build_label: &str) -> Self {
-        Janitor::with(docker, new_run_id(), build_label.to_string(), true)
+    /// `builds.label`, so a step that several submissions have in common is built once; it removes
+    /// its own containers and tags, and records its images in `builds`, which
+    /// [`Janitor::for_builds`] removes when all are done.
+    pub(crate) fn sharing(docker: Docker, builds: &Arc<SharedBuilds>) -> Self {
+        Janitor::with(docker, new_run_id(), builds.label.clone(), Some(builds.clone()))
     }
 
-    /// A janitor for everything labelled `label` (the end of a grading run).
-    pub(crate) fn for_label(docker: Docker, label: &str) -> Self {
-        Janitor::with(docker, label.to_string(), label.to_string(), false)
+    /// A janitor for every image the builds sharing `builds` reported (the end of a grading run).
+    pub(crate) fn for_builds(docker: Docker, builds: &SharedBuilds) -> Self {
+        let janitor = Janitor::with(docker, builds.label.clone(), builds.label.clone(), None);
+        *janitor.images.lock().expect("janitor lock") = builds.images.lock().expect("janitor lock").clone();
+        janitor
     }
 
-    fn with(docker: Docker, run_id: String, build_label: String, keeps_images: bool) -> Self {
+    fn with(docker: Docker, run_id: String, build_label: String, shared: Option<Arc<SharedBuilds>>) -> Self {
         Janitor {
             docker,
             run_id,
             build_label,
-            keeps_images,
+            shared,
             containers: Mutex::default(),
             images: Mutex::default(),
             tags: Mutex::default(),
@@ -102,8 +125,17 @@ impl Janitor {
         self.containers.lock().expect("janitor lock").push(id.to_string());
     }
 
+    /// An image one of this run's builds made (full or short id).
     pub(crate) fn image(&self, id: &str) {
         self.images.lock().expect("janitor lock").push(id.to_string());
+        if let Some(shared) = &self.shared {
+            shared.images.lock().expect("janitor lock").push(id.to_string());
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn recorded_images(&self) -> Vec<String> {
+        self.images.lock().expect("janitor lock").clone()
     }
 
     /// A new tag for the image of a BuildKit build, registered for removal: under the owner's
@@ -122,68 +154,144 @@ impl Janitor {
         self.cut_short.store(true, Ordering::Relaxed);
     }
 
-    /// Removes the containers registered or labelled with this run (a build step's container
-    /// inherits the label its stage starts with), then every image registered or labelled.
+    /// Removes the containers this run registered or labelled from one of its images, then its
+    /// images (unless they are shared) and everything built on them, then its tags. A build cut
+    /// short gets a second look, for what the daemon committed after the connection closed.
     pub(crate) async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
         let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("janitor lock"));
         let tags: Vec<String> = std::mem::take(&mut *self.tags.lock().expect("janitor lock"));
-        self.remove_containers(containers).await;
-        if !self.keeps_images {
-            self.remove_images(images).await;
-        }
-        untag(&self.docker, &tags).await;
+        self.sweep_once(containers, &images, &tags).await;
         if self.cut_short.load(Ordering::Relaxed) {
             tokio::time::sleep(SETTLE).await;
-            self.remove_containers(Vec::new()).await;
-            if !self.keeps_images {
-                self.remove_images(Vec::new()).await;
-            }
-            untag(&self.docker, &tags).await;
+            self.sweep_once(Vec::new(), &images, &tags).await;
         }
     }
 
-    async fn remove_containers(&self, mut containers: Vec<String>) {
-        containers.extend(self.labelled_containers().await);
-        for id in containers.iter().rev() {
-            let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-            if let Err(e) = self.docker.remove_container(id, Some(options)).await {
-                if !is_not_found(&e) {
-                    eprintln!("warning: could not remove container {id}: {e}");
-                }
+    async fn sweep_once(&self, mut containers: Vec<String>, images: &[String], tags: &[String]) {
+        let listing = Images::list(&self.docker).await;
+        let built = listing.built_on(images);
+        let mut named = built.clone();
+        named.extend(listing.tagged(tags));
+        containers.extend(self.labelled_containers(&listing, &named).await);
+        remove_containers(&self.docker, &containers).await;
+        if self.shared.is_none() {
+            remove_images(&self.docker, listing.children_first(built)).await;
+        }
+        untag(&self.docker, tags).await;
+    }
+
+    /// The containers labelled with this run, whose image is one of `ours` or carries no run label
+    /// (a container inherits its image's labels: only then did the label come from Shipshape, not
+    /// from a Dockerfile's `LABEL`).
+    async fn labelled_containers(&self, listing: &Images, ours: &HashSet<String>) -> Vec<String> {
+        let labelled = containers_labelled(&self.docker, format!("{RUN_LABEL}={}", self.run_id)).await;
+        let trusted = |image: &str| ours.contains(image) || !listing.labelled(image);
+        labelled.into_iter().filter(|c| c.image_id.as_deref().is_none_or(trusted)).filter_map(|c| c.id).collect()
+    }
+}
+
+async fn remove_containers(docker: &Docker, containers: &[String]) {
+    for id in containers.iter().rev() {
+        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        if let Err(e) = docker.remove_container(id, Some(options)).await {
+            if !is_not_found(&e) {
+                eprintln!("warning: could not remove container {id}: {e}");
             }
         }
     }
+}
 
-    /// Removes the images and every image labelled with this run, children before parents:
-    /// an image still holding a child (409) is tried again in the next pass.
-    async fn remove_images(&self, mut images: Vec<String>) {
-        images.extend(self.labelled_images().await);
-        for _ in 0..PASSES {
-            let mut left = Vec::new();
-            for id in images {
-                let options = RemoveImageOptionsBuilder::default().force(true).build();
-                match self.docker.remove_image(&id, Some(options), None).await {
-                    Ok(_) => {}
-                    Err(e) if is_not_found(&e) => {}
-                    Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => left.push(id),
-                    Err(e) => eprintln!("warning: could not remove image {id}: {e}"),
-                }
+/// Removes the images, children before parents: an image still holding a child (409) is tried
+/// again in the next pass.
+async fn remove_images(docker: &Docker, mut images: Vec<String>) {
+    for _ in 0..PASSES {
+        let mut left = Vec::new();
+        for id in images {
+            let options = RemoveImageOptionsBuilder::default().force(true).build();
+            match docker.remove_image(&id, Some(options), None).await {
+                Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => left.push(id),
+                Err(e) => eprintln!("warning: could not remove image {id}: {e}"),
             }
-            if left.is_empty() {
-                return;
-            }
-            images = left;
         }
-        eprintln!("warning: could not remove image(s) {}: they still have child images", images.join(", "));
+        if left.is_empty() {
+            return;
+        }
+        images = left;
+    }
+    eprintln!("warning: could not remove image(s) {}: they still have child images", images.join(", "));
+}
+
+/// Every image on a daemon, intermediate ones too, by full id: the parent ids and tags the daemon
+/// set, which no Dockerfile can.
+struct Images {
+    by_id: HashMap<String, ImageSummary>,
+}
+
+impl Images {
+    /// The daemon's images; none when it does not answer (the sweep then can do nothing more).
+    async fn list(docker: &Docker) -> Images {
+        let images = docker.list_images(Some(ListImagesOptionsBuilder::default().all(true).build())).await.unwrap_or_default();
+        Images { by_id: images.into_iter().map(|image| (image.id.clone(), image)).collect() }
     }
 
-    async fn labelled_containers(&self) -> Vec<String> {
-        containers_labelled(&self.docker, format!("{RUN_LABEL}={}", self.run_id)).await.into_iter().filter_map(|c| c.id).collect()
+    /// The full ids of `ids` (full or the 12-digit short ids the legacy builder prints) and of every
+    /// image built on one of them.
+    fn built_on(&self, ids: &[String]) -> HashSet<String> {
+        let hex = |id: &str| id.strip_prefix("sha256:").unwrap_or(id).to_string();
+        let wanted: Vec<String> = ids.iter().map(|id| hex(id)).filter(|id| !id.is_empty()).collect();
+        let mut found: HashSet<String> = self.by_id.keys().filter(|full| wanted.iter().any(|id| hex(full).starts_with(id.as_str()))).cloned().collect();
+        loop {
+            let children: Vec<String> =
+                self.by_id.values().filter(|image| found.contains(&image.parent_id) && !found.contains(&image.id)).map(|image| image.id.clone()).collect();
+            if children.is_empty() {
+                return found;
+            }
+            found.extend(children);
+        }
     }
 
-    async fn labelled_images(&self) -> Vec<String> {
-        images_labelled(&self.docker, format!("{RUN_LABEL}={}", self.run_id)).await.into_iter().map(|i| i.id).collect()
+    /// The full ids of the images that carry one of `tags`.
+    fn tagged(&self, tags: &[String]) -> Vec<String> {
+        self.by_id.values().filter(|image| image.repo_tags.iter().any(|t| tags.contains(t))).map(|image| image.id.clone()).collect()
+    }
+
+    /// `ids`, deepest first (an image before the one it was built on).
+    fn children_first(&self, ids: HashSet<String>) -> Vec<String> {
+        let mut ids: Vec<String> = ids.into_iter().collect();
+        ids.sort_by_key(|id| std::cmp::Reverse(self.ancestors(id).count()));
+        ids
+    }
+
+    /// The images `id` was built on, nearest first.
+    fn ancestors<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a ImageSummary> + 'a {
+        let mut next = self.by_id.get(id).map(|image| image.parent_id.clone());
+        std::iter::from_fn(move || {
+            let image = self.by_id.get(next.take()?.as_str())?;
+            next = Some(image.parent_id.clone());
+            Some(image)
+        })
+        .take(10_000)
+    }
+
+    /// The owner label of the first image of `id`'s chain that carries Shipshape's run label: the
+    /// `LABEL` Shipshape adds right after `FROM`, which no Dockerfile instruction can precede.
+    fn root_owner(&self, id: &str) -> Option<&str> {
+        let chain = self.by_id.get(id).into_iter().chain(self.ancestors(id));
+        chain.filter(|image| image.labels.contains_key(RUN_LABEL)).last().and_then(|image| image.labels.get(OWNER_LABEL)).map(String::as_str)
+    }
+
+    /// True when image `id` carries a run label (its own, or one a Dockerfile gave it).
+    fn labelled(&self, id: &str) -> bool {
+        self.by_id.get(id).is_some_and(|image| image.labels.contains_key(RUN_LABEL))
+    }
+
+    /// True when a live run's tag (or any tag outside [`RUN_REPOSITORY`]) names image `id`.
+    fn tagged_alive(&self, id: &str, current: &Owner) -> bool {
+        let tags = self.by_id.get(id).map(|image| image.repo_tags.as_slice()).unwrap_or_default();
+        tags.iter().filter(|tag| tag.as_str() != "<none>:<none>").any(|tag| Owner::parse_tag(tag).is_none_or(|(owner, _)| !owner.is_abandoned(current)))
     }
 }
 
@@ -205,26 +313,37 @@ async fn containers_labelled(docker: &Docker, label: String) -> Vec<ContainerSum
     docker.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await.unwrap_or_default()
 }
 
-/// Every image, intermediate ones too, with `label`; as [`containers_labelled`].
-async fn images_labelled(docker: &Docker, label: String) -> Vec<ImageSummary> {
-    let filters = HashMap::from([("label", vec![label])]);
-    docker.list_images(Some(ListImagesOptionsBuilder::default().all(true).filters(&filters).build())).await.unwrap_or_default()
-}
-
 /// Removes what runs of this host that no longer exist left behind (killed before their sweep:
-/// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone.
+/// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone,
+/// whatever labels a Dockerfile gave its images.
 pub(crate) async fn sweep_abandoned(docker: &Docker, host: &str) {
     let Some(current) = Owner::current() else { return };
-    let mut runs: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for labels in owned_labels(docker).await {
-        if let (Some(run), Some(owner)) = (labels.get(RUN_LABEL), labels.get(OWNER_LABEL)) {
-            *runs.entry((run.clone(), owner.clone())).or_default() += 1;
+    let images = Images::list(docker).await;
+    let abandoned = |owner: Option<&str>| owner.and_then(Owner::parse).is_some_and(|owner| owner.is_abandoned(current));
+    let mut runs: BTreeMap<(String, String), (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for container in containers_labelled(docker, OWNER_LABEL.into()).await {
+        let labels = container.labels.unwrap_or_default();
+        let image_owner = container.image_id.as_deref().and_then(|image| images.root_owner(image));
+        if let (Some(id), Some(run), Some(owner)) = (container.id, labels.get(RUN_LABEL), labels.get(OWNER_LABEL)) {
+            if abandoned(Some(owner)) && (image_owner.is_none() || abandoned(image_owner)) {
+                runs.entry((run.clone(), owner.clone())).or_default().0.push(id);
+            }
         }
     }
-    for ((run, owner), count) in runs {
-        let Some(owner) = Owner::parse(&owner).filter(|owner| owner.is_abandoned(current)) else { continue };
-        eprintln!("note: removing {count} container(s) and image(s) left by an interrupted Shipshape run (process {}, {RUN_LABEL}={run})", owner.pid);
-        Janitor::for_label(docker.clone(), &run).sweep().await;
+    for image in images.by_id.values() {
+        let (Some(run), Some(owner)) = (image.labels.get(RUN_LABEL), image.labels.get(OWNER_LABEL)) else { continue };
+        if abandoned(Some(owner)) && abandoned(images.root_owner(&image.id)) && !images.tagged_alive(&image.id, current) {
+            runs.entry((run.clone(), owner.clone())).or_default().1.push(image.id.clone());
+        }
+    }
+    for ((run, owner), (containers, left)) in runs {
+        let pid = Owner::parse(&owner).map_or(0, |owner| owner.pid);
+        eprintln!(
+            "note: removing {} container(s) and image(s) left by an interrupted Shipshape run (process {pid}, {RUN_LABEL}={run})",
+            containers.len() + left.len()
+        );
+        remove_containers(docker, &containers).await;
+        remove_images(docker, images.children_first(left.into_iter().collect())).await;
     }
     let abandoned_tags: Vec<String> =
         run_tags(docker).await.into_iter().filter(|tag| Owner::parse_tag(tag).is_some_and(|(owner, _)| owner.is_abandoned(current))).collect();
@@ -241,9 +360,57 @@ async fn run_tags(docker: &Docker) -> Vec<String> {
     images.into_iter().flat_map(|image| image.repo_tags).filter(|tag| tag.starts_with(RUN_REPOSITORY)).collect()
 }
 
-/// The labels of every container and image that carries an owner.
-async fn owned_labels(docker: &Docker) -> Vec<HashMap<String, String>> {
-    let (containers, images) = futures_util::join!(containers_labelled(docker, OWNER_LABEL.into()), images_labelled(docker, OWNER_LABEL.into()));
-    let containers = containers.into_iter().filter_map(|c| c.labels);
-    containers.chain(images.into_iter().map(|i| i.labels)).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, parent: &str, labels: &[(&str, &str)], tags: &[&str]) -> ImageSummary {
+        ImageSummary {
+            id: format!("sha256:{id}"),
+            parent_id: if parent.is_empty() { String::new() } else { format!("sha256:{parent}") },
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            repo_tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..ImageSummary::default()
+        }
+    }
+
+    /// A legacy build of a live run: the base, Shipshape's label step, then a builder stage whose
+    /// `LABEL` forges another host's owner and another run; and a stranger's image on the base.
+    fn daemon() -> Images {
+        let ours = [(RUN_LABEL, "r1"), (OWNER_LABEL, "lab/b1/1/1")];
+        let forged = [(RUN_LABEL, "forged"), (OWNER_LABEL, "elsewhere/b0/9/9")];
+        let images = [
+            image("base00000000aa", "", &[], &["shipshape.test/busybox:latest"]),
+            image("label0000000aa", "base00000000aa", &ours, &[]),
+            image("forged000000aa", "label0000000aa", &forged, &[]),
+            image("run000000000aa", "forged000000aa", &forged, &[]),
+            image("stranger0000aa", "base00000000aa", &[(RUN_LABEL, "r2")], &[]),
+            image("tagged000000aa", "", &forged, &["shipshape.test/run/lab/b1/1.1:r1-0"]),
+        ];
+        Images { by_id: images.into_iter().map(|i| (i.id.clone(), i)).collect() }
+    }
+
+    #[test]
+    fn a_run_owns_what_it_recorded_and_what_was_built_on_it_whatever_the_labels() {
+        let listing = daemon();
+        let built = listing.built_on(&["label0000000".to_string()]);
+        let mut owned: Vec<&str> = built.iter().map(String::as_str).collect();
+        owned.sort();
+        assert_eq!(owned, ["sha256:forged000000aa", "sha256:label0000000aa", "sha256:run000000000aa"], "not the base, not the stranger");
+        assert_eq!(listing.children_first(built), ["sha256:run000000000aa", "sha256:forged000000aa", "sha256:label0000000aa"]);
+        assert_eq!(listing.tagged(&["shipshape.test/run/lab/b1/1.1:r1-0".into()]), ["sha256:tagged000000aa"]);
+        assert!(listing.built_on(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_chain_is_owned_by_its_first_labelled_image_and_a_live_tag_keeps_an_image() {
+        let listing = daemon();
+        assert_eq!(listing.root_owner("sha256:run000000000aa"), Some("lab/b1/1/1"), "the forged labels do not count");
+        assert_eq!(listing.root_owner("sha256:base00000000aa"), None);
+        assert!(listing.labelled("sha256:forged000000aa") && !listing.labelled("sha256:base00000000aa"));
+        let Some(current) = Owner::current() else { return };
+        let mine = format!("{}:r-0", current.repository());
+        let listing = Images { by_id: [image("t1", "", &[], &[&mine])].into_iter().map(|i| (i.id.clone(), i)).collect() };
+        assert!(listing.tagged_alive("sha256:t1", current));
+    }
 }

@@ -1,7 +1,14 @@
 //! CSV: one row per student and check (a submission that could not be judged has one row with an
 //! empty check and the reason), so a spreadsheet can pivot on either. Evidence lines are joined
 //! with newlines inside their quoted cell.
+//!
+//! What must hold: no cell is a formula a spreadsheet would run ([`escape::csv_cell`], every cell
+//! quoted), and text from a submission shows its control characters [`escape::visible`] (the
+//! newlines that join evidence lines are the only raw ones).
+use ::csv::QuoteStyle;
+
 use super::{word, Class, Grade};
+use crate::escape;
 use crate::report::evidence_line;
 
 const HEADER: [&str; 14] = [
@@ -22,11 +29,11 @@ const HEADER: [&str; 14] = [
 ];
 
 pub(crate) fn render(class: &Class) -> String {
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    let mut writer = ::csv::WriterBuilder::new().quote_style(QuoteStyle::Always).from_writer(Vec::new());
     let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     rows.extend(class.grades.iter().flat_map(rows_of));
     for row in rows {
-        writer.write_record(&row).expect("writing to memory does not fail");
+        writer.write_record(row.iter().map(|cell| escape::csv_cell(cell))).expect("writing to memory does not fail");
     }
     let bytes = writer.into_inner().expect("writing to memory does not fail");
     String::from_utf8(bytes).expect("the cells are text")
@@ -34,13 +41,13 @@ pub(crate) fn render(class: &Class) -> String {
 
 fn rows_of(grade: &Grade) -> Vec<Vec<String>> {
     let student = vec![
-        grade.student.clone(),
+        escape::visible(&grade.student),
         grade.status.as_str().to_string(),
         grade.report.points.earned.to_string(),
         grade.report.points.possible.to_string(),
         grade.report.image.as_ref().map(|i| i.size.to_string()).unwrap_or_default(),
         grade.endpoint.clone().unwrap_or_default(),
-        grade.message.clone().unwrap_or_default(),
+        escape::visible(grade.message.as_deref().unwrap_or_default()),
     ];
     if grade.report.checks.is_empty() {
         return vec![[student, vec![String::new(); HEADER.len() - 7]].concat()];
@@ -50,15 +57,15 @@ fn rows_of(grade: &Grade) -> Vec<Vec<String>> {
         .checks
         .iter()
         .map(|check| {
-            let evidence: Vec<String> = check.evidence.iter().map(evidence_line).collect();
+            let evidence: Vec<String> = check.evidence.iter().map(|e| escape::visible(&evidence_line(e))).collect();
             let cells = [
                 check.id.to_string(),
                 word(&check.status),
                 word(&check.severity),
                 check.weight.to_string(),
-                check.summary.clone(),
+                escape::visible(&check.summary),
                 evidence.join("\n"),
-                check.hint.clone().unwrap_or_default(),
+                escape::visible(check.hint.as_deref().unwrap_or_default()),
             ];
             [student.clone(), cells.to_vec()].concat()
         })

@@ -8,10 +8,12 @@
 //!
 //! What must hold: the spec and the tests come from the instructor's exercise, never from a
 //! submission; a submission's problem is that submission's `error` grade, never the run's; every
-//! container and image a grading run makes is removed, whatever the path out.
+//! container and image a grading run makes is removed, whatever the path out; every output shows
+//! a submission's text only through [`crate::escape`].
 pub(crate) mod csv;
 pub(crate) mod endpoints;
 pub(crate) mod exercism;
+pub(crate) mod files;
 pub(crate) mod github;
 pub(crate) mod html;
 pub(crate) mod json;
@@ -52,6 +54,7 @@ impl Standing {
 /// `<out-dir>/<student>/grade.json`. The report's fields sit at the grade's top level.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Grade {
+    /// The student's id ([`crate::escape::student_id`]): also the folder in the out-dir.
     pub student: String,
     pub status: Standing,
     /// Why the submission could not be judged (status `error`); null otherwise.
@@ -59,7 +62,8 @@ pub(crate) struct Grade {
     /// What `shipshape check` would have reported; no checks and no image when it was not judged.
     #[serde(flatten)]
     pub report: Report,
-    /// The student's Dockerfile, as the path the run was given (annotations point there).
+    /// The student's Dockerfile, as the path the run was given with the student's id for the
+    /// folder's name (annotations point there).
     pub dockerfile: String,
     /// The Docker endpoint that judged it (null when it never reached one).
     pub endpoint: Option<String>,
@@ -91,7 +95,7 @@ impl Grade {
             status: Standing::Error,
             message: None,
             report,
-            dockerfile: submission.dockerfile.display().to_string(),
+            dockerfile: submission.shown_dockerfile(),
             endpoint: None,
             moved_from: Vec::new(),
             seconds: 0.0,

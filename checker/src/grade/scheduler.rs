@@ -19,7 +19,7 @@ use super::endpoints::{Lease, Pool};
 use super::submission::{Overlay, Submission};
 use super::Grade;
 use crate::docker::cache_mounts;
-use crate::docker::cleanup::Janitor;
+use crate::docker::cleanup::{Janitor, SharedBuilds};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::pipeline::{self, BuildOptions, Daemon, Source};
@@ -136,7 +136,7 @@ impl Grader {
         let janitor = self.janitors.open(&submission.student, lease);
         let options = BuildOptions {
             docker_host: endpoint.url.clone(),
-            cache_namespace: Some(cache_mounts::namespace(&self.janitors.builds, &janitor.run_id)),
+            cache_namespace: Some(cache_mounts::namespace(&self.janitors.builds.label, &janitor.run_id)),
             ..self.options.clone()
         };
         let daemon = Daemon { docker: &endpoint.docker, janitor: &janitor };
@@ -163,12 +163,12 @@ fn interrupted() -> Error {
 /// built once per endpoint; those images go when the run ends ([`Janitors::sweep_builds`]).
 struct Janitors {
     open: Mutex<HashMap<String, (Arc<Janitor>, usize)>>,
-    builds: String,
+    builds: Arc<SharedBuilds>,
 }
 
 impl Default for Janitors {
     fn default() -> Self {
-        Janitors { open: Mutex::default(), builds: Janitor::new_label() }
+        Janitors { open: Mutex::default(), builds: SharedBuilds::new() }
     }
 }
 
@@ -199,11 +199,13 @@ impl Janitors {
     /// answering.
     async fn sweep_builds(&self, pool: &Pool) {
         let sweeps = (0..pool.endpoints().len())
-            .map(|index| sweep_one((Arc::new(Janitor::for_label(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
+            .map(|index| sweep_one((Arc::new(Janitor::for_builds(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
         futures_util::future::join_all(sweeps).await;
         let live = (0..pool.endpoints().len()).filter(|index| pool.is_alive(*index));
-        futures_util::future::join_all(live.map(|index| cache_mounts::remove_run(&pool.endpoints()[index].docker, &pool.endpoints()[index].url, &self.builds)))
-            .await;
+        futures_util::future::join_all(
+            live.map(|index| cache_mounts::remove_run(&pool.endpoints()[index].docker, &pool.endpoints()[index].url, &self.builds.label)),
+        )
+        .await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Janitor>, usize)>> {

@@ -1,8 +1,12 @@
 //! The terminal table: a row per student (result, points, each check, image size, and why a
 //! submission could not be judged), then the totals. Colour only where `colored` allows it.
+//!
+//! What must hold: text from a submission (the student's name, the reason) is shown
+//! [`escape::visible`], so it cannot add a row, colour the table or move the cursor.
 use colored::Colorize;
 
 use super::{mark, Class, Grade, Standing};
+use crate::escape;
 use crate::units::format_size;
 
 pub(crate) fn render(class: &Class) -> String {
@@ -15,7 +19,7 @@ pub(crate) fn render(class: &Class) -> String {
     for (grade, cells) in class.grades.iter().zip(&rows) {
         out += &line(cells, &widths, Some(grade.status));
         if let Some(message) = &grade.message {
-            out += &format!("  └ {message}\n");
+            out += &format!("  └ {}\n", escape::visible(message));
         }
     }
     out += &format!(
@@ -30,7 +34,7 @@ pub(crate) fn render(class: &Class) -> String {
 
 fn row(class: &Class, grade: &Grade) -> Vec<String> {
     let mut cells =
-        vec![grade.student.clone(), grade.status.as_str().to_uppercase(), format!("{}/{}", grade.report.points.earned, grade.report.points.possible)];
+        vec![escape::visible(&grade.student), grade.status.as_str().to_uppercase(), format!("{}/{}", grade.report.points.earned, grade.report.points.possible)];
     cells.extend(class.checks.iter().map(|c| mark(grade.check(c.id).map(|g| g.status)).to_string()));
     cells.push(grade.report.image.as_ref().map_or("-".into(), |i| format_size(i.size)));
     cells

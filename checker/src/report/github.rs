@@ -1,17 +1,19 @@
 //! GitHub Actions workflow commands: an `::error` (or `::warning`) annotation per failing check on
 //! the Dockerfile line its evidence points at, so the failure shows in the pull request's diff.
 //!
-//! What must hold: the text is escaped as the runner expects (`%`, CR and LF in messages; also `:`
-//! and `,` in properties), so a message can never end the command early or forge another one.
+//! What must hold: the text is escaped as the runner expects ([`escape::github_data`] and
+//! [`escape::github_property`]), so a message can never end the command early or forge another
+//! one; the plain verdict line starts with `shipshape`, never with `::`.
 use std::collections::BTreeSet;
 
 use super::Report;
 use crate::checks::{Severity, Status};
+use crate::escape;
 
 /// The annotations, then one plain line with the verdict (the runner shows it in the log).
 pub(crate) fn render(report: &Report, dockerfile: Option<&str>) -> String {
     let verdict = if report.passed { "passed" } else { "failed" };
-    let name = report.exercise.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+    let name = report.exercise.as_deref().map(|e| format!(" {}", escape::visible(e))).unwrap_or_default();
     format!("{}shipshape{name}: {verdict}, {}/{} points\n", annotations(report, dockerfile), report.points.earned, report.points.possible)
 }
 
@@ -36,21 +38,13 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
 pub(crate) fn annotation(level: &str, file: Option<&str>, line: Option<usize>, title: &str, message: &str) -> String {
     let mut properties = Vec::new();
     if let Some(file) = file {
-        properties.push(format!("file={}", property(file.strip_prefix("./").unwrap_or(file))));
+        properties.push(format!("file={}", escape::github_property(file.strip_prefix("./").unwrap_or(file))));
     }
     if let Some(line) = line {
         properties.push(format!("line={line}"));
     }
-    properties.push(format!("title={}", property(title)));
-    format!("::{level} {}::{}\n", properties.join(","), data(message))
-}
-
-fn data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-fn property(text: &str) -> String {
-    data(text).replace(':', "%3A").replace(',', "%2C")
+    properties.push(format!("title={}", escape::github_property(title)));
+    format!("::{level} {}::{}\n", properties.join(","), escape::github_data(message))
 }
 
 #[cfg(test)]
@@ -59,8 +53,8 @@ mod tests {
 
     #[test]
     fn escapes_what_would_end_or_forge_a_command() {
-        let line = annotation("error", Some("./a,b:c/Dockerfile"), Some(4), "no-shell", "50% done\n::error::forged");
-        assert_eq!(line, "::error file=a%2Cb%3Ac/Dockerfile,line=4,title=no-shell::50%25 done%0A::error::forged\n");
+        let line = annotation("error", Some("./a,b:c/Dockerfile"), Some(4), "no-shell", "50% done\n::error::forged\r\x1b[2J");
+        assert_eq!(line, "::error file=a%2Cb%3Ac/Dockerfile,line=4,title=no-shell::50%25 done%0A::error::forged%0D\\u{1b}[2J\n");
         assert_eq!(line.lines().count(), 1);
     }
 }

@@ -1,21 +1,25 @@
 //! The terminal rendering: one line per check, evidence and hint under failures, a verdict line.
 //! Colour only on a terminal and never with NO_COLOR (the caller decides; `colored` obeys).
+//!
+//! What must hold: what the image and the build said (the user, file names in evidence, log
+//! lines) is shown [`escape::visible`], so it cannot add lines, colour or move the cursor.
 use std::fmt::Write;
 
 use colored::Colorize;
 
 use super::Report;
 use crate::checks::{Evidence, Status};
+use crate::escape;
 use crate::units::format_size;
 
 pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     if let Some(image) = &report.image {
-        let user = if image.user.is_empty() { "root (no USER)" } else { &image.user };
+        let user = if image.user.is_empty() { "root (no USER)".to_string() } else { escape::visible(&image.user) };
         let _ = writeln!(out, "image {} · {} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
     }
     for note in report.build.iter().flat_map(|b| &b.notes) {
-        let _ = writeln!(out, "{} {note}", "note:".dimmed());
+        let _ = writeln!(out, "{} {}", "note:".dimmed(), escape::visible(note));
     }
     let width = report.checks.iter().map(|c| c.id.as_str().len()).max().unwrap_or(0);
     for check in &report.checks {
@@ -25,13 +29,13 @@ pub(crate) fn render(report: &Report) -> String {
             Status::Error => "! ERROR".red(),
             Status::Skipped => "- skip".dimmed(),
         };
-        let _ = writeln!(out, "{mark} {:width$}  {}", check.id.as_str().bold(), check.summary);
+        let _ = writeln!(out, "{mark} {:width$}  {}", check.id.as_str().bold(), escape::visible(&check.summary));
         if matches!(check.status, Status::Fail | Status::Error) {
             for evidence in &check.evidence {
-                let _ = writeln!(out, "         {}", evidence_line(evidence));
+                let _ = writeln!(out, "         {}", escape::visible(&evidence_line(evidence)));
             }
             if let Some(hint) = &check.hint {
-                let _ = writeln!(out, "         {} {hint}", "hint:".yellow());
+                let _ = writeln!(out, "         {} {}", "hint:".yellow(), escape::visible(hint));
             }
             let _ = writeln!(out, "         {} shipshape explain {}", "more:".dimmed(), check.id);
         }

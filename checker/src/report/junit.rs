@@ -1,9 +1,13 @@
 //! JUnit XML: one test suite per report, one test case per check, so CI systems show each check.
 //! Grading puts one suite per student in a single document ([`suite`], [`error_suite`], [`document`]).
+//!
+//! What must hold: names, messages and details show their control characters
+//! [`escape::visible`] (quick-junit would drop them silently, and XML cannot hold most of them).
 use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
 use crate::checks::Status;
+use crate::escape;
 
 pub(crate) fn render(report: &Report) -> String {
     let name = report.exercise.clone().unwrap_or_else(|| "image".into());
@@ -12,7 +16,8 @@ pub(crate) fn render(report: &Report) -> String {
 
 /// The suite `name`: one test case per check of `report`.
 pub(crate) fn suite(name: &str, report: &Report) -> TestSuite {
-    let mut suite = TestSuite::new(name);
+    let name = escape::visible(name);
+    let mut suite = TestSuite::new(&name);
     for check in &report.checks {
         let status = match check.status {
             Status::Pass => TestCaseStatus::success(),
@@ -27,11 +32,11 @@ pub(crate) fn suite(name: &str, report: &Report) -> TestSuite {
             .iter()
             .map(|e| {
                 let place = e.dockerfile_line.map(|l| format!(" (Dockerfile:{l})")).unwrap_or_default();
-                format!("{}{place}", e.message)
+                format!("{}{place}", escape::visible(&e.message))
             })
             .collect();
         if let Some(hint) = &check.hint {
-            details.push(format!("hint: {hint}"));
+            details.push(format!("hint: {}", escape::visible(hint)));
         }
         if !details.is_empty() {
             case.set_system_out(details.join("\n"));
@@ -43,7 +48,8 @@ pub(crate) fn suite(name: &str, report: &Report) -> TestSuite {
 
 /// The suite `name` with one erroring case `case`: something that could not be judged at all.
 pub(crate) fn error_suite(name: &str, case: &str, message: &str) -> TestSuite {
-    let mut suite = TestSuite::new(name);
+    let name = escape::visible(name);
+    let mut suite = TestSuite::new(&name);
     let mut test = TestCase::new(case, non_success(NonSuccessKind::Error, message));
     test.set_classname(format!("shipshape.{name}"));
     suite.add_test_case(test);
@@ -59,6 +65,19 @@ pub(crate) fn document(suites: impl IntoIterator<Item = TestSuite>) -> String {
 
 fn non_success(kind: NonSuccessKind, message: &str) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
-    status.set_message(message.to_string());
+    status.set_message(escape::visible(message));
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_show_in_names_and_messages() {
+        let xml = document([error_suite("eve\u{1b}[31m", "grade", "no\nDockerfile\r\u{7}")]);
+        assert!(xml.contains("<testsuite name=\"eve\\u{1b}[31m\""), "{xml}");
+        assert!(xml.contains("message=\"no\\nDockerfile\\r\\u{7}\""), "{xml}");
+        assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml:?}");
+    }
 }

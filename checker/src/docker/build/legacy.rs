@@ -1,10 +1,12 @@
 //! The legacy builder, for engines without BuildKit: the classic `POST /build` through bollard,
 //! with memory and CPU limits on each step's container.
 //!
-//! What must hold: every image the builder commits — each step of each stage — carries the run's
-//! labels (a `LABEL` added after each `FROM`, [`labelled_dockerfile`]), so the janitor finds them
-//! all, also those of a build cut short or of a run killed before it could sweep; the price is no
-//! build cache across runs, which BuildKit keeps. Step containers go to the janitor as they start.
+//! What must hold: every image the builder commits — each step of each stage — goes to the janitor
+//! as the builder reports it (` ---> ID`), but the base a `FROM` names, which is not the run's; and
+//! carries the run's labels (a `LABEL` added after each `FROM`, [`labelled_dockerfile`]), so that
+//! what a run killed before it could sweep left is found too; the price is no build cache across
+//! runs, which BuildKit keeps. Step containers go to the janitor as they start. Shipshape's own
+//! `LABEL` steps are never shown in the log.
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
@@ -132,6 +134,8 @@ fn original_step(dockerfile: &Dockerfile, step: usize) -> Option<&crate::dockerf
 struct Progress {
     /// The classic builder's current `Step N/M`.
     step: Option<usize>,
+    /// The current step is a `FROM`: the image it reports is its base, not the run's.
+    from_step: bool,
     image_id: Option<String>,
     log: VecDeque<String>,
 }
@@ -141,14 +145,23 @@ impl Progress {
         let line = line.trim_end();
         if let Some(rest) = line.strip_prefix("Step ") {
             self.step = rest.split('/').next().and_then(|n| n.trim().parse().ok());
+            let instruction = rest.split_once(" : ").map_or("", |(_, instruction)| instruction);
+            self.from_step = instruction.split_whitespace().next().is_some_and(|keyword| keyword.eq_ignore_ascii_case("FROM"));
         }
         // ` ---> Running in 9f9aa92b6649`: the step's container. The builder removes it itself,
         // unless the build is cut short (Ctrl-C): then the sweep must, before the image under it.
         if let Some(id) = line.strip_prefix(" ---> Running in ") {
             janitor.container(id.trim());
         }
-        // The builder's own bookkeeping, and the label step Shipshape added after each FROM.
-        let ours = line.starts_with("Step ") && line.contains(&format!(": LABEL {}=", crate::docker::LABEL));
+        // ` ---> 8295d7615a77`: the image the step committed (or took from the run's cache).
+        if let Some(id) = line.strip_prefix(" ---> ").filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit())) {
+            if !self.from_step {
+                janitor.image(id);
+            }
+        }
+        // The builder's own bookkeeping, and the label steps Shipshape adds: after each FROM, and
+        // the builder's own for the build's labels at the end (`LABEL shipshape.owner=…`).
+        let ours = line.starts_with("Step ") && line.contains(&format!(": LABEL {}", crate::docker::LABEL));
         let bookkeeping = ours || line.starts_with(" ---> ") || line.starts_with("Removing intermediate container");
         if !line.trim().is_empty() && !bookkeeping {
             if self.log.len() == LOG_TAIL {
@@ -192,5 +205,21 @@ mod tests {
         assert_eq!(sent, format!("ARG V=1\nFROM busybox AS build\n{label}\nRUN make \\\n  all\nFROM \\\n  scratch\n{label}\nCOPY --from=build /a /a"));
         let keywords: Vec<&str> = (1..=7).map(|n| original_step(&dockerfile, n).map_or("-", |i| i.keyword.as_str())).collect();
         assert_eq!(keywords, ["ARG", "FROM", "FROM", "RUN", "FROM", "FROM", "COPY"]);
+    }
+
+    #[test]
+    fn every_image_but_a_base_goes_to_the_janitor_and_shipshapes_label_steps_are_not_shown() {
+        let docker = Docker::connect_with_http("http://127.0.0.1:9", 1, bollard::API_DEFAULT_VERSION).unwrap();
+        let janitor = Janitor::new(docker);
+        let mut progress = Progress::default();
+        let stream = "Step 1/6 : FROM busybox AS b\n ---> 4508f27f6052\nStep 2/6 : LABEL shipshape=\"1\" shipshape.owner=\"h/b/1/2\"\n \
+                      ---> Running in 6255c63d1433\n ---> 8295d7615a77\nStep 3/6 : RUN echo hi\n ---> Using cache\n ---> f27c6cfa71a5\n\
+                      Step 4/6 : from b\n ---> f27c6cfa71a5\nStep 5/6 : RUN false\n ---> Running in a50cfc2c7c97\nboom\n\
+                      Step 6/6 : LABEL shipshape.owner=h/b/1/2\n ---> 98980cb94885\n";
+        for line in stream.lines() {
+            progress.line(line, &janitor);
+        }
+        assert_eq!(janitor.recorded_images(), ["8295d7615a77", "f27c6cfa71a5", "98980cb94885"]);
+        assert_eq!(progress.log, ["Step 1/6 : FROM busybox AS b", "Step 3/6 : RUN echo hi", "Step 4/6 : from b", "Step 5/6 : RUN false", "boom"]);
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! What must hold: a failing, rejected or timed-out build is a verdict (the `builds` check fails),
 //! not an error; only a daemon that cannot be talked to is an error. Everything a build leaves
-//! (an image, a tag, a step container) is registered with the janitor before it can exist.
+//! (an image, a tag, a step container) is registered with the janitor before it can exist. What a
+//! build says reaches the learner and the grader only through [`scrub`]: no internal file name, no
+//! trace of the host or process that ran it.
 pub(crate) mod buildkit;
 pub(crate) mod legacy;
 mod session;
@@ -21,6 +23,7 @@ use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::cleanup::Janitor;
 use super::engine::Builder;
+use super::owner::{Owner, RUN_REPOSITORY};
 use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
@@ -88,7 +91,26 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, builder: Builder, 
         Builder::Legacy => legacy::build(docker, janitor, input, limits).await?,
     };
     record.builder = Some(builder);
+    scrub(&mut record);
     Ok(record)
+}
+
+/// The one place a build's words are made fit to show: the Dockerfile as the builder got it
+/// ([`super::context::DOCKERFILE_NAME`]) is called `Dockerfile`, and the owner label's value and
+/// the run tag's repository (host name, boot id, pid) are replaced by `<owner>`.
+fn scrub(record: &mut BuildRecord) {
+    for text in record.error.iter_mut().chain(&mut record.log_tail).chain(&mut record.notes) {
+        *text = scrubbed(text, Owner::current());
+    }
+}
+
+fn scrubbed(text: &str, owner: Option<&Owner>) -> String {
+    let internal = super::context::DOCKERFILE_NAME;
+    let mut text = text.replace(&format!("/{internal}"), "Dockerfile").replace(internal, "Dockerfile");
+    if let Some(owner) = owner {
+        text = text.replace(&owner.label(), "<owner>").replace(&owner.repository(), &format!("{RUN_REPOSITORY}/<owner>"));
+    }
+    text
 }
 
 /// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
@@ -104,12 +126,10 @@ fn spinner(enabled: bool) -> ProgressBar {
     bar
 }
 
-/// The builder's error in the learner's terms: no internal file name, no colour codes, no
-/// BuildKit boilerplate in front.
+/// The builder's error in the learner's terms: no colour codes, no BuildKit boilerplate in front.
 fn plain_error(message: &str) -> String {
     let message = String::from_utf8_lossy(&strip_ansi_escapes::strip(message)).into_owned();
-    let message = message.trim().trim_start_matches("failed to solve: ").trim_start_matches("ERROR: ");
-    message.replace(&format!("/{}", super::context::DOCKERFILE_NAME), "Dockerfile").replace(super::context::DOCKERFILE_NAME, "Dockerfile")
+    message.trim().trim_start_matches("failed to solve: ").trim_start_matches("ERROR: ").to_string()
 }
 
 /// The line a builder's parse error names (`dockerfile parse error on line 7: …`,
@@ -126,9 +146,35 @@ mod tests {
     #[test]
     fn errors_read_in_the_learners_terms() {
         let raw = "failed to solve: failed to read dockerfile: open /.shipshape.Dockerfile: \x1b[31mno such file\x1b[0m";
-        assert_eq!(plain_error(raw), "failed to read dockerfile: open Dockerfile: no such file");
+        assert_eq!(scrubbed(&plain_error(raw), None), "failed to read dockerfile: open Dockerfile: no such file");
         assert_eq!(line_named("dockerfile parse error on line 7: unknown instruction: FORM"), Some(7));
         assert_eq!(line_named("unknown instruction 'FOO' at line 2 column 1"), Some(2));
         assert_eq!(line_named("exit code: 1"), None);
+    }
+
+    #[test]
+    fn logs_show_no_owner_and_no_internal_name() {
+        let owner = Owner::parse("lab-07/5f0c3b7e-1d2a/4242/987654").unwrap();
+        let mut record = BuildRecord {
+            error: Some("open /.shipshape.Dockerfile: no such file".into()),
+            log_tail: vec![
+                format!("Step 9/9 : LABEL shipshape.owner={}", owner.label()),
+                format!("naming to {}:4242-1-0 done", owner.repository()),
+                "[internal] load build definition from .shipshape.Dockerfile".into(),
+            ],
+            ..BuildRecord::default()
+        };
+        for text in record.error.iter_mut().chain(&mut record.log_tail) {
+            *text = scrubbed(text, Some(&owner));
+        }
+        assert_eq!(record.error.as_deref(), Some("open Dockerfile: no such file"));
+        assert_eq!(
+            record.log_tail,
+            [
+                "Step 9/9 : LABEL shipshape.owner=<owner>",
+                "naming to shipshape.test/run/<owner>:4242-1-0 done",
+                "[internal] load build definition from Dockerfile"
+            ]
+        );
     }
 }
