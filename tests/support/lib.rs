@@ -86,7 +86,20 @@ pub fn shipshape_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// Starts `shipshape` with the arguments (stdout and stderr piped), recording its process id.
 pub fn spawn_shipshape(args: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut command = Command::new(shipshape_bin());
+    spawn_shipshape_through(&[], args, env)
+}
+
+/// As [`spawn_shipshape`], started by `wrapper` (a command that then executes `shipshape` in its
+/// own process, as `unshare --net` does), or directly when `wrapper` is empty.
+pub fn spawn_shipshape_through(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Child {
+    let mut command = match wrapper {
+        [program, options @ ..] => {
+            let mut command = Command::new(program);
+            command.args(options).arg(shipshape_bin());
+            command
+        }
+        [] => Command::new(shipshape_bin()),
+    };
     let cache = std::env::temp_dir().join(format!("shipshape-test-cache-{}", std::process::id()));
     command.current_dir(root()).args(args).env("NO_COLOR", "1").env("SHIPSHAPE_DB_DIR", test_db()).env("SHIPSHAPE_CACHE_DIR", cache);
     for (key, value) in env {

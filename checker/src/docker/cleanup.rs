@@ -138,9 +138,10 @@ impl Janitor {
         self.images.lock().expect("janitor lock").clone()
     }
 
-    /// A new tag for the image of a BuildKit build, registered for removal: under the owner's
-    /// repository ([`Owner::repository`]), so a later run can collect it if this one is killed.
-    pub(crate) fn build_tag(&self) -> String {
+    /// A new tag for an image this run makes (a BuildKit build's, the probe's client), registered
+    /// for removal: under the owner's repository ([`Owner::repository`]), so a later run can
+    /// collect it if this one is killed.
+    pub(crate) fn image_tag(&self) -> String {
         let mut tags = self.tags.lock().expect("janitor lock");
         let repository = Owner::current().map_or_else(|| format!("{RUN_REPOSITORY}/unowned"), Owner::repository);
         let tag = format!("{repository}:{}-{}", self.run_id, tags.len());

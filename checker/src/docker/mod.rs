@@ -2,8 +2,9 @@
 //!
 //! What must hold: every container and image created here carries the label [`LABEL`], the
 //! run's [`RUN_LABEL`] and its [`owner::OWNER_LABEL`], and is registered with the [`cleanup::Janitor`] the moment its id is known,
-//! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds use network
-//! `none`; containers get no network, or the host's for a probe on 127.0.0.1 only.
+//! so that every path out — success, failure, timeout, Ctrl-C — removes it. Builds and every
+//! container use network `none`, never the host's: the only other network mode is the probe's
+//! client joining the namespace of the app it probes (`probe.rs`).
 pub(crate) mod build;
 pub(crate) mod cache_mounts;
 pub(crate) mod cleanup;

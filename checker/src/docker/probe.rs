@@ -2,34 +2,55 @@
 //! happened as a [`ProbeRecord`].
 //!
 //! The container runs as the image's own user with a read-only root filesystem (a small tmpfs on
-//! /tmp), every capability dropped, no-new-privileges, memory and pid limits. An HTTP probe gets
-//! host networking with PORT and HOST=127.0.0.1 set and is reached on 127.0.0.1 only; a command
-//! probe gets no network at all.
+//! /tmp), every capability dropped, no-new-privileges, memory, cpu and pid limits, and a log capped
+//! at [`LOG_FILES`] files of [`LOG_FILE_SIZE`]. It always has network `none`: a namespace of its
+//! own with nothing but loopback. A command probe waits for it to exit. An HTTP probe sets PORT
+//! (always [`PORT`]) and HOST=127.0.0.1 and makes the GET from inside that namespace: the client
+//! of `client.rs`, in a container of its own that joins the namespace (`client_image.rs`), tries
+//! until the app answers or the deadline passes, while Shipshape watches for the app to exit.
+//!
+//! What must hold: nothing of the grading host's network is reachable from the app, and nothing
+//! of the host is used to reach it (no host port, no host network), so no submission can read the
+//! host's loopback or starve another submission's probe. The client is trusted code of
+//! Shipshape's own; everything the app sends back is read by it, bounded, and judged here.
+mod client_image;
+mod protocol;
+
+/// Built into the client program by `build.rs`; a module of Shipshape for its tests only.
+#[cfg(test)]
+mod client;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{CreateContainerOptions, LogsOptionsBuilder};
+use bollard::models::{ContainerCreateBody, HostConfig, HostConfigLogConfig};
+use bollard::query_parameters::{CreateContainerOptions, LogsOptionsBuilder, WaitContainerOptions};
 use bollard::Docker;
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::timeout;
 
+use self::protocol::{parse, Request, ANSWERED, KEPT, NO_ANSWER};
 use super::cleanup::Janitor;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::record::{ProbePlan, ProbeRecord};
 
-/// Bytes of output and body kept.
-const KEPT: usize = 64 * 1024;
+/// The port an HTTP probe gives the app, in the app's own network namespace.
+const PORT: u16 = 8080;
+/// The size of one file of a probe container's log, and how many are kept.
+const LOG_FILE_SIZE: &str = "1m";
+const LOG_FILES: &str = "2";
+/// How long after the app exits the client may still deliver an answer it was reading.
+const LAST_WORDS: Duration = Duration::from_secs(2);
+/// How long past its deadline the client may take to stop (its last try, the daemon's delays).
+const CLIENT_SLACK: Duration = Duration::from_secs(20);
 
 pub(crate) async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user: &str, plan: &ProbePlan) -> Result<ProbeRecord> {
     let mut record = ProbeRecord { user: user.to_string(), ..ProbeRecord::default() };
-    let port = match plan {
-        ProbePlan::Http { .. } => Some(free_port().map_err(|e| crate::error::Error::new("cannot find a free port on 127.0.0.1").because(e))?),
+    let client = match plan {
+        ProbePlan::Http { .. } => Some(client_image::import(docker, janitor).await?),
         ProbePlan::Command { .. } => None,
     };
-    let body = container_body(image, plan, port, janitor);
+    let body = container_body(image, plan, janitor);
     let created = match docker.create_container(None::<CreateContainerOptions>, body).await {
         Ok(created) => created,
         Err(e) => {
@@ -42,20 +63,22 @@ pub(crate) async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user:
         record.failure = Some(format!("the container could not start: {}", daemon_message(&e)));
         return Ok(record);
     }
-    match (plan, port) {
-        (ProbePlan::Http { path, timeout_seconds, .. }, Some(port)) => http_probe(docker, &created.id, port, path, *timeout_seconds, &mut record).await,
+    match (plan, client) {
+        (ProbePlan::Http { path, timeout_seconds, .. }, Some(client)) => {
+            let request = Request { port: PORT, path: path.clone(), seconds: *timeout_seconds };
+            http_probe(docker, janitor, &created.id, &client, &request, &mut record).await?;
+        }
         (ProbePlan::Command { timeout_seconds, .. }, _) => command_probe(docker, &created.id, *timeout_seconds, &mut record).await,
-        _ => unreachable!("HTTP plans always get a port"),
+        _ => unreachable!("HTTP plans always get a client"),
     }
     record.output = logs(docker, &created.id).await;
     Ok(record)
 }
 
-fn container_body(image: &str, plan: &ProbePlan, port: Option<u16>, janitor: &Janitor) -> ContainerCreateBody {
-    let (network, env, cmd) = match (plan, port) {
-        (ProbePlan::Http { .. }, Some(port)) => ("host", vec![format!("PORT={port}"), "HOST=127.0.0.1".into()], None),
-        (ProbePlan::Command { args, .. }, _) => ("none", Vec::new(), args.clone()),
-        _ => ("none", Vec::new(), None),
+fn container_body(image: &str, plan: &ProbePlan, janitor: &Janitor) -> ContainerCreateBody {
+    let (env, cmd) = match plan {
+        ProbePlan::Http { .. } => (vec![format!("PORT={PORT}"), "HOST=127.0.0.1".into()], None),
+        ProbePlan::Command { args, .. } => (Vec::new(), args.clone()),
     };
     ContainerCreateBody {
         image: Some(image.to_string()),
@@ -63,7 +86,7 @@ fn container_body(image: &str, plan: &ProbePlan, port: Option<u16>, janitor: &Ja
         cmd,
         labels: Some(janitor.labels()),
         host_config: Some(HostConfig {
-            network_mode: Some(network.into()),
+            network_mode: Some("none".into()),
             readonly_rootfs: Some(true),
             cap_drop: Some(vec!["ALL".into()]),
             security_opt: Some(vec!["no-new-privileges".into()]),
@@ -71,45 +94,95 @@ fn container_body(image: &str, plan: &ProbePlan, port: Option<u16>, janitor: &Ja
             pids_limit: Some(256),
             nano_cpus: Some(1_000_000_000),
             tmpfs: Some(HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
+            log_config: Some(bounded_log()),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A log the daemon keeps small whatever the container prints, and that it can read back.
+fn bounded_log() -> HostConfigLogConfig {
+    let config = HashMap::from([("max-size".to_string(), LOG_FILE_SIZE.to_string()), ("max-file".to_string(), LOG_FILES.to_string())]);
+    HostConfigLogConfig { typ: Some("json-file".into()), config: Some(config) }
 }
 
-/// Polls GET until an answer, the container's exit, or the deadline.
-async fn http_probe(docker: &Docker, id: &str, port: u16, path: &str, seconds: u64, record: &mut ProbeRecord) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    loop {
-        if let Ok(Ok((status, body))) = timeout(Duration::from_secs(5), http_get(port, path)).await {
-            record.status = Some(status);
-            record.body = Some(body);
-            return;
+/// Runs the client in the app's namespace until it answers or gives up, or until the app exits.
+async fn http_probe(docker: &Docker, janitor: &Janitor, app: &str, image: &str, request: &Request, record: &mut ProbeRecord) -> Result<()> {
+    let client = match start_client(docker, janitor, app, image, request).await {
+        Ok(client) => client,
+        // Joining the app's namespace fails once the app has exited.
+        Err(error) => {
+            app_exited(exit_code(docker, app).await.ok_or(error)?, record);
+            return Ok(());
         }
-        if let Some(code) = exit_code(docker, id).await {
-            record.exit_code = Some(code);
-            record.failure = Some(format!("the container exited with code {code} before answering on port {port}"));
-            return;
+    };
+    let watch = async {
+        tokio::select! {
+            code = stopped(docker, &client) => client_finished(docker, &client, code?, request, record).await,
+            code = stopped(docker, app) => {
+                // The client may have been reading the app's answer as it exited.
+                match timeout(LAST_WORDS, stopped(docker, &client)).await {
+                    Ok(Ok(answered)) if answered == i64::from(ANSWERED) => client_finished(docker, &client, answered, request, record).await,
+                    _ => {
+                        app_exited(code?, record);
+                        Ok(())
+                    }
+                }
+            }
         }
-        if Instant::now() >= deadline {
-            record.failure = Some(format!("nothing answered GET {path} on 127.0.0.1:{port} within {seconds} s"));
-            return;
-        }
-        sleep(Duration::from_millis(250)).await;
+    };
+    match timeout(Duration::from_secs(request.seconds) + CLIENT_SLACK, watch).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::new(format!("the probe's client did not stop within {} s of its deadline", CLIENT_SLACK.as_secs()))),
     }
 }
 
+/// Creates and starts the client's container (registered with the janitor); its id.
+async fn start_client(docker: &Docker, janitor: &Janitor, app: &str, image: &str, request: &Request) -> Result<String> {
+    let body = client_image::container(image, app, request, janitor.labels());
+    let created =
+        docker.create_container(None::<CreateContainerOptions>, body).await.map_err(|e| crate::docker::failure("cannot create the probe's client", e))?;
+    janitor.container(&created.id);
+    docker.start_container(&created.id, None).await.map_err(|e| crate::docker::failure("cannot start the probe's client", e))?;
+    Ok(created.id)
+}
+
+/// Records what the client's exit `code` says: the app's answer, or that nothing answered.
+async fn client_finished(docker: &Docker, client: &str, code: i64, request: &Request, record: &mut ProbeRecord) -> Result<()> {
+    let Request { port, path, seconds } = request;
+    if code == i64::from(NO_ANSWER) {
+        record.failure = Some(format!("nothing answered GET {path} on 127.0.0.1:{port} within {seconds} s"));
+        return Ok(());
+    }
+    let answer = if code == i64::from(ANSWERED) { parse(&client_output(docker, client).await) } else { None };
+    let answer = answer.ok_or_else(|| Error::new(format!("the probe's client stopped with code {code} and no answer")))?;
+    record.status = Some(answer.status);
+    record.body = Some(answer.body);
+    Ok(())
+}
+
+fn app_exited(code: i64, record: &mut ProbeRecord) {
+    record.exit_code = Some(code);
+    record.failure = Some(format!("the container exited with code {code} before answering on port {PORT}"));
+}
+
 async fn command_probe(docker: &Docker, id: &str, seconds: u64, record: &mut ProbeRecord) {
-    let mut wait = docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
-    match timeout(Duration::from_secs(seconds), wait.next()).await {
-        Ok(Some(Ok(response))) => record.exit_code = Some(response.status_code),
-        Ok(Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. }))) => record.exit_code = Some(code),
-        Ok(other) => record.failure = Some(format!("waiting for the container failed: {other:?}")),
+    match timeout(Duration::from_secs(seconds), stopped(docker, id)).await {
+        Ok(Ok(code)) => record.exit_code = Some(code),
+        Ok(Err(e)) => record.failure = Some(format!("waiting for the container failed: {e}")),
         Err(_) => record.failure = Some(format!("the command did not finish within {seconds} s")),
+    }
+}
+
+/// The exit code of container `id` once it stops.
+async fn stopped(docker: &Docker, id: &str) -> Result<i64> {
+    let mut wait = docker.wait_container(id, None::<WaitContainerOptions>);
+    match wait.next().await {
+        Some(Ok(response)) => Ok(response.status_code),
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+        Some(Err(e)) => Err(crate::docker::failure("cannot wait for a probe's container", e)),
+        None => Err(Error::new("the daemon stopped answering while a probe's container ran")),
     }
 }
 
@@ -122,17 +195,11 @@ async fn exit_code(docker: &Docker, id: &str) -> Option<i64> {
     state.exit_code
 }
 
-async fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.take((KEPT * 2) as u64).read_to_end(&mut response).await?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-    let status = status.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))?;
-    Ok((status, body.chars().take(KEPT).collect()))
+/// What the client printed: the answer, bounded by the client itself.
+async fn client_output(docker: &Docker, client: &str) -> Vec<u8> {
+    let options = LogsOptionsBuilder::default().stdout(true).build();
+    let chunks: Vec<_> = docker.logs(client, Some(options)).collect().await;
+    chunks.into_iter().filter_map(|c| c.ok()).flat_map(|c| c.into_bytes()).collect()
 }
 
 async fn logs(docker: &Docker, id: &str) -> String {

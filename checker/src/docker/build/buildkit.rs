@@ -35,7 +35,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
     let endpoint = Endpoint::parse(input.docker_host).map_err(|e| Error::new("cannot build with BuildKit").because(e).action("use --builder legacy"))?;
     let version = docker.client_version().to_string();
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;
-    let tag = janitor.build_tag();
+    let tag = janitor.image_tag();
     let without_cache = bypasses_build_cache(&input);
     let request = http::post(&version, &format!("/build?{}", query(&input, limits, without_cache, &session.id, &tag)?))
         .header("Content-Type", "application/x-tar")
