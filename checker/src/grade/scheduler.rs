@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
 use super::endpoints::{Lease, Pool};
@@ -36,7 +36,37 @@ pub(crate) struct Grader {
     pub options: BuildOptions,
     pub pool: Arc<Pool>,
     pub jobs: Semaphore,
+    turns: Turns,
     janitors: Janitors,
+}
+
+/// Submissions take their job slots in the order they were given (folder order), whichever
+/// task the runtime happens to start first: with `--jobs 1` a class is graded in that order.
+#[derive(Default)]
+struct Turns {
+    next: Mutex<usize>,
+    changed: Notify,
+}
+
+impl Turns {
+    /// Waits until it is submission `turn`'s go.
+    async fn wait(&self, turn: usize) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if *self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) == turn {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Gives the next submission its go.
+    fn pass(&self) {
+        *self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        self.changed.notify_waiters();
+    }
 }
 
 /// The end of a run that was not interrupted.
@@ -48,7 +78,7 @@ pub(crate) struct Finished {
 
 impl Grader {
     pub(crate) fn new(exercise: Exercise, learner: Vec<PathBuf>, options: BuildOptions, pool: Arc<Pool>, jobs: usize) -> Grader {
-        Grader { exercise, learner, options, pool, jobs: Semaphore::new(jobs), janitors: Janitors::default() }
+        Grader { exercise, learner, options, pool, jobs: Semaphore::new(jobs), turns: Turns::default(), janitors: Janitors::default() }
     }
 
     /// Grades every submission, handing each grade to `done` as it comes (on this task, in the
@@ -56,8 +86,8 @@ impl Grader {
     pub(crate) async fn run(self: Arc<Self>, submissions: Vec<Submission>, mut done: impl FnMut(&Grade) -> Result<()>) -> Result<Finished> {
         let mut stop = StopSignals::listen()?;
         let mut tasks = JoinSet::new();
-        for submission in submissions {
-            tasks.spawn(self.clone().grade_caught(submission));
+        for (turn, submission) in submissions.into_iter().enumerate() {
+            tasks.spawn(self.clone().grade_caught(submission, turn));
         }
         let mut finished = Finished { grades: Vec::new(), ungraded: Vec::new() };
         let stopped = loop {
@@ -89,8 +119,11 @@ impl Grader {
 
     /// Grades one submission; a panic becomes its error grade (after its janitor's sweep).
     /// `Err(student)` when no endpoint was left to grade it.
-    async fn grade_caught(self: Arc<Self>, submission: Submission) -> Result<Grade, String> {
-        let Ok(_permit) = self.jobs.acquire().await else { return Err(submission.student) };
+    async fn grade_caught(self: Arc<Self>, submission: Submission, turn: usize) -> Result<Grade, String> {
+        self.turns.wait(turn).await;
+        let permit = self.jobs.acquire().await;
+        self.turns.pass();
+        let Ok(_permit) = permit else { return Err(submission.student) };
         let started = Instant::now();
         let outcome = AssertUnwindSafe(self.grade(&submission)).catch_unwind().await;
         let mut grade = match outcome {
