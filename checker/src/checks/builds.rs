@@ -22,10 +22,6 @@ impl Check for Builds {
         no_settings(table)
     }
 
-    fn asks(&self, _settings: &()) -> String {
-        META.lead().to_string()
-    }
-
     fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(build) = input.build else { return Outcome::skipped("nothing was built") };
         if build.image_id.is_some() {

@@ -249,13 +249,14 @@ impl Check for ForbiddenExecutables {
         }
     }
 
-    /// The documentation's lead, then the families this exercise allows.
-    fn asks(&self, settings: &Settings) -> String {
+    /// The documentation's lead, then the families this exercise allows (the lead alone, when it
+    /// allows none).
+    fn asks(&self, settings: &Settings) -> Option<String> {
         if settings.allow.is_empty() {
-            return self.meta.lead().to_string();
+            return None;
         }
         let allowed: Vec<String> = settings.allow.iter().map(|family| code_span(family)).collect();
-        format!("{} Allowed here: {}.", self.meta.lead(), allowed.join(", "))
+        Some(format!("{} Allowed here: {}.", self.meta.lead(), allowed.join(", ")))
     }
 
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
@@ -287,8 +288,9 @@ mod tests {
 
     #[test]
     fn asks_with_the_families_the_exercise_allows() {
-        let asks =
-            |check: &ForbiddenExecutables, toml: &str| check.asks(&check.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap());
+        let asks = |check: &ForbiddenExecutables, toml: &str| {
+            crate::checks::Settings::parse(check.meta.id.parse().unwrap(), &toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap().asks()
+        };
         assert_eq!(asks(&NO_SHELL, ""), "The final image contains no shell, under its own name or any other.");
         assert_eq!(asks(&NO_SHELL, r#"allow = ["shell"]"#), "The final image contains no shell, under its own name or any other. Allowed here: `shell`.");
         assert_eq!(

@@ -263,8 +263,11 @@ pub(crate) trait Check: Sync {
     fn settings(&self, table: &toml::Table, exercise: &ExerciseDefaults) -> Result<Self::Settings, String>;
 
     /// What the check asks with these settings, in a sentence or two of Markdown (the book's
-    /// requirements table prints it): its settings in words, or else [`CheckMeta::lead`].
-    fn asks(&self, settings: &Self::Settings) -> String;
+    /// requirements table prints it), when its settings say more than [`CheckMeta::lead`], which
+    /// stands in otherwise.
+    fn asks(&self, _settings: &Self::Settings) -> Option<String> {
+        None
+    }
 
     /// Judges the facts. Only called when the facts in [`CheckMeta::needs`] are present.
     fn judge(&self, input: &Input<'_>, settings: &Self::Settings) -> Outcome;
@@ -340,7 +343,7 @@ impl Settings {
 
     /// What the check these settings belong to asks with them ([`Check::asks`]).
     fn asks(&self) -> String {
-        match self {
+        let words = match self {
             Settings::Builds => builds::Builds.asks(&()),
             Settings::Size(settings) => size::Size.asks(settings),
             Settings::NonRoot => non_root::NonRoot.asks(&()),
@@ -353,7 +356,8 @@ impl Settings {
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.asks(settings),
             Settings::PinnedBase => pinned_base::PinnedBase.asks(&()),
             Settings::NoSetuid => no_setuid::NoSetuid.asks(&()),
-        }
+        };
+        words.unwrap_or_else(|| self.id().meta().lead().to_string())
     }
 
     /// Judges the facts with the check these settings belong to.

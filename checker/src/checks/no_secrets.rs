@@ -63,10 +63,7 @@ impl Check for NoSecrets {
         Ok(Settings { values, build_secrets })
     }
 
-    /// The documentation's lead: the values are secrets, so the words never name them.
-    fn asks(&self, _settings: &Settings) -> String {
-        META.lead().to_string()
-    }
+    // No `asks`: the documentation's lead stands in, so the words never name a secret value.
 
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
@@ -116,7 +113,7 @@ mod tests {
     #[test]
     fn asks_without_naming_a_secret() {
         let exercise = ExerciseDefaults { build_arg_values: vec!["s3cr3t-t0ken".into()], build_secrets: true };
-        let settings = NoSecrets.settings(&toml::Table::new(), &exercise).unwrap();
-        assert_eq!(NoSecrets.asks(&settings), "A secret used during the build appears nowhere in the final image.");
+        let settings = crate::checks::Settings::parse(crate::checks::CheckId::NoSecrets, &toml::Table::new(), &exercise).unwrap();
+        assert_eq!(settings.asks(), "A secret used during the build appears nowhere in the final image.");
     }
 }

@@ -86,10 +86,6 @@ impl Check for NoSetuid {
         no_settings(table)
     }
 
-    fn asks(&self, _settings: &()) -> String {
-        META.lead().to_string()
-    }
-
     fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let found = privileged(&image.filesystem);

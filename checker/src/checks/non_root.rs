@@ -34,10 +34,6 @@ impl Check for NonRoot {
         no_settings(table)
     }
 
-    fn asks(&self, _settings: &()) -> String {
-        META.lead().to_string()
-    }
-
     fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let user = image.config.user.as_str();

@@ -27,10 +27,6 @@ impl Check for PinnedBase {
         no_settings(table)
     }
 
-    fn asks(&self, _settings: &()) -> String {
-        META.lead().to_string()
-    }
-
     fn judge(&self, input: &Input<'_>, _settings: &()) -> Outcome {
         let Some(dockerfile) = input.dockerfile else { return Outcome::skipped("no Dockerfile") };
         let mut external = 0;

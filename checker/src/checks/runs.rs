@@ -92,7 +92,7 @@ impl Check for Runs {
     }
 
     /// The hardened run, the probe and what it must answer, and the time it has.
-    fn asks(&self, plan: &ProbePlan) -> String {
+    fn asks(&self, plan: &ProbePlan) -> Option<String> {
         let (probe, timeout_seconds) = match plan {
             ProbePlan::Http { path, status, body, timeout_seconds } => {
                 (format!(", {} answers {status}{}", code_span(&format!("GET {path}")), containing("", body.as_deref())), timeout_seconds)
@@ -105,7 +105,7 @@ impl Check for Runs {
                 (format!("{run} exits {exit_code}{}", containing(" with output", output.as_deref())), timeout_seconds)
             }
         };
-        format!("Run read-only and without capabilities{probe} within {timeout_seconds} s.")
+        Some(format!("Run read-only and without capabilities{probe} within {timeout_seconds} s."))
     }
 
     fn judge(&self, input: &Input<'_>, plan: &ProbePlan) -> Outcome {
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn asks_for_the_hardened_run_and_the_answer() {
-        let asks = |text: &str| Runs.asks(&probe_plan(&table(text)).unwrap());
+        let asks = |text: &str| Runs.asks(&probe_plan(&table(text)).unwrap()).unwrap();
         assert_eq!(
             asks("http = { path = \"/\", status = 200, body = \"Beacon is lit\" }\ntimeout-seconds = 30"),
             "Run read-only and without capabilities, `GET /` answers 200 containing `Beacon is lit` within 30 s."

@@ -33,8 +33,8 @@ impl Check for Size {
     }
 
     /// The limit as reports print it (`20 MB`).
-    fn asks(&self, limit: &Settings) -> String {
-        format!("The image is at most {}.", format_size(limit.max))
+    fn asks(&self, limit: &Settings) -> Option<String> {
+        Some(format!("The image is at most {}.", format_size(limit.max)))
     }
 
     fn judge(&self, input: &Input<'_>, limit: &Settings) -> Outcome {
@@ -66,7 +66,7 @@ mod tests {
     use super::*;
 
     fn asks(toml: &str) -> String {
-        Size.asks(&Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap())
+        Size.asks(&Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap()).unwrap()
     }
 
     #[test]
