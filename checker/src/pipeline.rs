@@ -355,6 +355,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, options: &FactOptions, triv
         os,
         packages: inventory.packages.len(),
         findings: Vec::new(),
+        blind_spots: scan::blind_spots::find(image, &inventory),
         ignores,
         today: scan::policy::today(),
     };

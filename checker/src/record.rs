@@ -62,6 +62,8 @@ pub(crate) struct ScanRecord {
     /// Packages in the inventory (Shipshape's scanner only).
     pub packages: usize,
     pub findings: Vec<crate::scan::matcher::Finding>,
+    /// Packages the image plainly holds that the inventory cannot see (their records removed).
+    pub blind_spots: Vec<crate::scan::blind_spots::BlindSpot>,
     pub ignores: Vec<crate::scan::policy::IgnoreEntry>,
     pub today: chrono::NaiveDate,
 }

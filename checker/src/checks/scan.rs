@@ -1,8 +1,9 @@
 //! `scan`: no known vulnerability at or above the spec's severity in what the image ships, by
 //! Shipshape's own engine over the pinned database (or Trivy's report), each finding traced to
 //! the layer and Dockerfile line that brought its package, with advice on how to lose it. An
-//! image that plainly holds packages whose records were removed ([`blind_spots`]) is unknown,
-//! which fails: no scanner can vouch for what it cannot see.
+//! image that plainly holds packages whose records were removed (the scan's blind spots,
+//! [`crate::scan::blind_spots`], found when the image is scanned) is unknown, which fails: no
+//! scanner can vouch for what it cannot see.
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Ne
 use crate::attribution::Origin;
 use crate::markdown::code_span;
 use crate::record::ScanRecord;
-use crate::scan::blind_spots::{self, BlindSpot};
+use crate::scan::blind_spots::BlindSpot;
 use crate::scan::cvss::Severity;
 use crate::scan::matcher::Finding;
 use crate::scan::policy::{Disposition, Policy};
@@ -152,9 +153,8 @@ impl Check for Scan {
             _ => None,
         }));
         let summary = summary(scan, &judged, failing.len(), policy.fail_on);
-        let unseen = input.image.map(blind_spots::find).unwrap_or_default();
-        if !unseen.is_empty() {
-            return unknown(&unseen, &summary, evidence, input);
+        if !scan.blind_spots.is_empty() {
+            return unknown(&scan.blind_spots, &summary, evidence, input);
         }
         if failing.is_empty() {
             return Outcome::pass(summary).with_evidence(evidence);

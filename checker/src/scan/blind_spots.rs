@@ -40,10 +40,9 @@ const APK_INSTALLED: &str = "lib/apk/db/installed";
 /// A blind spot lists this many names, then counts the rest.
 const NAMES_SHOWN: usize = 5;
 
-/// Every blind spot of the image's scan.
-pub(crate) fn find(image: &ImageFacts) -> Vec<BlindSpot> {
-    let inventory = inventory::inventory(&image.filesystem);
-    [debian(image, &inventory), alpine(image, &inventory), npm(&image.filesystem), python(&image.filesystem)].into_iter().flatten().collect()
+/// Every blind spot of a scan of `image`, whose inventory is `inventory`.
+pub(crate) fn find(image: &ImageFacts, inventory: &Inventory) -> Vec<BlindSpot> {
+    [debian(image, inventory), alpine(image, inventory), npm(&image.filesystem), python(&image.filesystem)].into_iter().flatten().collect()
 }
 
 fn debian(image: &ImageFacts, inventory: &Inventory) -> Option<BlindSpot> {
@@ -297,7 +296,8 @@ mod tests {
     }
 
     fn spots(layers: Vec<LayerFacts>) -> Vec<BlindSpot> {
-        find(&ImageFacts::assemble("sha256:test".into(), b"{}", layers).unwrap())
+        let image = ImageFacts::assemble("sha256:test".into(), b"{}", layers).unwrap();
+        find(&image, &inventory::inventory(&image.filesystem))
     }
 
     const STATUS: &str = "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n\
