@@ -1,4 +1,5 @@
-//! Byte sizes as people write them in specs ("150 MB", "2GiB") and as reports print them.
+//! Byte sizes as people write them in specs ("150 MB", "2GiB") and as reports print them, and
+//! counts with their noun ("1 image", "2 images").
 use serde::{Deserialize, Deserializer};
 
 /// Parses "150MB", "150 MB", "1.5 GiB", "2048" (bytes). Decimal units are powers of 1000.
@@ -48,6 +49,11 @@ pub(crate) fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Re
         Raw::Bytes(bytes) => Ok(bytes),
         Raw::Text(text) => parse_size(&text).map_err(serde::de::Error::custom),
     }
+}
+
+/// `1 image`, `2 images`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

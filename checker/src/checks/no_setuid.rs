@@ -9,6 +9,7 @@
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::filesystem::Node;
 use crate::image::{EntryKind, FileSystem};
+use crate::units::count;
 
 pub(super) struct NoSetuid;
 
@@ -98,9 +99,8 @@ impl Check for NoSetuid {
         }
         let names: Vec<String> = found.iter().take(4).map(|file| format!("/{}", file.names[0])).collect();
         let more = if found.len() > 4 { ", …" } else { "" };
-        let noun = if found.len() == 1 { "executable" } else { "executables" };
         Outcome::fail(
-            format!("{} setuid-root or setgid-root {noun}: {}{more}", found.len(), names.join(", ")),
+            format!("{}: {}{more}", count(found.len(), "setuid-root or setgid-root executable"), names.join(", ")),
             evidence,
             "ship on a base without them (distroless, scratch), or clear the bits where a stage can still run \
              commands (`chmod u-s,g-s FILE`) before the files reach the final image",

@@ -23,7 +23,7 @@ use crate::dockerfile::image_ref::ImageRef;
 use crate::error::{Context, Error, Result, EXIT_PASSED};
 use crate::exercise::{Exercise, SPEC_FILE};
 use crate::stop::StopSignals;
-use crate::units::format_size;
+use crate::units::{count, format_size};
 
 #[derive(clap::Args)]
 pub(super) struct Args {
@@ -236,11 +236,6 @@ fn load(file: &Path) -> Result<u8> {
         println!("  {name}  {}", short_id(id));
     }
     Ok(EXIT_PASSED)
-}
-
-/// `1 image`, `2 images`.
-fn count(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `sha256:0123456789abcdef...` → `0123456789ab`, as `docker images` prints ids.

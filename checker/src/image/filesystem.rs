@@ -22,8 +22,13 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    /// A regular file, or a hard link to one.
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(self.kind, EntryKind::File | EntryKind::Hardlink(_))
+    }
+
     pub(crate) fn is_executable_file(&self) -> bool {
-        matches!(self.kind, EntryKind::File | EntryKind::Hardlink(_)) && self.mode & 0o111 != 0
+        self.is_file() && self.mode & 0o111 != 0
     }
 }
 

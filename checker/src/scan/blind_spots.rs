@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::ecosystem::Ecosystem;
 use super::inventory::{self, is_debian_managed, is_python_metadata, Inventory};
 use crate::image::{EntryKind, FileSystem, ImageFacts};
+use crate::units::count;
 
 /// Packages the image holds that the scan cannot see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +74,7 @@ fn debian_signs(fs: &FileSystem, inventory: &Inventory) -> Vec<String> {
     if inventory.os.as_ref().is_some_and(|os| os.is("debian")) {
         signs.push("os-release names Debian".to_string());
     }
-    let lists = fs.iter().filter(|(path, node)| is_file(node) && dpkg_record_of(path).is_some()).count();
+    let lists = fs.iter().filter(|(path, node)| node.is_file() && dpkg_record_of(path).is_some()).count();
     if lists > 0 {
         signs.push(count(lists, "per-package dpkg record"));
     }
@@ -108,7 +109,7 @@ fn hidden_dpkg_packages(fs: &FileSystem) -> BTreeMap<String, String> {
         mentioned.extend(in_status_d(path).map(str::to_string));
     }
     let mut hidden = BTreeMap::new();
-    for (path, _) in fs.iter().filter(|(_, node)| is_file(node)) {
+    for (path, _) in fs.iter().filter(|(_, node)| node.is_file()) {
         if let Some(name) = dpkg_record_of(path).filter(|name| !mentioned.contains(*name)) {
             hidden.entry(name.to_string()).or_insert_with(|| path.to_string());
         }
@@ -128,7 +129,7 @@ fn alpine(image: &ImageFacts, inventory: &Inventory) -> Option<BlindSpot> {
     if inventory.os.as_ref().is_some_and(|os| os.is("alpine")) {
         signs.push("os-release names Alpine".to_string());
     }
-    let apk_files = fs.iter().filter(|(path, node)| is_file(node) && (path.starts_with("lib/apk/db/") || path.starts_with("etc/apk/"))).count();
+    let apk_files = fs.iter().filter(|(path, node)| node.is_file() && (path.starts_with("lib/apk/db/") || path.starts_with("etc/apk/"))).count();
     if apk_files > 0 {
         signs.push(format!("{} in /lib/apk/db and /etc/apk", count(apk_files, "apk file")));
     }
@@ -167,7 +168,7 @@ fn deleted_by(image: &ImageFacts, path: &str) -> Option<usize> {
 
 fn npm(fs: &FileSystem) -> Option<BlindSpot> {
     let mut bare: BTreeMap<String, usize> = BTreeMap::new();
-    for (path, node) in fs.iter().filter(|(path, node)| is_file(node) && !is_debian_managed(path)) {
+    for (path, node) in fs.iter().filter(|(path, node)| node.is_file() && !is_debian_managed(path)) {
         let Some(folder) = npm_package_folder(path) else { continue };
         if !bare.contains_key(&folder) && fs.get(&format!("{folder}/package.json")).is_none() {
             bare.insert(folder, node.layer);
@@ -200,7 +201,7 @@ fn npm_package_folder(path: &str) -> Option<String> {
 fn python(fs: &FileSystem) -> Option<BlindSpot> {
     let mut folders: BTreeMap<String, SitePackages> = BTreeMap::new();
     let mut unlabelled: BTreeMap<String, usize> = BTreeMap::new();
-    for (path, node) in fs.iter().filter(|(path, node)| is_file(node) && !is_debian_managed(path)) {
+    for (path, node) in fs.iter().filter(|(path, node)| node.is_file() && !is_debian_managed(path)) {
         if let Some(dir) = metadata_dir(path).filter(|dir| !has_metadata_file(fs, dir)) {
             unlabelled.entry(dir.to_string()).or_insert(node.layer);
         }
@@ -255,18 +256,6 @@ fn has_metadata_file(fs: &FileSystem, dir: &str) -> bool {
 /// Whether a file under `site-packages/child` is code Python imports: a module or an extension.
 fn is_code(child: &str, file: &str) -> bool {
     child != "__pycache__" && !child.starts_with('.') && (file.ends_with(".py") || file.ends_with(".so"))
-}
-
-fn is_file(node: &crate::image::filesystem::Node) -> bool {
-    matches!(node.kind, EntryKind::File | EntryKind::Hardlink(_))
-}
-
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 fn shown(names: &[impl AsRef<str>]) -> String {
