@@ -86,18 +86,33 @@ fn container_body(image: &str, plan: &ProbePlan, janitor: &Janitor) -> Container
         cmd,
         labels: Some(janitor.labels()),
         host_config: Some(HostConfig {
-            network_mode: Some("none".into()),
-            readonly_rootfs: Some(true),
-            cap_drop: Some(vec!["ALL".into()]),
-            security_opt: Some(vec!["no-new-privileges".into()]),
-            memory: Some(512 * 1024 * 1024),
-            pids_limit: Some(256),
-            nano_cpus: Some(1_000_000_000),
             tmpfs: Some(HashMap::from([("/tmp".to_string(), "rw,nosuid,nodev,size=64m".to_string())])),
-            log_config: Some(bounded_log()),
-            ..HostConfig::default()
+            ..hardened("none".into(), Limits { memory: 512 * 1024 * 1024, pids: 256, nano_cpus: 1_000_000_000 })
         }),
         ..ContainerCreateBody::default()
+    }
+}
+
+/// What a probe container may use.
+struct Limits {
+    memory: i64,
+    pids: i64,
+    nano_cpus: i64,
+}
+
+/// How every probe container runs, the app's and the client's: in `network_mode`, read-only,
+/// without capabilities or new privileges, with these limits and a bounded log.
+fn hardened(network_mode: String, limits: Limits) -> HostConfig {
+    HostConfig {
+        network_mode: Some(network_mode),
+        readonly_rootfs: Some(true),
+        cap_drop: Some(vec!["ALL".into()]),
+        security_opt: Some(vec!["no-new-privileges".into()]),
+        memory: Some(limits.memory),
+        pids_limit: Some(limits.pids),
+        nano_cpus: Some(limits.nano_cpus),
+        log_config: Some(bounded_log()),
+        ..HostConfig::default()
     }
 }
 

@@ -12,13 +12,13 @@
 use std::collections::HashMap;
 
 use bollard::body_full;
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::bounded_log;
 use super::protocol::Request;
+use super::{hardened, Limits};
 use crate::docker::cleanup::Janitor;
 use crate::error::Result;
 
@@ -68,17 +68,7 @@ pub(crate) fn container(tag: &str, learner: &str, request: &Request, labels: Has
         cmd: Some(request.arguments()),
         user: Some(NOBODY.into()),
         labels: Some(labels),
-        host_config: Some(HostConfig {
-            network_mode: Some(format!("container:{learner}")),
-            readonly_rootfs: Some(true),
-            cap_drop: Some(vec!["ALL".into()]),
-            security_opt: Some(vec!["no-new-privileges".into()]),
-            memory: Some(32 * 1024 * 1024),
-            pids_limit: Some(8),
-            nano_cpus: Some(500_000_000),
-            log_config: Some(bounded_log()),
-            ..HostConfig::default()
-        }),
+        host_config: Some(hardened(format!("container:{learner}"), Limits { memory: 32 * 1024 * 1024, pids: 8, nano_cpus: 500_000_000 })),
         ..ContainerCreateBody::default()
     }
 }
