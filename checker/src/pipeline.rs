@@ -222,8 +222,7 @@ async fn gather_build(
 async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile, options: &BuildOptions, secrets: &BuildSecrets) -> Result<BuildRecord> {
     let Daemon { docker, janitor } = daemon;
     if let Some(refused) = reach::refusal(dockerfile, &options.image_map, options.course_images.as_ref()) {
-        let (line, instruction) = (refused.instruction.line, refused.instruction.text.clone());
-        return Ok(BuildRecord { error: Some(refused.reason), failed_line: Some(line), failed_instruction: Some(instruction), ..BuildRecord::default() });
+        return Ok(BuildRecord::refused_at(refused.reason, refused.instruction));
     }
     if let Some(missing) = missing_base(docker, dockerfile, options).await? {
         return Ok(missing);
@@ -278,12 +277,9 @@ async fn missing_base(docker: &Docker, dockerfile: &Dockerfile, options: &BuildO
                     "add it to the image map (\"{expanded}\" = \"a local image\"), or load it (`shipshape images load FILE`, `docker load`), then check again"
                 )))
             }
-            MissingBase::FailsBuild => Ok(Some(BuildRecord {
-                error: Some(format!("the base image {expanded} is not one of the course's images: {map}")),
-                failed_line: Some(line),
-                failed_instruction: Some(external.instruction.text.clone()),
-                ..BuildRecord::default()
-            })),
+            MissingBase::FailsBuild => {
+                Ok(Some(BuildRecord::refused_at(format!("the base image {expanded} is not one of the course's images: {map}"), external.instruction)))
+            }
         };
     }
     Ok(None)

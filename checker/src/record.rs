@@ -24,6 +24,13 @@ pub(crate) struct BuildRecord {
     pub notes: Vec<String>,
 }
 
+impl BuildRecord {
+    /// A build refused before it reached a builder, at `instruction`, for `error`.
+    pub(crate) fn refused_at(error: String, instruction: &crate::dockerfile::Instruction) -> BuildRecord {
+        BuildRecord { error: Some(error), failed_line: Some(instruction.line), failed_instruction: Some(instruction.text.clone()), ..BuildRecord::default() }
+    }
+}
+
 /// How to try the image, from the `runs` check's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ProbePlan {
