@@ -588,6 +588,11 @@ fn hostile_files_and_names_are_refused_or_escaped_and_the_run_finishes() {
     for (student, expected) in [("alice", ("pass", 7)), ("caf%E9", ("pass", 7)), ("caf%E8", ("fail", 4)), ("=1+1", ("pass", 7)), (mallory_id, ("pass", 7))] {
         assert_eq!(summary(&grades[student]), (expected.0.to_string(), expected.1, 7), "{student}: {}", grades[student]);
     }
+    // Four submissions build the same image side by side: each gets an image of its own, so one
+    // grade removing its image cannot pull it from under another's export.
+    let honest = ["alice", "caf%E9", "=1+1", mallory_id];
+    let images: std::collections::HashSet<&str> = honest.iter().filter_map(|student| grades[*student]["image"]["id"].as_str()).collect();
+    assert_eq!(images.len(), honest.len(), "{grades:?}");
     let refused = [
         ("fifo", "Dockerfile in the submission is a FIFO (named pipe), not a regular file"),
         ("socket", "Dockerfile in the submission is a socket, not a regular file"),

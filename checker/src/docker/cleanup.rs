@@ -21,7 +21,7 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsB
 use bollard::Docker;
 
 use super::owner::{Owner, OWNER_LABEL, RUN_REPOSITORY};
-use super::{is_not_found, RUN_LABEL};
+use super::{is_not_found, BUILD_LABEL, RUN_LABEL};
 
 pub(crate) struct Janitor {
     docker: Docker,
@@ -147,6 +147,17 @@ impl Janitor {
         let tag = format!("{repository}:{}-{}", self.run_id, tags.len());
         tags.push(tag.clone());
         tag
+    }
+
+    /// Labels for the final image of this janitor's BuildKit build, when it shares a grading
+    /// run's builds: the janitor's own run id, so that two submissions that build the same image
+    /// still end in two images. Otherwise one image would carry both tags, and the first grade to
+    /// remove its tag deletes it while the daemon is still tagging it for the other (the other's
+    /// build fails with `failed to get digest … no such file or directory`). BuildKit puts these
+    /// labels into the exported config only: every step stays a cache hit. `check` sets none, so
+    /// an unchanged image keeps its id and the layer cache's config entry.
+    pub(crate) fn image_labels(&self) -> Option<HashMap<String, String>> {
+        self.shared.as_ref().map(|_| HashMap::from([(BUILD_LABEL.to_string(), self.run_id.clone())]))
     }
 
     /// A build was cut short (timeout, Ctrl-C): the daemon may still commit the step it was

@@ -26,6 +26,9 @@ use crate::error::{Error, Result};
 pub(crate) const LABEL: &str = "shipshape";
 /// ...and this one, whose value identifies the run that created it.
 pub(crate) const RUN_LABEL: &str = "shipshape.run";
+/// While grading, a BuildKit build's image carries this label, whose value is its submission's
+/// janitor ([`cleanup::Janitor::image_labels`]); no cleanup reads it.
+pub(crate) const BUILD_LABEL: &str = "shipshape.build";
 
 /// Connects as the docker CLI would (DOCKER_HOST or the default socket) and agrees on an API
 /// version the daemon speaks.

@@ -2,8 +2,9 @@
 //! (secrets), network `none`, the image tagged for the janitor; the stream's progress trace says
 //! which step failed and what it printed.
 //!
-//! What must hold: nothing per-run goes into the build itself (no label, no edited step), so an
-//! unchanged step is a cache hit across runs and across learners on one machine; the image is
+//! What must hold: nothing per-run goes into the build's steps (no label, no edited step), so an
+//! unchanged step is a cache hit across runs and across learners on one machine (while grading,
+//! the exported image's config alone carries the submission's label); the image is
 //! named only by a tag of this run, which the janitor removes (while grading, a build that mounts a
 //! cache is the one exception: it runs without the build cache). A step BuildKit names
 //! (`[build 3/5] RUN make`) is traced back to the learner's instruction by the same counting
@@ -37,7 +38,8 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
     let session = Session::open(&endpoint, &version, input.secrets.clone()).await.map_err(unreachable)?;
     let tag = janitor.image_tag();
     let without_cache = bypasses_build_cache(&input);
-    let request = http::post(&version, &format!("/build?{}", query(&input, limits, without_cache, &session.id, &tag)?))
+    let labels = janitor.image_labels().map(|labels| serde_json::to_string(&labels).expect("strings serialize"));
+    let request = http::post(&version, &format!("/build?{}", query(&input, limits, without_cache, &session.id, &tag, labels.as_deref())?))
         .header("Content-Type", "application/x-tar")
         .body(Full::new(Bytes::from(input.context)))
         .map_err(|e| Error::new("cannot make the build request").because(e))?;
@@ -82,8 +84,8 @@ fn unreachable(cause: String) -> Error {
 
 /// The `/build` query: the sent Dockerfile, build args (with the cache-mount namespace), target,
 /// no build cache when grading must bypass it, network `none`, the file-size limit, the run's tag
-/// and the session.
-fn query(input: &BuildInput<'_>, limits: &Limits, without_cache: bool, session: &str, tag: &str) -> Result<String> {
+/// and labels for the image ([`Janitor::image_labels`]) and the session.
+fn query(input: &BuildInput<'_>, limits: &Limits, without_cache: bool, session: &str, tag: &str, labels: Option<&str>) -> Result<String> {
     let mut build_args: HashMap<&str, &str> = input.build_args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if let Some(namespace) = input.cache_namespace {
         build_args.insert("BUILDKIT_CACHE_MOUNT_NS", namespace);
@@ -105,6 +107,9 @@ fn query(input: &BuildInput<'_>, limits: &Limits, without_cache: bool, session: 
     }
     if without_cache {
         pairs.push(("nocache", "1"));
+    }
+    if let Some(labels) = labels {
+        pairs.push(("labels", labels));
     }
     serde_urlencoded::to_string(pairs).map_err(|e| Error::new("cannot make the build request").because(e))
 }
