@@ -7,6 +7,7 @@
 //! matches nothing, builders may add entries (a build label) or skip some (BuildKit does not
 //! record `ARG`).
 use crate::dockerfile::{Dockerfile, Instruction};
+use crate::image::config::HistoryEntry;
 use crate::image::ImageFacts;
 
 /// Where a layer came from.
@@ -29,7 +30,7 @@ pub(crate) struct Origins {
 
 impl Origins {
     pub(crate) fn new(image: &ImageFacts, dockerfile: Option<&Dockerfile>) -> Self {
-        let lines = dockerfile.map(|d| history_lines(image, d)).unwrap_or_default();
+        let lines = dockerfile.map(|d| history_lines(&image.history, d)).unwrap_or_default();
         let layers = (0..image.layers.len())
             .map(|index| {
                 let history = image.layers[index].history;
@@ -56,9 +57,9 @@ fn shipped_chain(dockerfile: &Dockerfile) -> Vec<&Instruction> {
     ancestry.iter().rev().flat_map(|stage| dockerfile.stage_instructions(stage.index).filter(|i| i.keyword != "FROM")).collect()
 }
 
-/// For each history entry, the Dockerfile line that produced it.
-fn history_lines(image: &ImageFacts, dockerfile: &Dockerfile) -> Vec<Option<usize>> {
-    let history: Vec<String> = image.history.iter().map(|h| h.keyword()).collect();
+/// For each entry of an image's history (oldest first), the Dockerfile line that produced it.
+pub(crate) fn history_lines(history: &[HistoryEntry], dockerfile: &Dockerfile) -> Vec<Option<usize>> {
+    let history: Vec<String> = history.iter().map(|h| h.keyword()).collect();
     let chain = shipped_chain(dockerfile);
     let instructions: Vec<&str> = chain.iter().map(|i| i.keyword.as_str()).collect();
     let mut lines = vec![None; history.len()];

@@ -679,3 +679,31 @@ fn forged_shipshape_labels_leave_nothing_behind() {
         fixture.assert_nothing_left();
     }
 }
+
+/// A built image past `--max-image-size` is judged from the daemon's answer alone: `builds` fails
+/// at the step that added the most, and not a byte of the image is read (the layer cache, which
+/// every read image fills, stays empty), whichever builder built it.
+#[test]
+fn an_image_past_the_size_budget_fails_builds_at_its_largest_step_unread() {
+    let Some(_docker) = docker_test() else { return };
+    let fixture = Fixture::new("budget");
+    let m = fixture.marker.clone();
+    fixture.write(
+        "class/hoarder/Dockerfile",
+        &format!("FROM busybox:1.36\nLABEL grade.test={m}\nRUN dd if=/dev/zero of=/ballast bs=1M count=30\nCOPY hello.txt /hello.txt\n"),
+    );
+    for builder in ["buildkit", "legacy"] {
+        let output = fixture.grade(&["--restart", "--builder", builder, "--format", "json", "--max-image-size", "20 MB"]);
+        assert_eq!(output.status.code(), Some(1), "{builder}: {}", text(&output.stderr));
+        let grade = students(&serde_json::from_slice(&output.stdout).unwrap())["hoarder"].clone();
+        let builds = grade["checks"].as_array().unwrap().iter().find(|c| c["id"] == "builds").unwrap().clone();
+        assert_eq!(builds["status"], "fail", "{builder}: {grade:#}");
+        assert_eq!(builds["evidence"][0]["dockerfile_line"], 3, "{builder}: {grade:#}");
+        let message = builds["evidence"][0]["message"].as_str().unwrap();
+        assert!(message.contains("over the 20 MB Shipshape reads of a built image; its largest step added 31"), "{builder}: {message}");
+        assert!(builds["hint"].as_str().unwrap().contains("far larger than any image this course ships"), "{builder}: {grade:#}");
+        let read: Vec<_> = std::fs::read_dir(fixture.path("cache/layers")).map(|dir| dir.collect()).unwrap_or_default();
+        assert!(read.is_empty(), "{builder}: the image was read: {read:?}");
+        fixture.assert_nothing_left();
+    }
+}

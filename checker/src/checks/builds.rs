@@ -80,6 +80,10 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "a build step started more processes than this machine allows for builds: start fewer at once \
                 (make -j2, not an unbounded loop of background jobs)";
     }
+    if says(&["Shipshape reads of a built image"]) {
+        return "the image is far larger than any image this course ships: make the named step write less (or leave \
+                its output in a build stage), then check again";
+    }
     if says(&["fetches from the network"]) {
         return "builds here are offline: put the file in the exercise folder and COPY it, or fetch it in the app at run \
                 time, not in the Dockerfile";

@@ -62,6 +62,10 @@ pub(super) struct Args {
     /// CPUs a build may use, like 1.5.
     #[arg(long, default_value_t = 2.0)]
     build_cpus: f64,
+    /// The largest built image that is read and judged, like "4 GB": a larger one fails `builds`
+    /// without being read.
+    #[arg(long, default_value = "4 GB")]
+    max_image_size: String,
     /// Which builder builds: BuildKit where the engine has it, else the legacy one (auto).
     #[arg(long, value_enum, env = "SHIPSHAPE_BUILDER", default_value_t)]
     builder: BuilderChoice,
@@ -146,10 +150,13 @@ fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
     if !(0.01..=256.0).contains(&args.build_cpus) {
         return Err(Error::new(format!("--build-cpus {} is not from 0.01 to 256", args.build_cpus)).action("write it like 1.5"));
     }
+    let image_bytes = parse_size(&args.max_image_size)
+        .map_err(|problem| Error::new(format!("--max-image-size {}: {problem}", args.max_image_size)).action("write it like \"4 GB\""))?;
     let limits = Limits {
         timeout: Duration::from_secs(args.build_timeout),
         memory_bytes: memory,
         cpu_quota: (args.build_cpus * 100_000.0) as i32,
+        image_bytes,
         spinner: false,
         ..Limits::default()
     };

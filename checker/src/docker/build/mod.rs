@@ -9,6 +9,7 @@
 //! (an image, a tag, a step container) is registered with the janitor before it can exist. What a
 //! build says reaches the learner and the grader only through [`scrub`]: no internal file name, no
 //! trace of the host or process that ran it.
+mod budget;
 pub(crate) mod buildkit;
 pub(crate) mod legacy;
 mod session;
@@ -48,13 +49,23 @@ pub(crate) struct Limits {
     /// bollard's legacy build call cannot pass it): a step that writes past it is killed
     /// (SIGXFSZ), so one RUN cannot fill the daemon's disk with one file.
     pub file_bytes: u64,
+    /// The largest built image Shipshape reads ([`budget`]): a bigger one fails `builds` and is
+    /// never streamed.
+    pub image_bytes: u64,
     /// Show the build's spinner on a terminal (off when builds run side by side).
     pub spinner: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(600), memory_bytes: 2_000_000_000, cpu_quota: 200_000, file_bytes: 1 << 30, spinner: true }
+        Limits {
+            timeout: Duration::from_secs(600),
+            memory_bytes: 2_000_000_000,
+            cpu_quota: 200_000,
+            file_bytes: 1 << 30,
+            image_bytes: 4_000_000_000,
+            spinner: true,
+        }
     }
 }
 
@@ -86,10 +97,12 @@ pub(crate) struct BuildInput<'a> {
 const LOG_TAIL: usize = 12;
 
 pub(crate) async fn build(docker: &Docker, janitor: &Janitor, builder: Builder, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
-    let mut record = match builder {
+    let dockerfile = input.dockerfile;
+    let record = match builder {
         Builder::BuildKit => buildkit::build(docker, janitor, input, limits).await?,
         Builder::Legacy => legacy::build(docker, janitor, input, limits).await?,
     };
+    let mut record = budget::within_budget(docker, record, dockerfile, limits).await?;
     record.builder = Some(builder);
     scrub(&mut record);
     Ok(record)
