@@ -394,7 +394,23 @@ struct SecondDaemon {
 
 impl SecondDaemon {
     fn start() -> SecondDaemon {
-        let base = format!("/tmp/ssg{}", std::process::id());
+        SecondDaemon::start_in(format!("/tmp/ssg{}", std::process::id()))
+    }
+
+    /// A second daemon whose data root is a filesystem of its own, `size` large (an ext4 file
+    /// system in a file, loop-mounted), as `SHIPSHAPE_ENGINE_DISK` makes for `scripts/engine`.
+    fn start_on_disk(size: &str) -> SecondDaemon {
+        let base = format!("/tmp/ssd{}", std::process::id());
+        let (disk, root) = (format!("{base}-disk.img"), format!("{base}-root"));
+        std::fs::create_dir_all(&root).unwrap();
+        for command in [vec!["fallocate", "-l", size, &disk], vec!["mkfs.ext4", "-q", "-F", &disk], vec!["mount", "-o", "loop", &disk, &root]] {
+            let output = Command::new(command[0]).args(&command[1..]).output().unwrap_or_else(|e| panic!("{}: {e}", command[0]));
+            assert!(output.status.success(), "{command:?}: {}", text(&output.stderr));
+        }
+        SecondDaemon::start_in(base)
+    }
+
+    fn start_in(base: String) -> SecondDaemon {
         let host = format!("unix://{base}.sock");
         let log = std::fs::File::create(format!("{base}.log")).unwrap();
         let daemon = Command::new("dockerd")
@@ -461,7 +477,7 @@ impl Drop for SecondDaemon {
         for path in [root, exec_root] {
             let _ = std::fs::remove_dir_all(path);
         }
-        for suffix in [".sock", ".pid", ".log"] {
+        for suffix in [".sock", ".pid", ".log", "-disk.img"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.base));
         }
     }
@@ -706,4 +722,37 @@ fn an_image_past_the_size_budget_fails_builds_at_its_largest_step_unread() {
         assert!(read.is_empty(), "{builder}: the image was read: {read:?}");
         fixture.assert_nothing_left();
     }
+}
+
+/// The daemon's BuildKit takes no storage quota per build here (overlay2's needs XFS project
+/// quotas, which this kernel lacks), so the disk budget is the data root's own filesystem
+/// (`scripts/engine` with `SHIPSHAPE_ENGINE_DISK`): a step that writes past it is stopped by the
+/// kernel (ENOSPC), fails its own `builds` with a hint that says so, and the submission graded
+/// after it builds, because the failed step's writes are gone with it.
+#[test]
+fn a_build_that_fills_the_daemons_disk_fails_alone_and_the_next_one_builds() {
+    let Some(_docker) = docker_test() else { return };
+    let second = SecondDaemon::start_on_disk("2G");
+    second.load(&[BUSYBOX, DISTROLESS[0]]);
+    let fixture = Fixture::new("disk");
+    let m = fixture.marker.clone();
+    fixture.write(
+        "class/filler/Dockerfile",
+        &format!(
+            "FROM busybox:1.36\nLABEL grade.test={m}\nRUN for i in 1 2 3; do dd if=/dev/zero of=/fill$i bs=1M count=900 || exit 1; done\nCOPY hello.txt /hello.txt\n"
+        ),
+    );
+    fixture.write(
+        "class/honest/Dockerfile",
+        &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"),
+    );
+    let output = fixture.grade(&["--jobs", "1", "--docker-host", &second.host, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let grades = students(&serde_json::from_slice(&output.stdout).unwrap());
+    let builds = grades["filler"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "builds").unwrap().clone();
+    assert_eq!((builds["status"].as_str(), builds["evidence"][0]["dockerfile_line"].as_u64()), (Some("fail"), Some(3)), "{builds:#}");
+    assert!(builds["hint"].as_str().unwrap().contains("filled the disk"), "{builds:#}");
+    assert_eq!(summary(&grades["honest"]), ("pass".into(), 7, 7), "{:#}", grades["honest"]);
+    let left = second.docker(&["images", "-aq", "--filter", &format!("label=grade.test={m}")]);
+    assert!(left.stdout.is_empty(), "left on the second daemon: {}", text(&left.stdout));
 }

@@ -76,6 +76,10 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "a build step wrote a file larger than the grader allows (1 GiB): a build that writes that much \
                 fills the machine's disk; write less, or generate the data when the app runs";
     }
+    if logged(&["No space left on device", "no space left on device"]) {
+        return "a build step filled the disk the grader gives builds: a build that writes that much fills the machine's \
+                disk; write less, or generate the data when the app runs";
+    }
     if logged(&["can't fork", "fork: Resource temporarily unavailable", "fork: retry"]) {
         return "a build step started more processes than this machine allows for builds: start fewer at once \
                 (make -j2, not an unbounded loop of background jobs)";
