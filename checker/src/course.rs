@@ -7,11 +7,18 @@
 //! course found from the current folder and the one found from an exercise folder are the same.
 use std::path::{Path, PathBuf};
 
+use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Context, Error, Result};
 use crate::exercise::{Exercise, SPEC_FILE};
 
 /// The folder, under a course's root, that holds one folder per exercise.
 pub(crate) const EXERCISES_DIR: &str = "exercises";
+/// This machine's image map for the course, under its root (`scripts/setup` links it to the
+/// stand-ins' map): what the learner's commands use when neither `--image-map` nor
+/// `$SHIPSHAPE_IMAGE_MAP` names one.
+pub(crate) const LOCAL_IMAGE_MAP: &str = ".shipshape/image-map.toml";
+/// The course's own vulnerability database (OSV records), under its root.
+pub(crate) const COURSE_DATABASE: &str = "tests/vulndb";
 
 /// `--course DIR`, shared by the learner's commands.
 #[derive(clap::Args)]
@@ -89,6 +96,29 @@ impl Course {
 
     fn names(&self) -> Vec<&str> {
         self.exercises.iter().map(|e| e.name.as_str()).collect()
+    }
+}
+
+/// The image map a learner's command uses: `named` (`--image-map` or `$SHIPSHAPE_IMAGE_MAP`), else
+/// the course's [`LOCAL_IMAGE_MAP`] when the course at `root` has one, else none.
+pub(crate) fn image_map_path(named: Option<&Path>, root: Option<&Path>) -> Option<PathBuf> {
+    named.map(Path::to_path_buf).or_else(|| root.map(|root| root.join(LOCAL_IMAGE_MAP)).filter(|path| path.exists()))
+}
+
+/// The image map for an exercise folder's course, as [`image_map_path`] finds it.
+pub(crate) fn image_map_for(named: Option<&Path>, exercise_dir: &Path) -> Result<ImageMap> {
+    let root = Course::locate(exercise_dir).map(|(root, _)| root);
+    image_map_path(named, root.as_deref()).as_deref().map(ImageMap::load).transpose().map(Option::unwrap_or_default)
+}
+
+/// `error` (no usable vulnerability database) with the one command that fixes it offline: importing
+/// the course's own database, from the course `exercise_dir` sits in or else the one around the
+/// current folder, when that course has one.
+pub(crate) fn with_database_fix(error: Error, exercise_dir: Option<&Path>) -> Error {
+    let root = exercise_dir.and_then(|dir| Course::locate(dir)).map(|(root, _)| root).or_else(|| nearest_root().ok());
+    match root.map(|root| root.join(COURSE_DATABASE)).filter(|records| records.is_dir()) {
+        Some(records) => error.action(format!("import the course's own database, offline: `shipshape db import {}`", shown(&records))),
+        None => error,
     }
 }
 

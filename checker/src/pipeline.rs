@@ -101,11 +101,12 @@ pub(crate) enum Source<'a> {
 /// judges every requirement.
 pub(crate) async fn judge(source: Source<'_>) -> Result<Judgement> {
     let spec = source.spec();
+    let database = open_database_if_required(spec, source.fact_options(), source.exercise_dir())?;
     let secrets = source.read_secrets()?;
     let plan = read_plan(spec, source.fact_options(), &secrets);
     let gathered = source.gather(&secrets, &plan).await?;
     let scan = match &gathered.image {
-        Some(image) => scan_if_required(spec, image, source.fact_options(), source.trivy_target(gathered.daemon_id.as_deref()))?,
+        Some(image) => scan_if_required(spec, image, database.as_ref(), source.trivy_target(gathered.daemon_id.as_deref()))?,
         None => None,
     };
     let verdicts = judge_all(spec, &gathered, scan.as_ref(), &secrets.texts());
@@ -124,6 +125,14 @@ impl<'a> Source<'a> {
         match self {
             Source::Build { options, .. } => &options.facts,
             Source::Image { options, .. } | Source::Archive { options, .. } => options,
+        }
+    }
+
+    /// The exercise folder built, if any.
+    fn exercise_dir(&self) -> Option<&'a Path> {
+        match self {
+            Source::Build { exercise, .. } => Some(&exercise.dir),
+            Source::Image { .. } | Source::Archive { .. } => None,
         }
     }
 
@@ -334,10 +343,23 @@ async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &Im
     docker::probe::probe(daemon.docker, daemon.janitor, id, &image.config.user, plan).await.map(Some)
 }
 
-/// Scans with the scanner the spec names: Shipshape's own engine over the pinned database, or
+/// The pinned database Shipshape's own scanner needs, opened before anything is built or read,
+/// so that a learner without one learns it at once, with the course's fix.
+fn open_database_if_required(spec: &Spec, options: &FactOptions, exercise_dir: Option<&Path>) -> Result<Option<Database>> {
+    if spec.scan().is_none_or(|settings| settings.scanner == Scanner::Trivy) {
+        return Ok(None);
+    }
+    let dir = match &options.db_dir {
+        Some(dir) => dir.clone(),
+        None => scan::db::default_dir()?,
+    };
+    Database::open(&dir).map(Some).map_err(|error| crate::course::with_database_fix(error, exercise_dir))
+}
+
+/// Scans with the scanner the spec names: Shipshape's own engine over the pinned `database`, or
 /// Trivy, which reaches the image as `trivy_target` says. Its findings, the ignore entries and
 /// today's date are what the `scan` check judges.
-fn scan_if_required(spec: &Spec, image: &ImageFacts, options: &FactOptions, trivy_target: (String, Option<&Path>)) -> Result<Option<ScanRecord>> {
+fn scan_if_required(spec: &Spec, image: &ImageFacts, database: Option<&Database>, trivy_target: (String, Option<&Path>)) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
     let ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
@@ -360,11 +382,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, options: &FactOptions, triv
         record.findings = scan::trivy::scan(&reference, archive, &image.config.diff_ids)?;
         return Ok(Some(record));
     }
-    let dir = match &options.db_dir {
-        Some(dir) => dir.clone(),
-        None => scan::db::default_dir()?,
-    };
-    let database = Database::open(&dir)?;
+    let database = database.expect("the database is opened before the run whenever Shipshape's scanner scans");
     let matches = scan::matcher::find(&inventory, &database);
     if let Some(problem) = matches.problems.first() {
         return Err(Error::new("the scan cannot compare some versions, so it cannot say whether they are affected")

@@ -12,7 +12,6 @@ use crate::docker::{
     self,
     cleanup::{self, Janitor},
 };
-use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::exercise::Exercise;
 use crate::image::cache::LayerCache;
@@ -39,7 +38,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
             judged_dockerfile = Some(dockerfile.clone());
             let options = BuildOptions {
-                image_map: args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default(),
+                image_map: crate::course::image_map_for(args.image_map.as_deref(), dir)?,
                 docker_host: docker::default_host(),
                 builder: args.builder,
                 cache_namespace: None,

@@ -69,11 +69,12 @@ impl Item {
 }
 
 pub(super) fn run(args: Args) -> Result<u8> {
-    let map = args.image_map.as_deref().map(ImageMap::load).transpose()?.unwrap_or_default();
     let course = match &args.course.dir {
         Some(dir) => Ok(Course::open(dir)?),
         None => Course::find(None),
     };
+    let root = course.as_ref().ok().map(|course| course.root.as_path());
+    let map = crate::course::image_map_path(args.image_map.as_deref(), root).as_deref().map(ImageMap::load).transpose()?.unwrap_or_default();
     let items = runtime()?.block_on(examine(&course, &map));
     for item in &items {
         println!("{}", item.render());
@@ -253,7 +254,7 @@ fn join(names: &BTreeSet<String>) -> String {
 }
 
 fn database() -> Item {
-    match db::default_dir().and_then(|dir| Database::open(&dir)) {
+    match db::default_dir().and_then(|dir| Database::open(&dir)).map_err(|error| crate::course::with_database_fix(error, None)) {
         Ok(database) => {
             let info = database.info();
             let age = match info.age_days() {

@@ -71,7 +71,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
             }
         },
     };
-    let image_map = match args.image_map {
+    let image_map = match crate::course::image_map_path(args.image_map.as_deref(), Some(&course.root)) {
         Some(path) => {
             ImageMap::load(&path)?;
             Some(std::path::absolute(&path).unwrap_or(path))
