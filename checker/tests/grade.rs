@@ -17,7 +17,7 @@ use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shipshape_test_support::{a_process_mentions, docker, docker_ready, Chromium};
+use shipshape_test_support::{a_process_mentions, assert_nothing_labelled, docker_ready, students, Chromium};
 use tempfile::TempDir;
 
 const BUSYBOX: &str = "shipshape.test/busybox:latest";
@@ -135,23 +135,8 @@ impl Fixture {
 
     /// Asserts that nothing this fixture built is left: no image or container with its marker.
     fn assert_nothing_left(&self) {
-        let label = format!("label=grade.test={}", self.marker);
-        let mut left = String::new();
-        for _ in 0..30 {
-            left = text(&docker(&["ps", "-aq", "--filter", &label]).stdout) + &text(&docker(&["images", "-aq", "--filter", &label]).stdout);
-            if left.trim().is_empty() {
-                return;
-            }
-            // A build the client hung up on is cancelled by the daemon a moment later.
-            std::thread::sleep(Duration::from_secs(1));
-        }
-        panic!("left behind (labelled grade.test={}): {left}", self.marker);
+        assert_nothing_labelled(&format!("grade.test={}", self.marker));
     }
-}
-
-/// `student → grade` from a `--format json` document.
-fn students(class: &Value) -> std::collections::BTreeMap<String, Value> {
-    class["students"].as_array().expect("students").iter().map(|g| (g["student"].as_str().unwrap().to_string(), g.clone())).collect()
 }
 
 fn summary(grade: &Value) -> (String, u64, u64) {

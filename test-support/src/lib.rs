@@ -1,5 +1,6 @@
 //! What the workspace's test suites share: whether the Docker daemon (and the stand-in images a
-//! test builds from) is there, a tiny HTTP/1.1 server on 127.0.0.1, and headless Chromium. The
+//! test builds from) is there, what a test left on it, a class report's grades, a tiny HTTP/1.1
+//! server on 127.0.0.1 (one that counts who asked it, too), and headless Chromium. The
 //! checker's own integration tests (checker/tests) and the course's end-to-end tests (tests/) use
 //! it as a dev-dependency.
 //!
@@ -11,8 +12,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// True under SHIPSHAPE_REQUIRE_DOCKER=1: a missing daemon, stand-in image or browser is a failure.
 pub fn required() -> bool {
@@ -66,6 +70,31 @@ pub fn a_process_mentions(text: &str) -> bool {
     command_lines.map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " ")).any(|cmdline| cmdline.contains(text))
 }
 
+/// Asserts that no container or image carrying `label` (`KEY=VALUE`, a test's own marker) is left
+/// on the daemon; a build the client hung up on is cancelled by the daemon a moment later, so this
+/// looks again for up to 30 s before it fails.
+pub fn assert_nothing_labelled(label: &str) {
+    let filter = format!("label={label}");
+    let listed = |kind: &str| String::from_utf8_lossy(&docker(&[kind, "-aq", "--filter", &filter]).stdout).into_owned();
+    let mut left = String::new();
+    for _ in 0..30 {
+        left = listed("ps") + &listed("images");
+        if left.trim().is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    panic!("left behind (labelled {label}): {left}");
+}
+
+// --- a class report ---
+
+/// `student → grade` from `shipshape grade --format json`'s document.
+pub fn students(class: &Value) -> std::collections::BTreeMap<String, Value> {
+    let grades = class["students"].as_array().unwrap_or_else(|| panic!("no students in {class:#}"));
+    grades.iter().map(|grade| (grade["student"].as_str().expect("a student's id").to_string(), grade.clone())).collect()
+}
+
 // --- a tiny HTTP server on 127.0.0.1 ---
 
 /// What the test server answers to one GET.
@@ -91,6 +120,18 @@ pub fn serve(max_requests: Option<usize>, respond: impl Fn(&str) -> Response + S
         }
     });
     base
+}
+
+/// A server on the host's loopback that answers every GET with `body` (a secret a submission must
+/// never reach) and counts the connections it answered. Returns its base URL and the count.
+pub fn serve_counted(body: String) -> (String, Arc<AtomicUsize>) {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    let base = serve(None, move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Response { status: "200 OK", content_type: "text/plain", body: body.clone().into_bytes() }
+    });
+    (base, asked)
 }
 
 /// Serves the files under `dir` (a folder's index.html for the folder, 404 for anything else or

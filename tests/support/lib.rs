@@ -12,6 +12,13 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use shipshape_test_support::docker_ready;
 pub use shipshape_test_support::{a_process_mentions, docker};
 
+/// A text no earlier run used (the test process and the time): put into a build step, it keeps the
+/// build cache from answering the step, so a cached result can neither fake a pass nor hide a failure.
+pub fn nonce() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
@@ -271,6 +278,36 @@ impl Drop for DockerTest {
         let pids: Vec<u32> = spawned().lock().unwrap_or_else(|poisoned| poisoned.into_inner())[self.spawned_before..].to_vec();
         let tags = run_tags_of(&pids);
         assert!(tags.is_empty(), "images left tagged by the test's runs: {}", tags.join(" "));
+    }
+}
+
+/// The daemon's PID cap, where `scripts/engine` puts it (cgroup v1 or v2).
+pub fn engine_pid_cap() -> Option<u64> {
+    ["/sys/fs/cgroup/pids/shipshape/pids.max", "/sys/fs/cgroup/shipshape/pids.max"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(Path::new(path)).ok()?.trim().parse().ok())
+}
+
+/// An image on the daemon that no exercise offers (an instructor's solution, say), built by the
+/// docker CLI (so not by Shipshape) and removed on drop.
+pub struct ForeignImage {
+    pub reference: String,
+}
+
+impl ForeignImage {
+    /// `localhost/instructor-solution:MARKER`, busybox with `/answer` holding the marker.
+    pub fn build(marker: &str) -> ForeignImage {
+        let reference = format!("localhost/instructor-solution:{marker}");
+        let dir = Scratch::new(&format!("foreign-{marker}"), &[("Dockerfile", &format!("FROM shipshape.test/busybox:latest\nRUN echo {marker} > /answer\n"))]);
+        let built = Command::new("docker").args(["build", "-q", "--network", "none", "-t", &reference, &dir.path("")]).output().expect("docker build runs");
+        assert!(built.status.success(), "{}", stderr(&built));
+        ForeignImage { reference }
+    }
+}
+
+impl Drop for ForeignImage {
+    fn drop(&mut self) {
+        docker(&["image", "rm", "-f", &self.reference]);
     }
 }
 

@@ -8,18 +8,11 @@
 //!
 //! What must hold: each step text carries a nonce, so the build cache can neither fake a pass nor
 //! hide a failure.
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use shipshape_course_tests::*;
-use shipshape_test_support::{serve, skip_or_fail, Response};
-
-fn nonce() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos}", std::process::id())
-}
+use shipshape_test_support::{serve_counted, skip_or_fail, students};
 
 /// `check` of a one-check exercise with this Dockerfile: its `builds` entry, after exit code 1.
 fn failed_build(name: &str, dockerfile: &str) -> Value {
@@ -29,13 +22,6 @@ fn failed_build(name: &str, dockerfile: &str) -> Value {
     let report = report(&output);
     assert_eq!(output.status.code(), Some(1), "stderr:\n{}\nreport:\n{report:#}", stderr(&output));
     report["checks"][0].clone()
-}
-
-/// The daemon's PID cap, where `scripts/engine` puts it (cgroup v1 or v2).
-fn engine_pid_cap() -> Option<u64> {
-    ["/sys/fs/cgroup/pids/shipshape/pids.max", "/sys/fs/cgroup/shipshape/pids.max"]
-        .iter()
-        .find_map(|path| std::fs::read_to_string(Path::new(path)).ok()?.trim().parse().ok())
 }
 
 #[test]
@@ -66,12 +52,7 @@ fn a_step_starting_processes_without_end_meets_the_engines_cap() {
 fn a_remote_add_is_refused_before_the_build_and_the_host_is_never_asked() {
     let Some(_docker) = docker_lock() else { return };
     let secret = format!("host-secret-{}", nonce());
-    let asked = Arc::new(AtomicUsize::new(0));
-    let (body, counter) = (secret.clone(), asked.clone());
-    let base = serve(None, move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Response { status: "200 OK", content_type: "text/plain", body: body.clone().into_bytes() }
-    });
+    let (base, asked) = serve_counted(secret.clone());
     let dockerfile = format!("FROM busybox:latest\nADD {base}/secret.txt /s\nRUN cat /s\n");
     let dir = Scratch::new("reach-add", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", &dockerfile)]);
     let map = image_map().display().to_string();
@@ -81,30 +62,6 @@ fn a_remote_add_is_refused_before_the_build_and_the_host_is_never_asked() {
     assert!(text.contains("line 2") && text.contains("offline"), "{text}");
     assert!(!text.contains(&secret), "the host's secret shows:\n{text}");
     assert_eq!(asked.load(Ordering::SeqCst), 0, "the host's server was asked");
-}
-
-/// An image on the daemon that no exercise offers (an instructor's solution, say), removed on drop.
-struct ForeignImage {
-    reference: String,
-}
-
-impl ForeignImage {
-    fn build(marker: &str) -> ForeignImage {
-        let reference = format!("localhost/instructor-solution:{marker}");
-        let dir = Scratch::new("reach-foreign", &[("Dockerfile", &format!("FROM shipshape.test/busybox:latest\nRUN echo {marker} > /answer\n"))]);
-        let built = std::process::Command::new("docker")
-            .args(["build", "-q", "--network", "none", "-t", &reference, &dir.path("")])
-            .output()
-            .expect("docker build runs");
-        assert!(built.status.success(), "{}", stderr(&built));
-        ForeignImage { reference }
-    }
-}
-
-impl Drop for ForeignImage {
-    fn drop(&mut self) {
-        docker(&["image", "rm", "-f", &self.reference]);
-    }
 }
 
 #[test]
@@ -127,9 +84,9 @@ fn a_graded_submission_cannot_build_on_an_image_the_course_does_not_offer() {
     let args = ["grade", &dir.path("class"), "--exercise", &dir.path("exercise"), "--image-map", &map, "--format", "json", "--out-dir", &dir.path("out")];
     let output = shipshape(&args);
     let class: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not a class report ({e}): {}", stderr(&output)));
-    let student = |name: &str| class["students"].as_array().unwrap().iter().find(|s| s["student"] == name).unwrap().clone();
-    assert_eq!(student("honest")["status"], "pass", "{class:#}");
-    let thief = student("thief");
+    let grades = students(&class);
+    assert_eq!(grades["honest"]["status"], "pass", "{class:#}");
+    let thief = &grades["thief"];
     let builds = &thief["checks"][0];
     assert_eq!((thief["status"].as_str(), builds["status"].as_str()), (Some("fail"), Some("fail")), "{thief:#}");
     assert_eq!(builds["evidence"][0]["dockerfile_line"], 2, "{thief:#}");

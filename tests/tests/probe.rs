@@ -3,12 +3,11 @@
 //! and out of the way of other probes; what it prints is bounded; and the probe's client (its image
 //! and container) goes with the run on every path.
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use shipshape_course_tests::*;
-use shipshape_test_support::{serve, skip_or_fail, Response};
+use shipshape_test_support::{serve_counted, skip_or_fail};
 
 /// An exercise whose image is busybox running `script` (with `$PORT` and `$HOST` from the probe),
 /// and whose `runs` check GETs `/` within `seconds`, wanting `body` in the answer.
@@ -31,22 +30,12 @@ fn runs(report: &serde_json::Value) -> &serde_json::Value {
     report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "runs").unwrap_or_else(|| panic!("no runs in {report:#}"))
 }
 
-/// A server on the host's loopback that counts the connections it is asked to answer.
-fn host_server(body: &'static str) -> (u16, Arc<AtomicUsize>) {
-    let asked = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&asked);
-    let base = serve(None, move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Response { status: "200 OK", content_type: "text/plain", body: body.as_bytes().to_vec() }
-    });
-    (base.rsplit(':').next().unwrap().parse().unwrap(), asked)
-}
-
 #[test]
 fn an_app_cannot_read_a_server_on_the_hosts_loopback() {
     let Some(_docker) = docker_lock() else { return };
     const SECRET: &str = "host-secret-5d1c9a";
-    let (port, asked) = host_server(SECRET);
+    let (base, asked) = serve_counted(SECRET.to_string());
+    let port = base.rsplit(':').next().unwrap();
     // The app fetches the host's server, prints what it got and serves it; the spec wants a text
     // it never serves, so the report shows the app's output as evidence.
     let fetch = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 {port} 2>&1; echo fetch-done");

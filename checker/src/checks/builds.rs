@@ -80,7 +80,8 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "a build step filled the disk the grader gives builds: a build that writes that much fills the machine's \
                 disk; write less, or generate the data when the app runs";
     }
-    if logged(&["can't fork", "fork: Resource temporarily unavailable", "fork: retry"]) {
+    // busybox sh, dash (Debian's /bin/sh) and bash each say it their own way.
+    if logged(&["can't fork", "Cannot fork", "fork: Resource temporarily unavailable", "fork: retry"]) {
         return "a build step started more processes than this machine allows for builds: start fewer at once \
                 (make -j2, not an unbounded loop of background jobs)";
     }
@@ -114,9 +115,11 @@ mod tests {
 
     #[test]
     fn a_step_stopped_by_a_limit_is_named_from_its_log() {
-        let log_tail = vec!["sh: can't fork: Resource temporarily unavailable".to_string()];
-        let build = BuildRecord { builder: Some(Builder::BuildKit), log_tail, ..BuildRecord::default() };
-        assert!(hint(&build, "exit code: 2").contains("more processes"));
+        let shells = ["sh: can't fork: Resource temporarily unavailable", "/bin/sh: 0: Cannot fork", "bash: fork: retry: Resource temporarily unavailable"];
+        for said in shells {
+            let build = BuildRecord { builder: Some(Builder::BuildKit), log_tail: vec![said.to_string()], ..BuildRecord::default() };
+            assert!(hint(&build, "exit code: 2").contains("more processes"), "{said}");
+        }
     }
 
     #[test]
