@@ -49,7 +49,7 @@ impl Exercise {
     /// these. The error says why the file, or a reference in it, cannot be read.
     pub(crate) fn base_images(&self, dockerfile: &Path) -> Result<Vec<String>, String> {
         let text = std::fs::read_to_string(dockerfile).map_err(|e| e.to_string())?;
-        let parsed = Dockerfile::parse(&text)?.with_build_args(&self.spec.exercise.build_args);
+        let parsed = Dockerfile::parse(&text).map_err(|e| e.to_string())?.with_build_args(&self.spec.exercise.build_args);
         let line = |image: &crate::dockerfile::ExternalImage<'_>, why: String| format!("line {}: `{}`: {why}", image.instruction.line, image.reference.written);
         parsed.external_images().into_iter().map(|image| image.expanded.clone().map_err(|why| line(&image, why))).collect()
     }

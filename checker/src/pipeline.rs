@@ -4,7 +4,8 @@
 //!
 //! What must hold: checks see facts only; the Docker work happens here and in [`crate::docker`],
 //! in the source's daemon and under its janitor, which the caller sweeps on every path out; an
-//! archive needs no daemon at all. Facts a spec does not ask for are not collected (no probe
+//! archive needs no daemon at all, and neither does a Dockerfile that cannot go to a builder (it
+//! does not parse, or names no stage to ship: [`judge_unbuildable`] judges it, `builds` failing). Facts a spec does not ask for are not collected (no probe
 //! without `runs`, no scan without `scan`), and the build secrets are read only when the source
 //! builds or `no-secrets` seeks them.
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use crate::docker::build::{BuildInput, Limits};
 use crate::docker::engine::{Builder, BuilderChoice, Engine};
 use crate::docker::{self, cleanup::Janitor};
 use crate::dockerfile::reach::{self, CourseImages};
-use crate::dockerfile::{image_map::ImageMap, Dockerfile};
+use crate::dockerfile::{image_map::ImageMap, Dockerfile, ParseError};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::image::archive::{read_archive, ReadPlan};
@@ -25,7 +26,7 @@ use crate::image::cache::LayerCache;
 use crate::image::capture::Captures;
 use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
-use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord};
+use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord, Stopped};
 use crate::scan::{self, db::Database};
 use crate::spec::{BuildSecrets, Spec};
 
@@ -109,8 +110,15 @@ pub(crate) async fn judge(source: Source<'_>) -> Result<Judgement> {
         Some(image) => scan_if_required(spec, image, database.as_ref(), source.trivy_target(gathered.daemon_id.as_deref()))?,
         None => None,
     };
-    let verdicts = judge_all(spec, &gathered, scan.as_ref(), &secrets.texts());
-    Ok(Judgement { exercise: gathered.exercise, image: gathered.image, scan, build: gathered.build, verdicts })
+    Ok(gathered.judged(spec, scan, &secrets.texts()))
+}
+
+/// The judgement of an exercise whose Dockerfile cannot go to a builder (it does not parse, or
+/// names no stage to ship), made without a daemon; `None` when it can be built.
+pub(crate) fn judge_unbuildable(exercise: &Exercise, dockerfile: &Path) -> Result<Option<Judgement>> {
+    let Err(build) = prepare(exercise, dockerfile)? else { return Ok(None) };
+    let gathered = Gathered { exercise: Some(exercise.name.clone()), build: Some(build), ..Gathered::default() };
+    Ok(Some(gathered.judged(&exercise.spec, None, &[])))
 }
 
 impl<'a> Source<'a> {
@@ -194,6 +202,12 @@ impl Gathered {
         self.daemon_id = Some(id);
         Ok(self)
     }
+
+    /// Every requirement of the spec judged over what was gathered and scanned.
+    fn judged(self, spec: &Spec, scan: Option<ScanRecord>, build_secrets: &[String]) -> Judgement {
+        let verdicts = judge_all(spec, &self, scan.as_ref(), build_secrets);
+        Judgement { exercise: self.exercise, image: self.image, scan, build: self.build, verdicts }
+    }
 }
 
 /// Builds `dockerfile_path` in the exercise's context, serving it `secrets`, and reads the image it
@@ -206,17 +220,12 @@ async fn gather_build(
     secrets: &BuildSecrets,
     plan: &ReadPlan,
 ) -> Result<Gathered> {
-    let text = std::fs::read_to_string(dockerfile_path).map_err(|e| {
-        Error::new(format!("cannot read the Dockerfile {}", dockerfile_path.display())).because(e).action("check the path, or pass --dockerfile FILE")
-    })?;
-    let meta = &exercise.spec.exercise;
-    let parsed = Dockerfile::parse(&text).map_err(|problem| format!("the Dockerfile does not parse: {problem}"));
-    let (dockerfile, build) = match parsed.and_then(|d| d.with_build_args(&meta.build_args).with_target(meta.target.as_deref())) {
+    let (dockerfile, build) = match prepare(exercise, dockerfile_path)? {
         Ok(dockerfile) => {
             let build = build(daemon, exercise, &dockerfile, options, secrets).await?;
             (Some(dockerfile), build)
         }
-        Err(problem) => (None, unparsed(&text, problem)),
+        Err(unbuildable) => (None, unbuildable),
     };
     let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, ..Gathered::default() };
     if let Some(id) = &build.image_id {
@@ -294,16 +303,46 @@ async fn missing_base(docker: &Docker, dockerfile: &Dockerfile, options: &BuildO
     Ok(None)
 }
 
-/// The verdict on a Dockerfile that cannot go to the builder (it does not parse, or names no
-/// such target): the line the problem names.
-fn unparsed(text: &str, problem: String) -> BuildRecord {
+/// The Dockerfile at `path` as the exercise builds it (its build arguments and target), or the
+/// failed build of one that cannot go to a builder: it does not parse, or names no stage to ship.
+fn prepare(exercise: &Exercise, path: &Path) -> Result<std::result::Result<Dockerfile, BuildRecord>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::new(format!("cannot read the Dockerfile {}", path.display())).because(e).action("check the path, or pass --dockerfile FILE"))?;
+    let meta = &exercise.spec.exercise;
+    let parsed = match Dockerfile::parse(&text) {
+        Ok(parsed) => parsed,
+        Err(error) => return Ok(Err(unparsed(&text, error))),
+    };
+    Ok(parsed.with_build_args(&meta.build_args).with_target(meta.target.as_deref()).map_err(|problem| no_such_target(&text, problem)))
+}
+
+/// The failed build of a Dockerfile that does not parse, at the line the error names.
+fn unparsed(text: &str, error: ParseError) -> BuildRecord {
+    BuildRecord {
+        error: Some(format!("the Dockerfile does not parse: {error}")),
+        failed_line: Some(error.line),
+        failed_instruction: source_line(text, Some(error.line)),
+        stopped: Some(Stopped::Unparsed(error)),
+        ..BuildRecord::default()
+    }
+}
+
+/// The failed build of a Dockerfile whose stage to ship is not one it can stop at, at the line the
+/// problem names, if any.
+fn no_such_target(text: &str, problem: String) -> BuildRecord {
     let line = docker::build::line_named(&problem);
     BuildRecord {
         error: Some(problem),
         failed_line: line,
-        failed_instruction: line.and_then(|n| text.lines().nth(n - 1)).map(|l| l.trim().to_string()),
+        failed_instruction: source_line(text, line),
+        stopped: Some(Stopped::NoSuchTarget),
         ..BuildRecord::default()
     }
+}
+
+/// Line `line` (1-based) of `text`, trimmed.
+fn source_line(text: &str, line: Option<usize>) -> Option<String> {
+    line.and_then(|n| text.lines().nth(n.checked_sub(1)?)).map(|l| l.trim().to_string())
 }
 
 /// The id of the image `reference` names in the daemon.

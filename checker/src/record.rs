@@ -22,12 +22,31 @@ pub(crate) struct BuildRecord {
     /// What the learner should know about how it was built (a `# syntax=` line set aside, the
     /// legacy builder used for want of BuildKit), one line each.
     pub notes: Vec<String>,
+    /// Why the Dockerfile never reached a builder, when it did not.
+    pub stopped: Option<Stopped>,
+}
+
+/// Why a Dockerfile never reached a builder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Stopped {
+    /// It does not parse, or Docker would not read it as it looks.
+    Unparsed(crate::dockerfile::ParseError),
+    /// The stage to ship (the exercise's target, or `--target`) is not one it can stop at.
+    NoSuchTarget,
+    /// Refused for what it would reach: a remote `ADD` source, or an image outside the course's.
+    Refused,
 }
 
 impl BuildRecord {
     /// A build refused before it reached a builder, at `instruction`, for `error`.
     pub(crate) fn refused_at(error: String, instruction: &crate::dockerfile::Instruction) -> BuildRecord {
-        BuildRecord { error: Some(error), failed_line: Some(instruction.line), failed_instruction: Some(instruction.text.clone()), ..BuildRecord::default() }
+        BuildRecord {
+            error: Some(error),
+            failed_line: Some(instruction.line),
+            failed_instruction: Some(instruction.text.clone()),
+            stopped: Some(Stopped::Refused),
+            ..BuildRecord::default()
+        }
     }
 }
 

@@ -285,7 +285,14 @@ fn learner_mistakes_fail_builds_at_the_learners_line() {
     );
     // (what, Dockerfile, spec, line, in the message, in the hint)
     let cases = [
-        ("unknown instruction", "FROM busybox:latest\nRUN echo ok\nRUNN echo typo\n".to_string(), "[checks.builds]\n", 3, "RUNN", "syntax"),
+        (
+            "unknown instruction",
+            "FROM busybox:latest\nRUN echo ok\nRUNN echo typo\n".to_string(),
+            "[checks.builds]\n",
+            3,
+            "did you mean RUN?",
+            "write `RUN echo typo`",
+        ),
         ("unknown flag", "FROM busybox:latest AS x\nCOPY a.txt /a\nCOPY --frm=x a.txt /b\n".to_string(), "[checks.builds]\n", 3, "frm", "syntax"),
         ("failing RUN in a named stage", stages.clone(), "[checks.builds]\n", 6, "exit code: 7", "log lines"),
         (

@@ -130,15 +130,60 @@ fn a_failing_build_is_a_failed_check_with_its_line_and_leaves_nothing() {
     assert_eq!(report["checks"][2]["status"], "fail", "the Dockerfile is still judged");
 }
 
+/// A Dockerfile that does not parse fails `builds` at the learner's line, as a linter says it, with
+/// what to write instead; every other check is skipped for that reason (not "an existing image
+/// was judged", nor a log there is none of), and no daemon is needed: DOCKER_HOST leads nowhere.
 #[test]
-fn a_dockerfile_that_does_not_parse_fails_builds() {
-    let Some(_docker) = docker_lock() else { return };
-    let dir = Scratch::new("unparsable", &[("exercise.toml", "[checks.builds]\n"), ("Dockerfile", "RUN echo no FROM here\n")]);
-    let output = shipshape(&["check", &dir.path(""), "--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = report(&output);
-    assert!(report["checks"][0]["summary"].as_str().unwrap().contains("failed"), "{report:#}");
-    assert!(report["checks"][0]["evidence"][0]["message"].as_str().unwrap().contains("does not parse"), "{report:#}");
+fn a_dockerfile_that_does_not_parse_fails_builds_at_its_line_without_a_daemon() {
+    let spec = "[checks.builds]\n[checks.non-root]\n[checks.multi-stage]\n[checks.pinned-base]\n";
+    // (Dockerfile, line, column, message, hint)
+    let cases = [
+        ("FROM node:20-bookworm AS build\nUSR node\n", 2, 1, "unknown instruction `USR`: did you mean USER?", "write `USER node`, then check again"),
+        (
+            "FROM golang:1.22-bookworm AS\nRUN go build\n",
+            1,
+            27,
+            "the stage name is missing: `AS` must be followed by the stage's name",
+            "name the stage, as in `FROM golang:1.22-bookworm AS build`, or drop `AS`, then check again",
+        ),
+        (
+            "FROM golang:1.22-bookworm\nWORKDIR /src\nRUN [\"go\", \"build\"\n",
+            3,
+            5,
+            "RUN's exec-form array has no closing `]`, so Docker would run it as a shell command",
+            "write `RUN [\"go\", \"build\"]`, then check again",
+        ),
+    ];
+    let nowhere = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    for (dockerfile, line, column, message, hint) in cases {
+        let dir = Scratch::new("unparsable", &[("exercise.toml", spec), ("Dockerfile", dockerfile)]);
+        let human = shipshape_with_env(&["check", &dir.path("")], &nowhere);
+        let text = stdout(&human);
+        assert_eq!(human.status.code(), Some(1), "a failed verdict, not an error:\n{text}{}", stderr(&human));
+        assert!(text.contains("✘ FAIL builds") && text.contains(&format!("the Dockerfile does not parse at line {line}, column {column}")), "{text}");
+        assert!(text.contains(&format!("{message}  [Dockerfile:{line} · ")), "{text}");
+        assert!(text.contains(&format!("hint: {hint}")), "{text}");
+        for id in ["non-root", "multi-stage", "pinned-base"] {
+            let skip = text.lines().find(|l| l.starts_with(&format!("- skip {id} "))).unwrap_or_else(|| panic!("{id} is not skipped:\n{text}"));
+            assert!(skip.contains("the Dockerfile does not parse (see builds)"), "{skip}");
+        }
+        assert!(!text.contains("an existing image was judged") && !text.contains("log lines"), "{text}");
+
+        let json = shipshape_with_env(&["check", &dir.path(""), "--format", "json"], &nowhere);
+        assert_eq!(json.status.code(), Some(1), "{}", stderr(&json));
+        let report = report(&json);
+        let builds = check_of(&report, "builds");
+        assert_eq!(builds["status"], "fail", "{report:#}");
+        assert_eq!(builds["summary"], format!("the Dockerfile does not parse at line {line}, column {column}"), "{report:#}");
+        assert_eq!(builds["evidence"][0]["dockerfile_line"], line, "{report:#}");
+        assert_eq!(builds["evidence"][0]["message"], message, "{report:#}");
+        assert_eq!(builds["hint"], hint, "{report:#}");
+        assert_eq!(ids_with_status(&report, "skipped"), ["non-root", "multi-stage", "pinned-base"], "{report:#}");
+        for check in report["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "skipped") {
+            let why = check["summary"].as_str().unwrap();
+            assert!(why.contains("the Dockerfile does not parse") && !why.contains("existing image"), "{report:#}");
+        }
+    }
 }
 
 #[test]

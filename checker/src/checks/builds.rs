@@ -1,9 +1,13 @@
 //! `builds`: the Dockerfile builds. On failure: the failing instruction, its line, the log's end,
 //! and a hint that names the cause where the builder's words show it (a syntax error, a feature
-//! the legacy builder lacks, a base image not on the machine, the time limit).
+//! the legacy builder lacks, a base image not on the machine, the time limit). A Dockerfile that
+//! does not parse fails at the learner's line and column, with what to write instead.
+//!
+//! What must hold: the hint never points at a log there is not.
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::docker::engine::Builder;
-use crate::record::BuildRecord;
+use crate::dockerfile::ParseError;
+use crate::record::{BuildRecord, Stopped};
 
 pub(super) struct Builds;
 
@@ -27,6 +31,9 @@ impl Check for Builds {
         if build.image_id.is_some() {
             return Outcome::pass(passed(build));
         }
+        if let Some(Stopped::Unparsed(error)) = &build.stopped {
+            return unparsed(error, build);
+        }
         let error = build.error.as_deref().unwrap_or("the builder gave no reason");
         let mut evidence = Vec::new();
         let summary = match (build.failed_line, &build.failed_instruction) {
@@ -42,6 +49,16 @@ impl Check for Builds {
         evidence.extend(build.log_tail.iter().map(|line| Evidence::note(format!("log: {line}"))));
         Outcome::fail(summary, evidence, hint(build, error))
     }
+}
+
+/// The failure of a Dockerfile that does not parse: where, what is wrong, what to write instead.
+fn unparsed(error: &ParseError, build: &BuildRecord) -> Outcome {
+    let summary = format!("the Dockerfile does not parse at line {}, column {}", error.line, error.column);
+    let evidence = match &build.failed_instruction {
+        Some(instruction) => Evidence::at_line(&error.message, error.line, instruction),
+        None => Evidence::note(&error.message),
+    };
+    Outcome::fail(summary, vec![evidence], format!("{}, then check again", error.fix))
 }
 
 /// `built in 1.2 s with BuildKit (5 of 6 steps from the build cache)`.
@@ -64,7 +81,7 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
         return "the stage to ship is not one the build can stop at: name a stage of this Dockerfile as the target \
                 (the exercise's `target`, or check --target), or name the stage with `FROM … AS NAME`";
     }
-    if says(&["does not parse", "parse error", "unknown flag", "unknown instruction", "unsupported mount", "not a valid"]) {
+    if says(&["parse error", "unknown flag", "unknown instruction", "unsupported mount", "not a valid"]) {
         return "the Dockerfile's syntax is wrong where the message says: fix that line (Docker's Dockerfile reference \
                 lists every instruction and flag), then check again";
     }
@@ -100,6 +117,9 @@ fn hint(build: &BuildRecord, error: &str) -> &'static str {
     if says(&["secret"]) && says(&["not found", "no build secret"]) {
         return "the build asks for a secret the exercise does not provide: use the secret id the exercise names";
     }
+    if build.log_tail.is_empty() {
+        return "the builder's message above says what failed: fix that line, then check again";
+    }
     "read the log lines above: the failing command's own error is usually the last one it printed; \
      fix that step, then check again"
 }
@@ -130,6 +150,28 @@ mod tests {
         assert!(failed(Builder::BuildKit, "the target stage `nosuch` is not a stage of this Dockerfile").contains("target"));
         assert!(failed(Builder::BuildKit, "the build took longer than 600 s and was stopped").contains("out of time"));
         assert!(failed(Builder::BuildKit, "process \"/bin/sh -c dd if=/dev/zero of=/f\" did not complete successfully: exit code: 153").contains("larger than"));
-        assert!(failed(Builder::BuildKit, "process \"/bin/sh -c make\" did not complete successfully: exit code: 2").contains("log lines"));
+        assert!(failed(Builder::BuildKit, "process \"/bin/sh -c make\" did not complete successfully: exit code: 2").contains("builder's message"));
+    }
+
+    #[test]
+    fn the_log_is_pointed_at_only_when_there_is_one() {
+        let log_tail = vec!["/bin/sh: 1: make: not found".to_string()];
+        let build = BuildRecord { builder: Some(Builder::BuildKit), log_tail, ..BuildRecord::default() };
+        assert!(hint(&build, "exit code: 127").contains("log lines above"));
+    }
+
+    #[test]
+    fn a_dockerfile_that_does_not_parse_fails_at_its_line_with_what_to_write() {
+        let error = crate::dockerfile::Dockerfile::parse("FROM node:20\nUSR node\n").unwrap_err();
+        let build = BuildRecord {
+            error: Some(error.to_string()),
+            failed_instruction: Some("USR node".into()),
+            stopped: Some(Stopped::Unparsed(error)),
+            ..BuildRecord::default()
+        };
+        let outcome = Builds.judge(&Input { build: Some(&build), ..Input::default() }, &());
+        assert_eq!(outcome.summary, "the Dockerfile does not parse at line 2, column 1");
+        assert_eq!(outcome.evidence, [Evidence::at_line("unknown instruction `USR`: did you mean USER?", 2, "USR node")]);
+        assert_eq!(outcome.hint.as_deref(), Some("write `USER node`, then check again"));
     }
 }

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::attribution::{Origin, Origins};
 use crate::dockerfile::Dockerfile;
 use crate::image::ImageFacts;
-use crate::record::{BuildRecord, ProbePlan, ProbeRecord, ScanRecord};
+use crate::record::{BuildRecord, ProbePlan, ProbeRecord, ScanRecord, Stopped};
 
 /// A check's stable id, as specs, reports and `shipshape explain` spell it (`no-shell`). The
 /// variants are in registry order: the order reports list checks in, and `Ord` follows it.
@@ -441,15 +441,28 @@ fn judge_one(requirement: &Requirement, input: &Input<'_>) -> Verdict {
     Verdict { id, severity: requirement.severity, weight: requirement.weight, outcome }
 }
 
-fn missing(needs: Needs, input: &Input<'_>) -> Option<&'static str> {
+/// Why a check that `needs` a fact cannot judge without it, in the words its skip gives: the true
+/// reason, from the build's record when there was a build.
+fn missing(needs: Needs, input: &Input<'_>) -> Option<String> {
+    let no_image = || input.build.map_or("nothing was built", why_no_image);
     match needs {
-        Needs::Build if input.build.is_none() => Some("nothing was built: an existing image was judged"),
-        Needs::Dockerfile if input.dockerfile.is_none() && input.build.is_some() => Some("the Dockerfile could not be built as written: see builds"),
-        Needs::Dockerfile if input.dockerfile.is_none() => Some("no Dockerfile to judge: an existing image was judged"),
-        Needs::Image | Needs::Probe | Needs::Scan if input.image.is_none() => Some("no image: the build failed"),
-        Needs::Probe if input.probe.is_none() => Some("the image was not run (an archive is judged without a daemon)"),
-        Needs::Scan if input.scan.is_none() => Some("the image was not scanned"),
+        Needs::Build if input.build.is_none() => Some("nothing was built: an existing image was judged".into()),
+        Needs::Dockerfile if input.dockerfile.is_none() && input.build.is_some() => Some(format!("{} (see builds)", no_image())),
+        Needs::Dockerfile if input.dockerfile.is_none() => Some("no Dockerfile to judge: an existing image was judged".into()),
+        Needs::Image | Needs::Probe | Needs::Scan if input.image.is_none() => Some(format!("no image: {} (see builds)", no_image())),
+        Needs::Probe if input.probe.is_none() => Some("the image was not run (an archive is judged without a daemon)".into()),
+        Needs::Scan if input.scan.is_none() => Some("the image was not scanned".into()),
         _ => None,
+    }
+}
+
+/// Why `build` made no image.
+fn why_no_image(build: &BuildRecord) -> &'static str {
+    match build.stopped {
+        Some(Stopped::Unparsed(_)) => "the Dockerfile does not parse",
+        Some(Stopped::NoSuchTarget) => "the stage to ship is not one this Dockerfile can stop at",
+        Some(Stopped::Refused) => "the build was refused before it ran",
+        None => "the build failed",
     }
 }
 

@@ -48,10 +48,14 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
                 context_limit: CONTEXT_LIMIT,
                 facts: options,
             };
-            let judgement = with_daemon(move |docker, janitor| async move {
-                let daemon = Daemon { docker: &docker, janitor: &janitor };
-                pipeline::judge(Source::Build { daemon, exercise: &exercise, dockerfile: &dockerfile, options: &options }).await
-            })?;
+            // A Dockerfile that cannot go to a builder is judged without connecting to the daemon.
+            let judgement = match pipeline::judge_unbuildable(&exercise, &dockerfile)? {
+                Some(judgement) => judgement,
+                None => with_daemon(move |docker, janitor| async move {
+                    let daemon = Daemon { docker: &docker, janitor: &janitor };
+                    pipeline::judge(Source::Build { daemon, exercise: &exercise, dockerfile: &dockerfile, options: &options }).await
+                })?,
+            };
             if !args.solution && args.dockerfile.is_none() {
                 crate::progress::record_check(dir, &judgement);
             }

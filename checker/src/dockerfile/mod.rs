@@ -6,11 +6,13 @@
 //! line end), and every offset and line refers to that text; `line` is 1-based and equal to the
 //! line in the file as written, so a builder's step number or a history entry can be traced back
 //! to the learner's line. `instructions` are in file order. The shipping stage is always one of
-//! `stages` (the last, unless a target names another).
+//! `stages` (the last, unless a target names another). A file that does not parse, or that Docker
+//! would read otherwise than it looks, is a [`ParseError`] in a linter's words (`parse_error.rs`).
 pub(crate) mod args;
 pub(crate) mod for_builder;
 pub(crate) mod image_map;
 pub(crate) mod image_ref;
+pub(crate) mod parse_error;
 pub(crate) mod reach;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use std::ops::Range;
 use parse_dockerfile::{Instruction as Parsed, UnescapedString};
 
 use args::{Args, Declaration};
+pub(crate) use parse_error::ParseError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Instruction {
@@ -96,7 +99,7 @@ pub(crate) struct Dockerfile {
 }
 
 impl Dockerfile {
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, ParseError> {
         let text = normalise(text);
         let Parts { instructions, stages, global_args, escape } = Parts::read(&text)?;
         let args = Args::new(&global_args, &BTreeMap::new(), escape);
@@ -250,24 +253,28 @@ struct Parts {
 }
 
 impl Parts {
-    fn read(text: &str) -> Result<Self, String> {
-        let parsed = parse_dockerfile::parse(text).map_err(|e| e.to_string())?;
+    fn read(text: &str) -> Result<Self, ParseError> {
+        let parsed = parse_dockerfile::parse(text).map_err(|e| ParseError::from_parser(text, &e))?;
         let escape = parsed.parser_directives.escape.as_ref().map_or('\\', |directive| directive.value.value);
         let starts: Vec<usize> = parsed.instructions.iter().filter_map(keyword_start).collect();
         let mut parts = Parts { instructions: Vec::new(), stages: Vec::new(), global_args: Vec::new(), escape };
         for (index, parsed) in parsed.instructions.iter().enumerate() {
             let Some(start) = keyword_start(parsed) else { continue };
             let end = starts.get(index + 1).copied().unwrap_or(text.len());
-            parts.push(text, start..end, parsed);
+            parts.push(text, start..end, parsed)?;
         }
         if parts.stages.is_empty() {
-            return Err("it has no FROM instruction".into());
+            return Err(ParseError::no_from());
         }
         Ok(parts)
     }
 
-    /// Keeps one instruction, whose source is `text[source]`.
-    fn push(&mut self, text: &str, source: Range<usize>, parsed: &Parsed<'_>) {
+    /// Keeps one instruction, whose source is `text[source]`, or says why Docker would not read it
+    /// as written.
+    fn push(&mut self, text: &str, source: Range<usize>, parsed: &Parsed<'_>) -> Result<(), ParseError> {
+        if let Some(error) = self.misread(text, parsed) {
+            return Err(error);
+        }
         let stages = &mut self.stages;
         let mut instruction = Instruction {
             keyword: keyword_text(&text[source.clone()]),
@@ -296,6 +303,24 @@ impl Parts {
             _ => {}
         }
         self.instructions.push(instruction);
+        Ok(())
+    }
+
+    /// What parse-dockerfile reads without complaint but Docker would not build as it looks:
+    /// `FROM image AS` with an empty name, and an exec-form array gone wrong (run as shell form).
+    fn misread(&self, text: &str, parsed: &Parsed<'_>) -> Option<ParseError> {
+        let (keyword, arguments) = match parsed {
+            Parsed::From(from) => {
+                let (as_, _) = from.as_.as_ref().filter(|(_, name)| name.value.is_empty())?;
+                return Some(ParseError::missing_stage_name(text, as_.span.start));
+            }
+            Parsed::Run(run) => ("RUN", &run.arguments),
+            Parsed::Cmd(cmd) => ("CMD", &cmd.arguments),
+            Parsed::Entrypoint(entrypoint) => ("ENTRYPOINT", &entrypoint.arguments),
+            _ => return None,
+        };
+        let parse_dockerfile::Command::Shell(shell) = arguments else { return None };
+        ParseError::broken_exec_form(text, keyword, shell.value, shell.span.start, self.escape)
     }
 }
 
