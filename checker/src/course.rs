@@ -115,7 +115,7 @@ pub(crate) fn image_map_for(named: Option<&Path>, exercise_dir: &Path) -> Result
 /// the course's own database, from the course `exercise_dir` sits in or else the one around the
 /// current folder, when that course has one.
 pub(crate) fn with_database_fix(error: Error, exercise_dir: Option<&Path>) -> Error {
-    let root = exercise_dir.and_then(|dir| Course::locate(dir)).map(|(root, _)| root).or_else(|| nearest_root().ok());
+    let root = exercise_dir.and_then(Course::locate).map(|(root, _)| root).or_else(|| nearest_root().ok());
     match root.map(|root| root.join(COURSE_DATABASE)).filter(|records| records.is_dir()) {
         Some(records) => error.action(format!("import the course's own database, offline: `shipshape db import {}`", shown(&records))),
         None => error,

@@ -422,7 +422,7 @@ fn scan_if_required(spec: &Spec, image: &ImageFacts, database: Option<&Database>
         return Ok(Some(record));
     }
     let database = database.expect("the database is opened before the run whenever Shipshape's scanner scans");
-    let matches = scan::matcher::find(&inventory, &database);
+    let matches = scan::matcher::find(&inventory, database);
     if let Some(problem) = matches.problems.first() {
         return Err(Error::new("the scan cannot compare some versions, so it cannot say whether they are affected")
             .because(problem)
