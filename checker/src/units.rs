@@ -21,7 +21,8 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     Ok((number * factor as f64).round() as u64)
 }
 
-/// Formats bytes the way `docker images` does: decimal units, three significant digits.
+/// Formats bytes as people read them: decimal units with one decimal, dropped when it is 0
+/// (`999 B`, `1.2 MB`, `150 MB`).
 pub(crate) fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
@@ -33,22 +34,28 @@ pub(crate) fn format_size(bytes: u64) -> String {
     if unit == 0 {
         format!("{bytes} B")
     } else {
-        format!("{value:.3} {}", UNITS[unit]).replace(".000 ", " ")
+        format!("{value:.1} {}", UNITS[unit]).replace(".0 ", " ")
     }
 }
 
-/// Deserializes a size written either as a string ("150 MB") or as a plain number of bytes.
+/// Deserializes a size a spec writes with its unit ("150 MB"). A bare number is refused, as a
+/// number or as text: `max = 20` would silently mean 20 bytes.
 pub(crate) fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
-        Bytes(u64),
+        Number(f64),
         Text(String),
     }
-    match Raw::deserialize(deserializer)? {
-        Raw::Bytes(bytes) => Ok(bytes),
-        Raw::Text(text) => parse_size(&text).map_err(serde::de::Error::custom),
+    let text = match Raw::deserialize(deserializer)? {
+        Raw::Number(number) => number.to_string(),
+        Raw::Text(text) => text,
+    };
+    if text.trim().chars().all(|c| c.is_ascii_digit() || c == '.') {
+        let text = text.trim();
+        return Err(serde::de::Error::custom(format!("the size {text} has no unit: write it as \"{text} MB\" (or B, kB, GB, KiB, MiB, GiB)")));
     }
+    parse_size(&text).map_err(serde::de::Error::custom)
 }
 
 /// `1 image`, `2 images`.
@@ -73,7 +80,8 @@ mod tests {
     #[test]
     fn formats_like_docker_images() {
         assert_eq!(format_size(999), "999 B");
-        assert_eq!(format_size(1_220_598), "1.221 MB");
+        assert_eq!(format_size(1_220_598), "1.2 MB");
         assert_eq!(format_size(150_000_000), "150 MB");
+        assert_eq!(format_size(659_969_000), "660 MB");
     }
 }

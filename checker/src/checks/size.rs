@@ -73,6 +73,14 @@ mod tests {
     fn asks_for_the_limit_as_reports_print_it() {
         assert_eq!(asks(r#"max = "20 MB""#), "The image is at most 20 MB.");
         assert_eq!(asks(r#"max = "150MB""#), "The image is at most 150 MB.");
-        assert_eq!(asks("max = 1500"), "The image is at most 1.500 kB.");
+        assert_eq!(asks(r#"max = "1.5 kB""#), "The image is at most 1.5 kB.");
+    }
+
+    #[test]
+    fn a_limit_without_its_unit_is_refused() {
+        for toml in ["max = 20", r#"max = "20""#] {
+            let error = Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap_err();
+            assert!(error.contains(r#"the size 20 has no unit: write it as "20 MB""#), "{error}");
+        }
     }
 }

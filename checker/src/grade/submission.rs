@@ -449,7 +449,7 @@ mod tests {
             "error: Dockerfile in the submission is a FIFO (named pipe), not a regular file\nhand in plain files and folders"
         );
         assert!(refused(&exercise, class.path(), "socket").contains("Dockerfile in the submission is a socket, not a regular file"));
-        assert!(refused(&exercise, class.path(), "sparse").contains("the submission's learner files are over the 1.049 MB limit: Dockerfile is 3 GB"));
+        assert!(refused(&exercise, class.path(), "sparse").contains("the submission's learner files are over the 1 MB limit: Dockerfile is 3 GB"));
         assert!(refused(&exercise, class.path(), "nested").contains("conf/pipe in the submission is a FIFO (named pipe), not a regular file"));
         if device {
             assert!(refused(&exercise, class.path(), "zero").contains("Dockerfile in the submission is a character device, not a regular file"));
