@@ -521,6 +521,13 @@ mod tests {
     }
 
     #[test]
+    fn the_spec_reference_names_every_check() {
+        let spec = include_str!("../../docs/spec.md");
+        let missing: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).filter(|id| !spec.contains(&format!("`{id}`"))).collect();
+        assert!(missing.is_empty(), "checker/docs/spec.md does not name {missing:?} in its [checks.<id>] list");
+    }
+
+    #[test]
     fn every_check_is_documented_in_four_sections() {
         for id in CheckId::ALL {
             let meta = id.meta();

@@ -189,3 +189,65 @@ pub(crate) fn parallel_runtime() -> Result<tokio::runtime::Runtime, Error> {
 fn build_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Error> {
     builder.enable_all().build().map_err(|e| Error::new("cannot start the async runtime").because(e))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    const REFERENCE: &str = "docs/cli.md";
+
+    /// checker/docs/cli.md as the CLI's own help makes it: every command, its arguments and flags.
+    fn reference() -> String {
+        let mut text = String::from(
+            "# Command-line reference\n\nEvery command, argument and flag of `shipshape`, made from the CLI's own help. A test \
+             (`cli::tests::the_reference_is_the_clis_own_help`) fails when this file is out of date; \
+             `SHIPSHAPE_BLESS=1 cargo test -p shipshape --lib reference` rewrites it.\n",
+        );
+        command(&Cli::command(), "", &mut text);
+        text
+    }
+
+    fn command(command: &clap::Command, parent: &str, text: &mut String) {
+        let path = format!("{parent} {}", command.get_name()).trim().to_string();
+        let args: Vec<&clap::Arg> = command.get_arguments().filter(|arg| !["help", "version"].contains(&arg.get_id().as_str())).collect();
+        if command.get_subcommands().next().is_none() || !args.is_empty() {
+            text.push_str(&format!("\n## `{path}`\n\n{}\n", command.get_about().map(ToString::to_string).unwrap_or_default()));
+            if !args.is_empty() {
+                text.push_str("\n| Argument | What it is | Default |\n|---|---|---|\n");
+                args.iter().for_each(|arg| text.push_str(&row(arg)));
+            }
+        }
+        command.get_subcommands().for_each(|sub| self::command(sub, &path, text));
+    }
+
+    fn row(arg: &clap::Arg) -> String {
+        let values = arg.get_value_names().map(|names| names.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+        let name = match arg.get_long() {
+            Some(long) if arg.get_action().takes_values() => format!("`--{long} {values}`"),
+            Some(long) => format!("`--{long}`"),
+            None => format!("`{values}`"),
+        };
+        let help = arg.get_help().map(|help| help.to_string().replace('|', "\\|").replace('\n', " ")).unwrap_or_default();
+        let env = arg.get_env().map(|env| format!("${}", env.to_string_lossy())).filter(|env| !help.contains(env.as_str()));
+        let env = env.map(|env| format!(" (also `{env}`)")).unwrap_or_default();
+        let choices: Vec<String> =
+            arg.get_possible_values().iter().filter(|_| arg.get_action().takes_values()).map(|v| format!("`{}`", v.get_name())).collect();
+        let choices = if choices.is_empty() { String::new() } else { format!(" (one of {})", choices.join(", ")) };
+        let default: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+        let default = if default.is_empty() { String::new() } else { format!("`{}`", default.join(" ")) };
+        format!("| {name} | {help}{choices}{env} | {default} |\n")
+    }
+
+    #[test]
+    fn the_reference_is_the_clis_own_help() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
+        let made = reference();
+        if std::env::var_os("SHIPSHAPE_BLESS").is_some() {
+            std::fs::write(&path, &made).expect("checker/docs/cli.md is writable");
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(written == made, "checker/docs/cli.md is out of date with the CLI: run `SHIPSHAPE_BLESS=1 cargo test -p shipshape --lib reference`");
+    }
+}
