@@ -43,10 +43,12 @@ impl Error {
     }
 
     /// The message, its causes and the action, one a line: what `Display` prints after `error: `.
+    /// Causes often quote what a file or a daemon said, so their control characters are shown
+    /// as escapes ([`crate::escape::visible`]): no cause can add a line or drive the terminal.
     pub(crate) fn explained(&self) -> String {
-        let causes = self.causes.iter().map(|cause| format!("\n  caused by: {cause}"));
+        let causes = self.causes.iter().map(|cause| format!("\n  caused by: {}", crate::escape::visible(cause)));
         let action = self.action.iter().map(|action| format!("\n{action}"));
-        std::iter::once(self.message.clone()).chain(causes).chain(action).collect()
+        std::iter::once(crate::escape::visible(&self.message)).chain(causes).chain(action).collect()
     }
 }
 
@@ -66,5 +68,16 @@ pub(crate) trait Context<T> {
 impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
     fn context(self, message: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|cause| Error::new(message()).because(cause))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn what_a_cause_quotes_cannot_add_a_line_or_drive_the_terminal() {
+        let error = Error::new("cannot read the archive x.tar").because("bad header \u{1b}[31m\nerror: forged").action("make it again");
+        assert_eq!(error.to_string(), "error: cannot read the archive x.tar\n  caused by: bad header \\u{1b}[31m\\nerror: forged\nmake it again");
     }
 }

@@ -64,10 +64,22 @@ struct Contents {
     cached: usize,
 }
 
+/// What the tar reader said, unless it quotes the file's own bytes (random bytes given as an
+/// archive would otherwise be echoed to the terminal).
+fn tar_problem(error: &std::io::Error) -> String {
+    let said = error.to_string();
+    let plain = said.len() <= 120 && said.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if plain {
+        said
+    } else {
+        "its bytes are not a tar archive's, as `docker save` and OCI archives are".to_string()
+    }
+}
+
 fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
     let mut archive = tar::Archive::new(stream);
     let mut contents = Contents::default();
-    let not_an_archive = |e: std::io::Error| format!("not a readable image archive ({e})");
+    let not_an_archive = |e: std::io::Error| format!("not a readable image archive ({})", tar_problem(&e));
     for entry in archive.entries().map_err(not_an_archive)? {
         let entry = entry.map_err(not_an_archive)?;
         let path = normalize(&String::from_utf8_lossy(&entry.path_bytes()));
@@ -274,4 +286,16 @@ fn blob_path(digest: &str) -> Result<String, String> {
 fn pick_platform(manifests: &[OciDescriptor]) -> Option<&OciDescriptor> {
     let native = |d: &&OciDescriptor| d.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64");
     manifests.iter().find(native).or(manifests.first())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tar_problem;
+
+    #[test]
+    fn the_tar_readers_words_are_kept_unless_they_quote_the_files_bytes() {
+        assert_eq!(tar_problem(&std::io::Error::other("unexpected EOF during skip")), "unexpected EOF during skip");
+        let quoting = std::io::Error::other("numeric field did not have utf-8 text: \u{fffd}\u{fffd}\u{7} when getting cksum");
+        assert_eq!(tar_problem(&quoting), "its bytes are not a tar archive's, as `docker save` and OCI archives are");
+    }
 }
