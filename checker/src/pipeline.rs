@@ -249,7 +249,7 @@ async fn build(daemon: Daemon<'_>, exercise: &Exercise, dockerfile: &Dockerfile,
     let mapped = dockerfile.for_builder(&options.image_map);
     let sent = match builder {
         Builder::BuildKit => mapped.text,
-        Builder::Legacy => docker::build::legacy::labelled_dockerfile(&mapped.text, dockerfile, &janitor.build_labels()),
+        Builder::Legacy => docker::build::legacy::labelled_dockerfile(&mapped.text, dockerfile, &janitor.labels()),
     };
     let spec = &exercise.spec;
     let input = BuildInput {

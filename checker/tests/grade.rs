@@ -17,7 +17,7 @@ use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shipshape_test_support::{a_process_mentions, assert_nothing_labelled, docker_ready, students, Chromium};
+use shipshape_test_support::{a_process_mentions, assert_nothing_labelled, docker, docker_ready, students, Chromium};
 use tempfile::TempDir;
 
 const BUSYBOX: &str = "shipshape.test/busybox:latest";
@@ -216,7 +216,7 @@ fn grades_a_class_writes_every_output_and_resumes() {
 
     let table = text(&fixture.grade(&[]).stdout);
     assert!(
-        table.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["bob", "FAIL", "4/7", "pass", "pass", "FAIL", "FAIL", "pass", "3.859", "MB"]),
+        table.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["bob", "FAIL", "4/7", "pass", "pass", "FAIL", "FAIL", "pass", "3.9", "MB"]),
         "{table}"
     );
 
@@ -740,4 +740,32 @@ fn a_build_that_fills_the_daemons_disk_fails_alone_and_the_next_one_builds() {
     assert_eq!(summary(&grades["honest"]), ("pass".into(), 7, 7), "{:#}", grades["honest"]);
     let left = second.docker(&["images", "-aq", "--filter", &format!("label=grade.test={m}")]);
     assert!(left.stdout.is_empty(), "left on the second daemon: {}", text(&left.stdout));
+}
+
+/// A submission's images are gone as soon as its grade is written, not when the class is done:
+/// while the second submission still builds, nothing the first built is left, with either builder.
+#[test]
+fn a_graded_submissions_images_go_before_the_next_one_is_done() {
+    let Some(_docker) = docker_test() else { return };
+    let fixture = Fixture::new("prompt");
+    let m = fixture.marker.clone();
+    fixture.write(
+        "class/alice/Dockerfile",
+        &format!("FROM gcr.io/distroless/static-debian12:nonroot\nLABEL grade.test={m} who=alice-{m}\nCOPY hello.txt /hello.txt\nUSER 65532\n"),
+    );
+    for builder in ["legacy", "buildkit"] {
+        fixture.write(
+            "class/bob/Dockerfile",
+            &format!("FROM busybox:1.36\nLABEL grade.test={m}\nRUN echo {builder}-{m} && sleep 15\nCOPY hello.txt /hello.txt\n"),
+        );
+        let mut child = fixture.command(&["--restart", "--jobs", "1", "--builder", builder]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let lines = stderr_lines(&mut child);
+        let mut seen = Vec::new();
+        wait_for(&lines, &mut seen, Duration::from_secs(120), |l| l.starts_with("[1/2] alice"));
+        let alices = text(&docker(&["images", "-aq", "--filter", &format!("label=who=alice-{m}")]).stdout);
+        let bob_building = child.try_wait().unwrap().is_none();
+        assert!(alices.trim().is_empty() && bob_building, "{builder}: alice's images while bob builds: {alices:?} (bob still building: {bob_building})");
+        wait_with_timeout(&mut child, Duration::from_secs(120));
+        fixture.assert_nothing_left();
+    }
 }

@@ -1,5 +1,5 @@
-//! The janitor: remembers every container and image a run creates and removes them all at the
-//! end, whatever the path out; and, at the start of a run, collects what runs killed before they
+//! The janitor: remembers every container and image a run (a `check`, or one graded submission)
+//! creates and removes them all at its end, whatever the path out; and, at the start of a run, collects what runs killed before they
 //! could sweep left behind. Removal errors are reported on stderr, never swallowed silently.
 //!
 //! What must hold: what a run removes rests on what the run itself recorded, never on a label
@@ -14,7 +14,7 @@
 //! a live run's tag names the image.
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use bollard::models::{ContainerSummary, ImageSummary};
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
@@ -25,14 +25,10 @@ use super::{is_not_found, BUILD_LABEL, RUN_LABEL};
 
 pub(crate) struct Janitor {
     docker: Docker,
-    /// Identifies this run in [`RUN_LABEL`].
+    /// Identifies this run in [`RUN_LABEL`]: every container and legacy-built image it makes.
     pub run_id: String,
-    /// The [`RUN_LABEL`] value the run's builds carry: its own id, or one shared by the builds of
-    /// a grading run so that identical steps of different submissions are built once.
-    build_label: String,
-    /// The grading run's builds this janitor's builds share: their images are recorded there too,
-    /// and removed when that run ends ([`Janitor::for_builds`]), not by this janitor.
-    shared: Option<Arc<SharedBuilds>>,
+    /// Whether this janitor's run is one submission of a grading run ([`Janitor::image_labels`]).
+    grading: bool,
     containers: Mutex<Vec<String>>,
     images: Mutex<Vec<String>>,
     /// Tags of BuildKit builds' images (removing the tag removes the image unless something else
@@ -41,21 +37,8 @@ pub(crate) struct Janitor {
     cut_short: AtomicBool,
 }
 
-/// The builds of one grading run, shared by the janitors of its submissions: the label they carry
-/// and every image they reported, on any endpoint.
-pub(crate) struct SharedBuilds {
-    pub label: String,
-    images: Mutex<Vec<String>>,
-}
-
-impl SharedBuilds {
-    pub(crate) fn new() -> Arc<SharedBuilds> {
-        Arc::new(SharedBuilds { label: new_run_id(), images: Mutex::default() })
-    }
-}
-
 /// `PID-NANOS-N`, N counting the janitors of this process (grading makes several side by side).
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     static MADE: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed))
@@ -79,31 +62,20 @@ const PASSES: usize = 8;
 impl Janitor {
     /// A janitor with a run id of its own.
     pub(crate) fn new(docker: Docker) -> Self {
-        let run_id = new_run_id();
-        Janitor::with(docker, run_id.clone(), run_id, None)
+        Janitor::with(docker, false)
     }
 
-    /// A janitor for one of several builds that share a build cache (grading): the builds carry
-    /// `builds.label`, so a step that several submissions have in common is built once; it removes
-    /// its own containers and tags, and records its images in `builds`, which
-    /// [`Janitor::for_builds`] removes when all are done.
-    pub(crate) fn sharing(docker: Docker, builds: &Arc<SharedBuilds>) -> Self {
-        Janitor::with(docker, new_run_id(), builds.label.clone(), Some(builds.clone()))
+    /// A janitor for one submission of a grading run: a run id of its own, so that everything
+    /// its build makes is its alone and goes when its grade is written.
+    pub(crate) fn grading(docker: Docker) -> Self {
+        Janitor::with(docker, true)
     }
 
-    /// A janitor for every image the builds sharing `builds` reported (the end of a grading run).
-    pub(crate) fn for_builds(docker: Docker, builds: &SharedBuilds) -> Self {
-        let janitor = Janitor::with(docker, builds.label.clone(), builds.label.clone(), None);
-        *janitor.images.lock().expect("janitor lock") = builds.images.lock().expect("janitor lock").clone();
-        janitor
-    }
-
-    fn with(docker: Docker, run_id: String, build_label: String, shared: Option<Arc<SharedBuilds>>) -> Self {
+    fn with(docker: Docker, grading: bool) -> Self {
         Janitor {
             docker,
-            run_id,
-            build_label,
-            shared,
+            run_id: new_run_id(),
+            grading,
             containers: Mutex::default(),
             images: Mutex::default(),
             tags: Mutex::default(),
@@ -111,14 +83,9 @@ impl Janitor {
         }
     }
 
-    /// Labels for the containers this run creates.
+    /// Labels for the containers this run creates, and for every image its legacy builds commit.
     pub(crate) fn labels(&self) -> HashMap<String, String> {
         labels(&self.run_id)
-    }
-
-    /// Labels for the images this run's builds create.
-    pub(crate) fn build_labels(&self) -> HashMap<String, String> {
-        labels(&self.build_label)
     }
 
     pub(crate) fn container(&self, id: &str) {
@@ -128,9 +95,6 @@ impl Janitor {
     /// An image one of this run's builds made (full or short id).
     pub(crate) fn image(&self, id: &str) {
         self.images.lock().expect("janitor lock").push(id.to_string());
-        if let Some(shared) = &self.shared {
-            shared.images.lock().expect("janitor lock").push(id.to_string());
-        }
     }
 
     #[cfg(test)]
@@ -149,15 +113,15 @@ impl Janitor {
         tag
     }
 
-    /// Labels for the final image of this janitor's BuildKit build, when it shares a grading
-    /// run's builds: the janitor's own run id, so that two submissions that build the same image
+    /// Labels for the final image of this janitor's BuildKit build, when it grades a submission:
+    /// the janitor's own run id, so that two submissions that build the same image
     /// still end in two images. Otherwise one image would carry both tags, and the first grade to
     /// remove its tag deletes it while the daemon is still tagging it for the other (the other's
     /// build fails with `failed to get digest … no such file or directory`). BuildKit puts these
     /// labels into the exported config only: every step stays a cache hit. `check` sets none, so
     /// an unchanged image keeps its id and the layer cache's config entry.
     pub(crate) fn image_labels(&self) -> Option<HashMap<String, String>> {
-        self.shared.as_ref().map(|_| HashMap::from([(BUILD_LABEL.to_string(), self.run_id.clone())]))
+        self.grading.then(|| HashMap::from([(BUILD_LABEL.to_string(), self.run_id.clone())]))
     }
 
     /// A build was cut short (timeout, Ctrl-C): the daemon may still commit the step it was
@@ -167,7 +131,7 @@ impl Janitor {
     }
 
     /// Removes the containers this run registered or labelled from one of its images, then its
-    /// images (unless they are shared) and everything built on them, then its tags. A build cut
+    /// images and everything built on them, then its tags. A build cut
     /// short gets a second look, for what the daemon committed after the connection closed.
     pub(crate) async fn sweep(&self) {
         let containers: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("janitor lock"));
@@ -187,9 +151,7 @@ impl Janitor {
         named.extend(listing.tagged(tags));
         containers.extend(self.labelled_containers(&listing, &named).await);
         remove_containers(&self.docker, &containers).await;
-        if self.shared.is_none() {
-            remove_images(&self.docker, listing.children_first(built)).await;
-        }
+        remove_images(&self.docker, listing.children_first(built)).await;
         untag(&self.docker, tags).await;
     }
 

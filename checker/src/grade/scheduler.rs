@@ -19,7 +19,7 @@ use super::endpoints::{Lease, Pool};
 use super::submission::{Overlay, Submission};
 use super::Grade;
 use crate::docker::cache_mounts;
-use crate::docker::cleanup::{Janitor, SharedBuilds};
+use crate::docker::cleanup::{self, Janitor};
 use crate::error::{Error, Result};
 use crate::exercise::Exercise;
 use crate::pipeline::{self, BuildOptions, Daemon, Source};
@@ -108,7 +108,7 @@ impl Grader {
             }
         };
         let Some(error) = stopped else {
-            self.janitors.sweep_builds(&self.pool).await;
+            self.janitors.remove_cache_mounts(&self.pool).await;
             return Ok(finished);
         };
         tasks.abort_all();
@@ -169,7 +169,7 @@ impl Grader {
         let janitor = self.janitors.open(&submission.student, lease);
         let options = BuildOptions {
             docker_host: endpoint.url.clone(),
-            cache_namespace: Some(cache_mounts::namespace(&self.janitors.builds.label, &janitor.run_id)),
+            cache_namespace: Some(cache_mounts::namespace(&self.janitors.run, &janitor.run_id)),
             ..self.options.clone()
         };
         let daemon = Daemon { docker: &endpoint.docker, janitor: &janitor };
@@ -191,23 +191,24 @@ fn interrupted() -> Error {
     Error::new("interrupted").action("the containers and images this run made were removed; run the same command again to grade the rest")
 }
 
-/// The open janitors, by student, with the endpoint each works on. Their builds share one label,
-/// so what submissions have in common (the base, the exercise's own files, identical steps) is
-/// built once per endpoint; those images go when the run ends ([`Janitors::sweep_builds`]).
+/// The open janitors, by student, with the endpoint each works on. Each submission's build is its
+/// own (a janitor of its own, with its own run id), so everything it made goes when its grade is
+/// written; BuildKit's build cache still answers the steps submissions have in common.
 struct Janitors {
     open: Mutex<HashMap<String, (Arc<Janitor>, usize)>>,
-    builds: Arc<SharedBuilds>,
+    /// The grading run's id: it names the run's cache-mount namespaces, removed when it ends.
+    run: String,
 }
 
 impl Default for Janitors {
     fn default() -> Self {
-        Janitors { open: Mutex::default(), builds: SharedBuilds::new() }
+        Janitors { open: Mutex::default(), run: cleanup::new_run_id() }
     }
 }
 
 impl Janitors {
     fn open(&self, student: &str, lease: &Lease) -> Arc<Janitor> {
-        let janitor = Arc::new(Janitor::sharing(lease.endpoint().docker.clone(), &self.builds));
+        let janitor = Arc::new(Janitor::grading(lease.endpoint().docker.clone()));
         self.lock().insert(student.to_string(), (janitor.clone(), lease.index()));
         janitor
     }
@@ -225,20 +226,14 @@ impl Janitors {
     async fn sweep_all(&self, pool: &Pool) {
         let open: Vec<_> = self.lock().drain().map(|(_, open)| open).collect();
         futures_util::future::join_all(open.into_iter().map(|open| sweep_one(open, pool))).await;
-        self.sweep_builds(pool).await;
+        self.remove_cache_mounts(pool).await;
     }
 
-    /// Removes every image the run's builds made, and its cache mounts, on every endpoint still
-    /// answering.
-    async fn sweep_builds(&self, pool: &Pool) {
-        let sweeps = (0..pool.endpoints().len())
-            .map(|index| sweep_one((Arc::new(Janitor::for_builds(pool.endpoints()[index].docker.clone(), &self.builds)), index), pool));
-        futures_util::future::join_all(sweeps).await;
+    /// Removes the run's cache mounts on every endpoint still answering.
+    async fn remove_cache_mounts(&self, pool: &Pool) {
         let live = (0..pool.endpoints().len()).filter(|index| pool.is_alive(*index));
-        futures_util::future::join_all(
-            live.map(|index| cache_mounts::remove_run(&pool.endpoints()[index].docker, &pool.endpoints()[index].url, &self.builds.label)),
-        )
-        .await;
+        futures_util::future::join_all(live.map(|index| cache_mounts::remove_run(&pool.endpoints()[index].docker, &pool.endpoints()[index].url, &self.run)))
+            .await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Janitor>, usize)>> {

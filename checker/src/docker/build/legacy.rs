@@ -36,7 +36,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
         .memswap(limits.memory_bytes)
         .cpuperiod(100_000)
         .cpuquota(limits.cpu_quota)
-        .labels(&janitor.build_labels());
+        .labels(&janitor.labels());
     if let Some(target) = input.target {
         options = options.target(target);
     }
