@@ -1,5 +1,7 @@
 //! `runs`: the app still works when run the hardened way — as the image's own user, read-only root
 //! filesystem, every capability dropped, no network but loopback — probed by HTTP or by a command.
+mod command;
+
 use serde::Deserialize;
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
@@ -110,20 +112,30 @@ impl Check for Runs {
 
     fn judge(&self, input: &Input<'_>, plan: &ProbePlan) -> Outcome {
         let Some(record) = input.probe else { return Outcome::skipped("the image was not run") };
-        let mut evidence = output_evidence(record);
-        if let Some(failure) = &record.failure {
-            evidence.insert(0, Evidence::note(failure.clone()));
-            return Outcome::fail(format!("the app did not answer: {failure}"), evidence, HINT);
-        }
-        let problems = expectation_problems(plan, record);
-        if problems.is_empty() {
-            return Outcome::pass(match plan {
-                ProbePlan::Http { path, status, .. } => format!("GET {path} answered {status} as user `{}`", shown_user(record)),
-                ProbePlan::Command { exit_code, .. } => format!("the command exited {exit_code} as user `{}`", shown_user(record)),
-            });
-        }
-        evidence.splice(0..0, problems.iter().map(|p| Evidence::note(p.clone())));
-        Outcome::fail(problems.join("; "), evidence, HINT)
+        let (summary, problems) = match &record.failure {
+            Some(failure) => (format!("the app did not answer: {failure}"), vec![failure.clone()]),
+            None => {
+                let problems = expectation_problems(plan, record);
+                if problems.is_empty() {
+                    return Outcome::pass(match plan {
+                        ProbePlan::Http { path, status, .. } => format!("GET {path} answered {status} as user `{}`", shown_user(record)),
+                        ProbePlan::Command { exit_code, .. } => format!("the command exited {exit_code} as user `{}`", shown_user(record)),
+                    });
+                }
+                (problems.join("; "), problems)
+            }
+        };
+        let mut evidence: Vec<Evidence> = problems.into_iter().map(Evidence::note).collect();
+        let hint = match input.image {
+            Some(image) => {
+                let command = command::Effective::of(image, plan);
+                evidence.push(Evidence::note(format!("command: {}", command.shown())));
+                command::diagnosis(image, &command).unwrap_or_else(|| HINT.to_string())
+            }
+            None => HINT.to_string(),
+        };
+        evidence.extend(output_evidence(record));
+        Outcome::fail(summary, evidence, hint)
     }
 }
 

@@ -8,6 +8,8 @@ pub(crate) struct ImageConfig {
     pub env: Vec<String>,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
+    /// The `WORKDIR` the command starts in; empty means `/`.
+    pub working_dir: String,
     pub labels: Vec<(String, String)>,
     /// The layer digests (diff IDs) in rootfs order.
     pub diff_ids: Vec<String>,
@@ -102,6 +104,8 @@ struct RawConfig {
     #[serde(default)]
     cmd: Option<Vec<String>>,
     #[serde(default)]
+    working_dir: Option<String>,
+    #[serde(default)]
     labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
@@ -120,6 +124,7 @@ pub(crate) fn parse(json: &[u8]) -> Result<(ImageConfig, Vec<HistoryEntry>), Str
         env: c.env.unwrap_or_default(),
         entrypoint: c.entrypoint.unwrap_or_default(),
         cmd: c.cmd.unwrap_or_default(),
+        working_dir: c.working_dir.unwrap_or_default(),
         labels: c.labels.map(|l| l.into_iter().collect()).unwrap_or_default(),
         diff_ids: raw.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
     };

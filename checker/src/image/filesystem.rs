@@ -39,6 +39,8 @@ pub(crate) struct FileSystem {
     captured: BTreeMap<String, (usize, Vec<u8>)>,
     /// Go binaries' build information by path, with the layer that wrote them.
     go: BTreeMap<String, (usize, GoBuild)>,
+    /// The dynamic loader each dynamically linked executable needs, by path.
+    interpreters: BTreeMap<String, String>,
 }
 
 /// Symbolic links followed before a path is declared a loop.
@@ -73,6 +75,7 @@ impl FileSystem {
                 match captured {
                     Captured::Bytes(bytes) => fs.captured.insert(path.clone(), (index, bytes.clone())).map(drop),
                     Captured::Go(build) => fs.go.insert(path.clone(), (index, build.clone())).map(drop),
+                    Captured::Interpreter(loader) => fs.interpreters.insert(path.clone(), loader.clone()).map(drop),
                 };
             }
         }
@@ -97,6 +100,7 @@ impl FileSystem {
     fn forget_content(&mut self, path: &str) {
         self.captured.remove(path);
         self.go.remove(path);
+        self.interpreters.remove(path);
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<&Node> {
@@ -115,6 +119,16 @@ impl FileSystem {
     /// Every captured file's bytes with the index of the layer that wrote it.
     pub(crate) fn captured_files(&self) -> impl Iterator<Item = (&str, usize, &[u8])> {
         self.captured.iter().map(|(path, (layer, bytes))| (path.as_str(), *layer, bytes.as_slice()))
+    }
+
+    /// The dynamic loader the executable at `path` (a regular file, or a hard link to one) needs;
+    /// `None` for a static executable or anything else.
+    pub(crate) fn interpreter(&self, path: &str) -> Option<&str> {
+        let file = match &self.nodes.get(path)?.kind {
+            EntryKind::Hardlink(target) => target.as_str(),
+            _ => path,
+        };
+        self.interpreters.get(file).map(String::as_str)
     }
 
     /// Every Go binary's build information with the index of the layer that wrote it.

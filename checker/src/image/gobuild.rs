@@ -25,30 +25,6 @@ pub(crate) struct GoBuild {
     pub deps: Vec<GoModule>,
 }
 
-/// The file offset of the first writable PT_LOAD segment, from an ELF file's first bytes.
-pub(crate) fn window_offset(head: &[u8]) -> Option<u64> {
-    let is64 = *head.get(4)? == 2;
-    if *head.get(5)? != 1 {
-        return None; // big-endian: not a platform the course runs on
-    }
-    let (phoff, phentsize, phnum) =
-        if is64 { (le(head, 32, 8)?, le(head, 54, 2)?, le(head, 56, 2)?) } else { (le(head, 28, 4)?, le(head, 42, 2)?, le(head, 44, 2)?) };
-    (0..phnum)
-        .filter_map(|i| {
-            let at = (phoff + i * phentsize) as usize;
-            let kind = le(head, at, 4)?;
-            let (flags, offset) = if is64 { (le(head, at + 4, 4)?, le(head, at + 8, 8)?) } else { (le(head, at + 24, 4)?, le(head, at + 4, 4)?) };
-            (kind == 1 && flags & 2 != 0).then_some(offset)
-        })
-        .min()
-}
-
-/// A little-endian unsigned integer of `width` bytes at `at`.
-fn le(bytes: &[u8], at: usize, width: usize) -> Option<u64> {
-    let slice = bytes.get(at..at.checked_add(width)?)?;
-    Some(slice.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-}
-
 /// Parses the build information from the window's bytes (the magic sits 16-byte aligned).
 pub(crate) fn parse(window: &[u8]) -> Option<GoBuild> {
     let start = (0..window.len().saturating_sub(32)).step_by(16).find(|&at| window[at..].starts_with(MAGIC))?;
@@ -134,7 +110,6 @@ mod tests {
     #[test]
     fn odd_bytes_give_none() {
         assert_eq!(parse(b"nothing here"), None);
-        assert_eq!(window_offset(b"\x7fELF"), None);
         let mut truncated = blob("go1.19.8", "x");
         truncated.truncate(90);
         assert_eq!(parse(&truncated), None);

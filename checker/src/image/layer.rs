@@ -2,8 +2,8 @@
 //!
 //! What must hold: the reader consumes the stream once, front to back; only the files an analyzer
 //! wants ([`Captures`]) keep (a prefix of) their bytes, for it to parse; every regular file, kept or
-//! not and whatever its size, keeps its metadata and is sniffed for its [`ContentClass`] and, for
-//! Go binaries, their build information (so no path hides a shell: a busybox saved as
+//! not and whatever its size, keeps its metadata and is sniffed for its [`ContentClass`], for
+//! dynamically linked executables the loader they need, and, for Go binaries, their build information (so no path hides a shell: a busybox saved as
 //! `/etc/passwd` is still a shell).
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
@@ -20,6 +20,8 @@ pub(crate) enum Captured {
     Bytes(Vec<u8>),
     /// A Go binary's build information.
     Go(GoBuild),
+    /// The dynamic loader an ELF executable needs.
+    Interpreter(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -141,6 +143,9 @@ fn read_tar(stream: impl Read, captures: &Captures, secrets: Option<&SecretSearc
             content = sniffed.class;
             if let Some(go) = sniffed.go {
                 facts.captured.push((path.clone(), Captured::Go(go)));
+            }
+            if let Some(interpreter) = sniffed.interpreter {
+                facts.captured.push((path.clone(), Captured::Interpreter(interpreter)));
             }
             if content != ContentClass::Data {
                 binaries.insert(path.clone(), content);

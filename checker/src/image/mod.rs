@@ -7,6 +7,7 @@ pub(crate) mod archive;
 pub(crate) mod cache;
 pub(crate) mod capture;
 pub(crate) mod config;
+pub(crate) mod elf;
 pub(crate) mod filesystem;
 pub(crate) mod gobuild;
 pub(crate) mod layer;

@@ -1,11 +1,12 @@
-//! Content sniffing: is this file an ELF binary, is that binary a shell whatever its name, and
-//! which Go modules does a Go binary embed?
+//! Content sniffing: is this file an ELF binary, which dynamic loader does it need, is that binary
+//! a shell whatever its name, and which Go modules does a Go binary embed?
 //!
 //! Reads only what it needs: four bytes decide whether a file is ELF. Every ELF file, whatever its
 //! size, is scanned in one streaming pass for the strings builds of a shell carry (several per
 //! shell, so that patching one, such as a version banner, does not hide it); while that pass goes
 //! by, the bytes where Go keeps its build information (the start of the first writable segment,
-//! found from the program headers) are kept. Memory stays bounded: one search buffer and that
+//! found from the program headers) are kept. The loader an executable names (PT_INTERP) is read
+//! from the first bytes alone. Memory stays bounded: one search buffer and that
 //! window, never the file.
 //!
 //! What must hold: each signature is a string only that shell's binary carries (checked against
@@ -18,6 +19,7 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 
+use super::elf;
 use super::gobuild::{self, GoBuild};
 
 /// What a regular file's bytes say it is.
@@ -84,6 +86,8 @@ pub(crate) struct Sniffed {
     pub class: ContentClass,
     /// The build information of a Go binary.
     pub go: Option<GoBuild>,
+    /// The dynamic loader an ELF executable needs (`/lib64/ld-linux-x86-64.so.2`), when it names one.
+    pub interpreter: Option<String>,
 }
 
 /// Strings that each shell's binary carries, whatever it is called on disk, several per shell.
@@ -146,11 +150,12 @@ pub(crate) fn sniff(content: &mut impl Read, size: u64) -> io::Result<Sniffed> {
     if !head.starts_with(b"\x7fELF") {
         return Ok(Sniffed::default());
     }
-    let window = gobuild::window_offset(&head);
+    let window = elf::writable_segment_offset(&head);
+    let interpreter = elf::interpreter(&head);
     let mut tap = Tap { inner: content, position: head.len() as u64, window, kept: Vec::new() };
     tap.keep(&head, 0);
     let class = shell_in(io::Cursor::new(&head).chain(&mut tap))?;
-    Ok(Sniffed { class, go: gobuild::parse(&tap.kept) })
+    Ok(Sniffed { class, go: gobuild::parse(&tap.kept), interpreter })
 }
 
 /// How much of a file is searched at a time.
