@@ -11,8 +11,8 @@ use std::fmt;
 
 use super::line_of;
 
-/// Docker's instructions, for "did you mean".
-const INSTRUCTIONS: [&str; 18] = [
+/// Docker's instructions: what "did you mean" offers, and what an image history entry can start with.
+pub(crate) const INSTRUCTIONS: [&str; 18] = [
     "ADD",
     "ARG",
     "CMD",

@@ -1,6 +1,8 @@
 //! The image config as the checks need it: runtime settings and the build history.
 use serde::Deserialize;
 
+use crate::dockerfile::parse_error::INSTRUCTIONS;
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ImageConfig {
     /// The `USER` the container runs as; empty means root.
@@ -36,7 +38,7 @@ impl HistoryEntry {
             return rest.trim().to_string();
         }
         let (keyword, rest) = text.split_once(' ').unwrap_or((text, ""));
-        if KEYWORDS.contains(&keyword) {
+        if INSTRUCTIONS.contains(&keyword) {
             return match keyword {
                 "RUN" => format!("RUN {}", without_shell(rest)),
                 _ => text.to_string(),
@@ -50,26 +52,6 @@ impl HistoryEntry {
         self.instruction().split_whitespace().next().unwrap_or("RUN").to_string()
     }
 }
-
-const KEYWORDS: [&str; 17] = [
-    "ADD",
-    "ARG",
-    "CMD",
-    "COPY",
-    "ENTRYPOINT",
-    "ENV",
-    "EXPOSE",
-    "HEALTHCHECK",
-    "LABEL",
-    "MAINTAINER",
-    "ONBUILD",
-    "RUN",
-    "SHELL",
-    "STOPSIGNAL",
-    "USER",
-    "VOLUME",
-    "WORKDIR",
-];
 
 /// `|1 TOKEN=x /bin/sh -c make` → `make`: drops the classic builder's build-arg prefix and shell.
 fn without_shell(command: &str) -> &str {
