@@ -210,7 +210,7 @@ mod tests {
             location: "var/lib/dpkg/status".into(),
             layer: 0,
         };
-        FindingReport { finding, disposition: Shown::ExpiredIgnore, advice: "switch to a base without it".into() }
+        FindingReport { finding, disposition: Shown::ExpiredIgnore, ignore: None, advice: "switch to a base without it".into() }
     }
 
     fn report() -> Report {
