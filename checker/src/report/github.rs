@@ -50,7 +50,7 @@ fn finding_annotations(out: &mut String, check: &CheckReport, failed: bool, leve
         let (Some(finding), Some(line)) = (&evidence.finding, evidence.dockerfile_line) else { continue };
         let blocks = failed && finding.disposition.blocks();
         blocking |= blocks;
-        let title = format!("{}: {}", check.id, finding.finding.id);
+        let title = format!("{} {}", check.id, finding.finding.id);
         *out += &annotation(if blocks { level } else { "notice" }, dockerfile, Some(line), &title, &evidence.message);
     }
     blocking
@@ -72,11 +72,29 @@ pub(crate) fn annotation(level: &str, file: Option<&str>, line: Option<usize>, t
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::{finding_evidence, scan_report};
+    use crate::report::Shown;
 
     #[test]
     fn escapes_what_would_end_or_forge_a_command() {
         let line = annotation("error", Some("./a,b:c/Dockerfile"), Some(4), "no-shell", "50% done\n::error::forged\r\x1b[2J");
         assert_eq!(line, "::error file=a%2Cb%3Ac/Dockerfile,line=4,title=no-shell::50%25 done%0A::error::forged%0D\\u{1b}[2J\n");
         assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn findings_are_annotated_on_their_line_as_errors_when_they_block_and_notices_otherwise() {
+        let evidence = vec![finding_evidence(Shown::Failing, Some(10)), finding_evidence(Shown::NoFix, Some(10)), finding_evidence(Shown::Failing, None)];
+        let failed = annotations(&scan_report(Status::Fail, evidence), Some("Dockerfile"));
+        let heads: Vec<&str> = failed.lines().map(|l| l.split("::").nth(1).unwrap()).collect();
+        assert_eq!(
+            heads,
+            ["error file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853", "notice file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853"]
+        );
+        assert!(failed.starts_with("::error file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853::Failing · CRITICAL"), "{failed}");
+        let base_only = annotations(&scan_report(Status::Fail, vec![finding_evidence(Shown::Failing, None)]), None);
+        assert_eq!(base_only, "::error title=scan::1 blocks (HIGH or above): 1 CRITICAL\n", "a failure from the base alone still shows");
+        let passed = annotations(&scan_report(Status::Pass, vec![finding_evidence(Shown::BelowLimit, Some(4))]), None);
+        assert!(passed.starts_with("::notice line=4,title=scan DEBIAN-CVE-2023-45853::BelowLimit"), "{passed}");
     }
 }

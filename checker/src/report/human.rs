@@ -100,3 +100,30 @@ fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     &hex[..hex.len().min(12)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{finding_evidence, scan_report};
+    use crate::report::Shown;
+
+    #[test]
+    fn findings_that_do_not_block_are_dimmed_and_listed_on_a_pass() {
+        let blocking = finding_evidence(Shown::Failing, None);
+        assert!(!styled(&blocking).style.contains(colored::Styles::Dimmed));
+        for shown in [Shown::NoFix, Shown::BelowLimit, Shown::Ignored] {
+            assert!(styled(&finding_evidence(shown, None)).style.contains(colored::Styles::Dimmed), "{shown:?}");
+        }
+        let text = render(&scan_report(Status::Pass, vec![finding_evidence(Shown::NoFix, Some(4)), Evidence::note("not a finding")]));
+        assert!(text.contains("NoFix · CRITICAL DEBIAN-CVE-2023-45853 in zlib  [layer 0 · Dockerfile:4]"), "{text}");
+        assert!(!text.contains("not a finding"), "a pass lists its findings only: {text}");
+    }
+
+    #[test]
+    fn a_long_list_of_findings_counts_the_rest() {
+        let many = vec![finding_evidence(Shown::BelowLimit, None); FINDINGS_SHOWN + 3];
+        let text = render(&scan_report(Status::Fail, many));
+        assert_eq!(text.matches("BelowLimit · CRITICAL").count(), FINDINGS_SHOWN, "{text}");
+        assert!(text.contains("… and 3 more findings (--format json lists them all)"), "{text}");
+    }
+}
