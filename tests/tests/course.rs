@@ -66,6 +66,31 @@ fn the_reference_handed_in_as_it_is_cannot_use_what_only_the_reference_has() {
     assert!(builds["summary"].as_str().unwrap().contains("COPY solution/package.json"), "it fails where it reaches for the reference: {builds:#}");
 }
 
+/// Exercise 08's starter is blocked by the findings that have a fix; those without one are not
+/// blocking, yet listed with their status (hint 3 asks the learner to read them).
+#[test]
+fn exercise_08_lists_what_blocks_and_what_does_not() {
+    let Some(_docker) = docker_lock() else { return };
+    let exercise = exercises().into_iter().find(|e| e.ends_with("08-scan-node-deps")).expect("exercise 08");
+    let (_, report) = check(&exercise, false);
+    let scan = report["checks"].as_array().unwrap().iter().find(|c| c["id"] == "scan").unwrap();
+    let summary = scan["summary"].as_str().unwrap();
+    assert!(summary.starts_with("6 block (HIGH or above with a fix): 4 CRITICAL, 2 HIGH; "), "{summary}");
+    let listed: Vec<(&str, &str, &str)> = scan["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["finding"]["disposition"].as_str().unwrap(), e["finding"]["id"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed.len(), report["scan"]["findings"].as_u64().unwrap() as usize, "every finding is listed: {listed:#?}");
+    let zlib = listed.iter().find(|(_, id, _)| *id == "DEBIAN-CVE-2023-45853").expect("zlib's finding, which has no fix");
+    assert_eq!(zlib.0, "no-fix");
+    assert!(zlib.2.starts_with("not blocking: no fix · CRITICAL DEBIAN-CVE-2023-45853 in zlib"), "{zlib:?}");
+    let minimist = listed.iter().find(|(_, id, _)| *id == "GHSA-xvch-5gv4-984h").expect("minimist's finding");
+    assert_eq!(minimist.0, "failing");
+    assert!(listed.iter().take(6).all(|(shown, _, _)| *shown == "failing"), "blocking ones first: {listed:#?}");
+}
+
 #[test]
 fn the_course_has_the_exercises_the_issue_names() {
     let names: Vec<String> = exercises().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();

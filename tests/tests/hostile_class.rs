@@ -167,7 +167,7 @@ fn class(nonce: &str, host: &Host<'_>) -> Vec<Submission> {
     let cmd = "CMD [\"/app/src/server.js\"]";
     vec![
         upgrading("honest", handed_in.clone(), Expected::Pass),
-        Submission::new("honest-starter", starter.clone(), Expected::fails("scan", "at or above HIGH", None)),
+        Submission::new("honest-starter", starter.clone(), Expected::fails("scan", "block (HIGH or above", None)),
         upgrading("add-host-secret", before(&handed_in, "USER 65532", &add), Expected::fails("builds", "fetches from the network", Some(&add))),
         upgrading("copy-from-foreign", before(&handed_in, "USER 65532", &steal), Expected::fails("builds", "is not one of the course's images", Some(&steal))),
         upgrading(

@@ -1,12 +1,14 @@
 //! GitHub Actions workflow commands: an `::error` (or `::warning`) annotation per failing check on
 //! the Dockerfile line its evidence points at, so the failure shows in the pull request's diff.
+//! Each scan finding traced to a Dockerfile line gets an annotation of its own there: the check's
+//! level when it blocks a failing check, `::notice` when it does not block.
 //!
 //! What must hold: the text is escaped as the runner expects ([`escape::github_data`] and
 //! [`escape::github_property`]), so a message can never end the command early or forge another
 //! one; the plain verdict line starts with `shipshape`, never with `::`.
 use std::collections::BTreeSet;
 
-use super::Report;
+use super::{CheckReport, Report};
 use crate::checks::{Severity, Status};
 use crate::escape;
 
@@ -18,13 +20,19 @@ pub(crate) fn render(report: &Report, dockerfile: Option<&str>) -> String {
 }
 
 /// One annotation per failing check and Dockerfile line (one without a line when the evidence
-/// names none). `dockerfile` is the path as the workflow sees it, relative to the repository.
+/// names none), and one per finding with a line. `dockerfile` is the path as the workflow sees
+/// it, relative to the repository.
 pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
     let mut out = String::new();
-    for check in report.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)) {
+    for check in &report.checks {
+        let failed = matches!(check.status, Status::Fail | Status::Error);
         let level = if check.severity == Severity::Warning { "warning" } else { "error" };
-        let lines: BTreeSet<usize> = check.evidence.iter().filter_map(|e| e.dockerfile_line).collect();
-        if lines.is_empty() {
+        let blocking_annotated = finding_annotations(&mut out, check, failed, level, dockerfile);
+        if !failed {
+            continue;
+        }
+        let lines: BTreeSet<usize> = check.evidence.iter().filter(|e| e.finding.is_none()).filter_map(|e| e.dockerfile_line).collect();
+        if lines.is_empty() && !blocking_annotated {
             out += &annotation(level, dockerfile, None, check.id.as_str(), &check.summary);
         }
         for line in lines {
@@ -32,6 +40,20 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// One annotation per finding of `check` traced to a Dockerfile line: at `level` when it blocks
+/// a failed check, a notice otherwise. Whether any blocking one was annotated.
+fn finding_annotations(out: &mut String, check: &CheckReport, failed: bool, level: &str, dockerfile: Option<&str>) -> bool {
+    let mut blocking = false;
+    for evidence in &check.evidence {
+        let (Some(finding), Some(line)) = (&evidence.finding, evidence.dockerfile_line) else { continue };
+        let blocks = failed && finding.disposition.blocks();
+        blocking |= blocks;
+        let title = format!("{} {}", check.id, finding.finding.id);
+        *out += &annotation(if blocks { level } else { "notice" }, dockerfile, Some(line), &title, &evidence.message);
+    }
+    blocking
 }
 
 /// `::level file=F,line=N,title=T::message`, newline-terminated.
@@ -50,11 +72,29 @@ pub(crate) fn annotation(level: &str, file: Option<&str>, line: Option<usize>, t
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::tests::{finding_evidence, scan_report};
+    use crate::report::Shown;
 
     #[test]
     fn escapes_what_would_end_or_forge_a_command() {
         let line = annotation("error", Some("./a,b:c/Dockerfile"), Some(4), "no-shell", "50% done\n::error::forged\r\x1b[2J");
         assert_eq!(line, "::error file=a%2Cb%3Ac/Dockerfile,line=4,title=no-shell::50%25 done%0A::error::forged%0D\\u{1b}[2J\n");
         assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn findings_are_annotated_on_their_line_as_errors_when_they_block_and_notices_otherwise() {
+        let evidence = vec![finding_evidence(Shown::Failing, Some(10)), finding_evidence(Shown::NoFix, Some(10)), finding_evidence(Shown::Failing, None)];
+        let failed = annotations(&scan_report(Status::Fail, evidence), Some("Dockerfile"));
+        let heads: Vec<&str> = failed.lines().map(|l| l.split("::").nth(1).unwrap()).collect();
+        assert_eq!(
+            heads,
+            ["error file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853", "notice file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853"]
+        );
+        assert!(failed.starts_with("::error file=Dockerfile,line=10,title=scan DEBIAN-CVE-2023-45853::Failing · CRITICAL"), "{failed}");
+        let base_only = annotations(&scan_report(Status::Fail, vec![finding_evidence(Shown::Failing, None)]), None);
+        assert_eq!(base_only, "::error title=scan::1 blocks (HIGH or above): 1 CRITICAL\n", "a failure from the base alone still shows");
+        let passed = annotations(&scan_report(Status::Pass, vec![finding_evidence(Shown::BelowLimit, Some(4))]), None);
+        assert!(passed.starts_with("::notice line=4,title=scan DEBIAN-CVE-2023-45853::BelowLimit"), "{passed}");
     }
 }

@@ -18,7 +18,7 @@ use crate::checks::Verdict;
 use crate::pipeline::Judgement;
 use crate::record::{BuildRecord, ScanRecord};
 
-pub use crate::checks::scan::{FindingReport, Shown};
+pub use crate::checks::scan::{FindingReport, IgnoreNote, Shown};
 pub use crate::checks::{CheckId, Evidence, Severity, Status, UnknownCheck};
 pub use crate::docker::engine::Builder;
 pub use crate::record::DatabaseSummary;
@@ -195,6 +195,20 @@ fn check_report(verdict: &Verdict) -> CheckReport {
 mod tests {
     use super::*;
 
+    /// A piece of scan evidence: a finding with this status, from this Dockerfile line.
+    pub(super) fn finding_evidence(disposition: Shown, line: Option<usize>) -> Evidence {
+        let message = format!("{disposition:?} · CRITICAL DEBIAN-CVE-2023-45853 in zlib");
+        Evidence { finding: Some(Box::new(FindingReport { disposition, ..finding() })), layer: Some(0), dockerfile_line: line, ..Evidence::note(message) }
+    }
+
+    /// A report with one check, `scan`, of this status and evidence.
+    pub(super) fn scan_report(status: Status, evidence: Vec<Evidence>) -> Report {
+        let mut report = report();
+        report.checks[0].status = status;
+        report.checks[0].evidence = evidence;
+        report
+    }
+
     fn finding() -> FindingReport {
         let finding = Finding {
             id: "DEBIAN-CVE-2023-45853".into(),
@@ -210,17 +224,18 @@ mod tests {
             location: "var/lib/dpkg/status".into(),
             layer: 0,
         };
-        FindingReport { finding, disposition: Shown::ExpiredIgnore, advice: "switch to a base without it".into() }
+        let ignore = Some(IgnoreNote { reason: "minizip is not used".into(), expires: chrono::NaiveDate::from_ymd_opt(2026, 12, 1) });
+        FindingReport { finding, disposition: Shown::ExpiredIgnore, ignore, advice: "switch to a base without it".into() }
     }
 
     fn report() -> Report {
-        let evidence = Evidence { finding: Some(Box::new(finding())), layer: Some(0), ..Evidence::note("CRITICAL DEBIAN-CVE-2023-45853 in zlib") };
+        let evidence = finding_evidence(Shown::ExpiredIgnore, None);
         let check = CheckReport {
             id: CheckId::Scan,
             status: Status::Fail,
             severity: Severity::Error,
             weight: 2,
-            summary: "1 at or above HIGH".into(),
+            summary: "1 blocks (HIGH or above): 1 CRITICAL".into(),
             evidence: vec![evidence, Evidence::note("… and 3 more")],
             hint: Some("rebuild on an updated base".into()),
             doc: "checks/scan.html".into(),
@@ -247,6 +262,9 @@ mod tests {
     fn what_json_writes_from_json_reads_back_unchanged() {
         let report = report();
         assert_eq!(Report::from_json(&report.json()).unwrap(), report);
+        let statuses = [Shown::Failing, Shown::NoFix, Shown::BelowLimit, Shown::Ignored].map(|s| finding_evidence(s, Some(3)));
+        let listed = scan_report(Status::Pass, statuses.to_vec());
+        assert_eq!(Report::from_json(&listed.json()).unwrap(), listed);
         let empty = Report::unjudged("01", 3);
         assert_eq!(Report::from_json(&empty.json()).unwrap(), empty);
     }
@@ -261,6 +279,7 @@ mod tests {
             (finding["disposition"].as_str(), finding["severity"].as_str(), finding["id"].as_str()),
             (Some("expired-ignore"), Some("CRITICAL"), Some("DEBIAN-CVE-2023-45853"))
         );
+        assert_eq!((finding["ignore"]["reason"].as_str(), finding["ignore"]["expires"].as_str()), (Some("minizip is not used"), Some("2026-12-01")));
         assert_eq!(check["evidence"][1].as_object().unwrap().len(), 1, "a note is only its message");
         assert_eq!(value["build"]["builder"].as_str(), Some("buildkit"));
     }
