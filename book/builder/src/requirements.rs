@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn a_check_without_a_page_is_an_error() {
-        let error = table(&spec("[checks.size]\nmax = 1000\n"), &["no-shell".to_string()], "").unwrap_err().to_string();
+        let error = table(&spec("[checks.size]\nmax = \"1 kB\"\n"), &["no-shell".to_string()], "").unwrap_err().to_string();
         assert_eq!(error, "it requires `[checks.size]`, but the book has no check page `checks/size.md` (checks: no-shell)");
     }
 }
