@@ -5,9 +5,11 @@
 //! What must hold: checks see facts only; the Docker work happens here and in [`crate::docker`],
 //! in the source's daemon and under its janitor, which the caller sweeps on every path out; an
 //! archive needs no daemon at all, and neither does a Dockerfile that cannot go to a builder (it
-//! does not parse, or names no stage to ship: [`judge_unbuildable`] judges it, `builds` failing). Facts a spec does not ask for are not collected (no probe
-//! without `runs`, no scan without `scan`), and the build secrets are read only when the source
-//! builds or `no-secrets` seeks them.
+//! does not parse, or names no stage to ship: [`judge_unbuildable`] judges it, `builds` failing).
+//! Facts a spec does not ask for are not collected (no probe without `runs`, no scan without
+//! `scan`), and the build secrets are read only when the source builds or `no-secrets` seeks
+//! them. A scan's database is opened before anything is built, so a missing one stops the run at
+//! once.
 use std::path::{Path, PathBuf};
 
 use bollard::Docker;
