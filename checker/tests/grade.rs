@@ -2,8 +2,10 @@
 //! not building, a symbolic link out of the submission, no Dockerfile) graded side by side; the
 //! files it writes and every output format; resuming; Ctrl-C; two daemons, one killed mid-run;
 //! a build secret that is not set, which stops the run; the HTML report opened in headless
-//! Chromium; and hostile submissions (FIFOs, devices, sockets and sparse giants as Dockerfiles,
-//! names that are not UTF-8, formulas or workflow commands, forged `shipshape.*` labels).
+//! Chromium; hostile submissions (FIFOs, devices, sockets and sparse giants as Dockerfiles,
+//! names that are not UTF-8, formulas or workflow commands, forged `shipshape.*` labels); and the
+//! limits on what a build leaves: an image past `--max-image-size` never read, a build that fills
+//! the daemon's own filesystem failing alone, a submission's images gone as soon as it is graded.
 //!
 //! What must hold: a test that needs the daemon (or Chromium) skips, saying so, unless
 //! SHIPSHAPE_REQUIRE_DOCKER=1 (then it fails). Every fixture Dockerfile labels what it builds with
@@ -143,8 +145,13 @@ fn summary(grade: &Value) -> (String, u64, u64) {
     (grade["status"].as_str().unwrap().to_string(), grade["points"]["earned"].as_u64().unwrap(), grade["points"]["possible"].as_u64().unwrap())
 }
 
+/// The grade's entry for check `id` (`null` when the grade has none).
+fn check_of<'a>(grade: &'a Value, id: &str) -> &'a Value {
+    grade["checks"].as_array().and_then(|checks| checks.iter().find(|c| c["id"] == id)).unwrap_or(&Value::Null)
+}
+
 fn check_status(grade: &Value, id: &str) -> String {
-    grade["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).map(|c| c["status"].as_str().unwrap().to_string()).unwrap_or_default()
+    check_of(grade, id)["status"].as_str().unwrap_or_default().to_string()
 }
 
 #[test]
@@ -697,7 +704,7 @@ fn an_image_past_the_size_budget_fails_builds_at_its_largest_step_unread() {
         let output = fixture.grade(&["--restart", "--builder", builder, "--format", "json", "--max-image-size", "20 MB"]);
         assert_eq!(output.status.code(), Some(1), "{builder}: {}", text(&output.stderr));
         let grade = students(&serde_json::from_slice(&output.stdout).unwrap())["hoarder"].clone();
-        let builds = grade["checks"].as_array().unwrap().iter().find(|c| c["id"] == "builds").unwrap().clone();
+        let builds = check_of(&grade, "builds");
         assert_eq!(builds["status"], "fail", "{builder}: {grade:#}");
         assert_eq!(builds["evidence"][0]["dockerfile_line"], 3, "{builder}: {grade:#}");
         let message = builds["evidence"][0]["message"].as_str().unwrap();
@@ -734,7 +741,7 @@ fn a_build_that_fills_the_daemons_disk_fails_alone_and_the_next_one_builds() {
     let output = fixture.grade(&["--jobs", "1", "--docker-host", &second.host, "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let grades = students(&serde_json::from_slice(&output.stdout).unwrap());
-    let builds = grades["filler"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "builds").unwrap().clone();
+    let builds = check_of(&grades["filler"], "builds");
     assert_eq!((builds["status"].as_str(), builds["evidence"][0]["dockerfile_line"].as_u64()), (Some("fail"), Some(3)), "{builds:#}");
     assert!(builds["hint"].as_str().unwrap().contains("filled the disk"), "{builds:#}");
     assert_eq!(summary(&grades["honest"]), ("pass".into(), 7, 7), "{:#}", grades["honest"]);
