@@ -194,8 +194,7 @@ impl ForbiddenExecutables {
         }
         let family = self.family_of(name)?;
         let (file, description) = match &node.kind {
-            EntryKind::Hardlink(target) if node.is_executable_file() => (target.clone(), format!("/{path}")),
-            _ if node.is_executable_file() => (path.to_string(), format!("/{path}")),
+            _ if node.is_executable_file() => (node.file_path(path).to_string(), format!("/{path}")),
             EntryKind::Symlink(_) => {
                 let (target, target_node) = fs.resolve(path)?;
                 if !target_node.is_executable_file() {
@@ -215,10 +214,7 @@ impl ForbiddenExecutables {
         if !self.by_content {
             return None;
         }
-        let file = match &node.kind {
-            EntryKind::Hardlink(target) => target.clone(),
-            _ => path.to_string(),
-        };
+        let file = node.file_path(path).to_string();
         let description = format!("/{path} is {shell} under the name `{name}`");
         Some(Found { path: path.to_string(), file, family: self.families.first()?.name, description, layer: node.layer })
     }

@@ -8,7 +8,7 @@
 //! (setgid without it marks mandatory locking, not privilege).
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::filesystem::Node;
-use crate::image::{EntryKind, FileSystem};
+use crate::image::FileSystem;
 use crate::units::count;
 
 pub(super) struct NoSetuid;
@@ -55,11 +55,11 @@ fn privilege(node: &Node) -> Option<&'static str> {
 fn privileged(fs: &FileSystem) -> Vec<Privileged<'_>> {
     let mut found: Vec<Privileged<'_>> = Vec::new();
     for (path, node) in fs.iter() {
-        let (file, inode) = match &node.kind {
-            EntryKind::File => (path, node),
-            EntryKind::Hardlink(target) => (target.as_str(), fs.get(target).unwrap_or(node)),
-            _ => continue,
-        };
+        if !node.is_file() {
+            continue;
+        }
+        let file = node.file_path(path);
+        let inode = fs.get(file).unwrap_or(node);
         let Some(what) = privilege(inode) else { continue };
         match found.iter_mut().find(|p| p.file == file) {
             Some(known) if path == file => known.names.insert(0, path),
@@ -112,7 +112,7 @@ impl Check for NoSetuid {
 mod tests {
     use super::*;
     use crate::image::layer::LayerEntry;
-    use crate::image::{ContentClass, LayerFacts};
+    use crate::image::{ContentClass, EntryKind, LayerFacts};
 
     fn entry(path: &str, kind: EntryKind, mode: u32, uid: u64, gid: u64) -> LayerEntry {
         LayerEntry { path: path.into(), kind, size: 1, mode, uid, gid, content: ContentClass::Data }

@@ -177,7 +177,7 @@ impl Check for Scan {
         judged.sort_by_key(|(f, d)| (!Shown::of(d).blocks(), Reverse(f.severity)));
         let blocking = judged.iter().filter(|(_, d)| Shown::of(d).blocks()).count();
         let evidence: Vec<Evidence> = judged.iter().map(|(f, d)| finding_evidence(f, d, policy, input.origin(f.layer))).collect();
-        let summary = summary(scan, &judged, policy);
+        let summary = summary(scan, &judged, blocking, policy);
         if !scan.blind_spots.is_empty() {
             return unknown(&scan.blind_spots, &summary, evidence, input);
         }
@@ -218,11 +218,9 @@ fn unknown(unseen: &[BlindSpot], summary: &str, findings: Vec<Evidence>, input: 
 /// What blocks (or that nothing does) and against which limit, then what does not block and
 /// why, then what was scanned: `nothing blocks (HIGH or above with a fix); 3 not blocking: 2
 /// CRITICAL without a fix, 1 MEDIUM below HIGH; 20 packages scanned; database sha256:…`.
-fn summary(scan: &ScanRecord, judged: &[(&Finding, Disposition<'_>)], policy: Policy) -> String {
+fn summary(scan: &ScanRecord, judged: &[(&Finding, Disposition<'_>)], blocking: usize, policy: Policy) -> String {
     let with_fix = if policy.ignore_unfixed { " with a fix" } else { "" };
     let limit = format!("{} or above{with_fix}", policy.fail_on.as_str());
-    let count = |shown: Shown| judged.iter().filter(|(_, d)| Shown::of(d) == shown).count();
-    let blocking = count(Shown::Failing) + count(Shown::ExpiredIgnore);
     let blocks = match blocking {
         0 => format!("nothing blocks ({limit})"),
         n => format!("{n} {} ({limit}): {}", if n == 1 { "blocks" } else { "block" }, tally(judged, |shown| shown.blocks(), "").join(", ")),

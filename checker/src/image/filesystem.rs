@@ -30,6 +30,14 @@ impl Node {
     pub(crate) fn is_executable_file(&self) -> bool {
         self.is_file() && self.mode & 0o111 != 0
     }
+
+    /// The path of the file this node at `path` is: a hard link's target, else `path` itself.
+    pub(crate) fn file_path<'a>(&'a self, path: &'a str) -> &'a str {
+        match &self.kind {
+            EntryKind::Hardlink(target) => target,
+            _ => path,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -124,11 +132,7 @@ impl FileSystem {
     /// The dynamic loader the executable at `path` (a regular file, or a hard link to one) needs;
     /// `None` for a static executable or anything else.
     pub(crate) fn interpreter(&self, path: &str) -> Option<&str> {
-        let file = match &self.nodes.get(path)?.kind {
-            EntryKind::Hardlink(target) => target.as_str(),
-            _ => path,
-        };
-        self.interpreters.get(file).map(String::as_str)
+        self.interpreters.get(self.nodes.get(path)?.file_path(path)).map(String::as_str)
     }
 
     /// Every Go binary's build information with the index of the layer that wrote it.

@@ -3,8 +3,8 @@
 //! What must hold: the reader consumes the stream once, front to back; only the files an analyzer
 //! wants ([`Captures`]) keep (a prefix of) their bytes, for it to parse; every regular file, kept or
 //! not and whatever its size, keeps its metadata and is sniffed for its [`ContentClass`], for
-//! dynamically linked executables the loader they need, and, for Go binaries, their build information (so no path hides a shell: a busybox saved as
-//! `/etc/passwd` is still a shell).
+//! dynamically linked executables the loader they need, and, for Go binaries, their build
+//! information (so no path hides a shell: a busybox saved as `/etc/passwd` is still a shell).
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
