@@ -40,5 +40,6 @@ pub(crate) mod record;
 pub mod report;
 pub mod scan;
 pub(crate) mod spec;
+pub(crate) mod status_line;
 pub(crate) mod stop;
 pub(crate) mod units;

@@ -31,6 +31,7 @@ use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord, Stopped};
 use crate::scan::{self, db::Database};
 use crate::spec::{BuildSecrets, Spec};
+use crate::status_line::StatusLine;
 
 /// Everything judged in one run.
 #[derive(Debug)]
@@ -72,11 +73,13 @@ pub(crate) enum MissingBase {
 }
 
 /// Where facts come from besides the image: the layer cache, and the scan's database folder
-/// (default: the user's cache folder).
+/// (default: the user's cache folder); and where the run says what it is doing.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FactOptions {
     pub cache: LayerCache,
     pub db_dir: Option<PathBuf>,
+    /// Where the phases after the build show (hidden by default: `grade` builds side by side).
+    pub status: StatusLine,
 }
 
 /// A Docker daemon a run works in, and the janitor that removes what the run makes there (the
@@ -103,16 +106,27 @@ pub(crate) enum Source<'a> {
 /// Judges what `source` yields: gathers its facts, scans them when the spec asks for it, and
 /// judges every requirement.
 pub(crate) async fn judge(source: Source<'_>) -> Result<Judgement> {
+    let status = &source.fact_options().status;
+    let _cleared = Cleared(status);
     let spec = source.spec();
     let database = open_database_if_required(spec, source.fact_options(), source.exercise_dir())?;
     let secrets = source.read_secrets()?;
     let plan = read_plan(spec, source.fact_options(), &secrets);
     let gathered = source.gather(&secrets, &plan).await?;
     let scan = match &gathered.image {
-        Some(image) => scan_if_required(spec, image, database.as_ref(), source.trivy_target(gathered.daemon_id.as_deref()))?,
+        Some(image) => scan_if_required(spec, image, database.as_ref(), source.trivy_target(gathered.daemon_id.as_deref()), status)?,
         None => None,
     };
     Ok(gathered.judged(spec, scan, &secrets.texts()))
+}
+
+/// Takes the status line off the screen however [`judge`] ends, before its result is printed.
+struct Cleared<'a>(&'a StatusLine);
+
+impl Drop for Cleared<'_> {
+    fn drop(&mut self) {
+        self.0.clear();
+    }
 }
 
 /// The judgement of an exercise whose Dockerfile cannot go to a builder (it does not parse, or
@@ -199,7 +213,7 @@ impl Gathered {
     /// The facts of the image `id` in the daemon, and its probe when the spec requires one.
     async fn read_in_daemon(mut self, daemon: Daemon<'_>, id: String, spec: &Spec, plan: &ReadPlan) -> Result<Gathered> {
         let image = docker::save::image_facts(daemon.docker, &id, plan).await?;
-        self.probe = probe_if_required(daemon, spec, &id, &image).await?;
+        self.probe = probe_if_required(daemon, spec, &id, &image, &plan.status).await?;
         self.image = Some(image);
         self.daemon_id = Some(id);
         Ok(self)
@@ -364,6 +378,7 @@ fn read_archive_file(path: &Path, plan: &ReadPlan) -> Result<ImageFacts> {
     let file = std::fs::File::open(path).map_err(|e| {
         Error::new(format!("cannot open the archive {}", path.display())).because(e).action("check the path to the `docker save` or OCI archive")
     })?;
+    plan.status.reading(None, file.metadata().ok().map(|m| m.len()));
     read_archive(file, None, plan).map_err(|cause| {
         Error::new(format!("cannot read the archive {}", path.display()))
             .because(cause)
@@ -376,11 +391,12 @@ fn read_archive_file(path: &Path, plan: &ReadPlan) -> Result<ImageFacts> {
 /// seeks searched for.
 fn read_plan(spec: &Spec, options: &FactOptions, secrets: &BuildSecrets) -> ReadPlan {
     let captures = Captures::new(checks::analyzers().chain(scan::inventory::analyzers()));
-    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(&spec.secret_values(secrets)))
+    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(&spec.secret_values(secrets)), options.status.clone())
 }
 
-async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts) -> Result<Option<ProbeRecord>> {
+async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts, status: &StatusLine) -> Result<Option<ProbeRecord>> {
     let Some(plan) = spec.probe_plan() else { return Ok(None) };
+    status.phase("Running the image to see that it starts");
     docker::probe::probe(daemon.docker, daemon.janitor, id, &image.config.user, plan).await.map(Some)
 }
 
@@ -400,8 +416,15 @@ fn open_database_if_required(spec: &Spec, options: &FactOptions, exercise_dir: O
 /// Scans with the scanner the spec names: Shipshape's own engine over the pinned `database`, or
 /// Trivy, which reaches the image as `trivy_target` says. Its findings, the ignore entries and
 /// today's date are what the `scan` check judges.
-fn scan_if_required(spec: &Spec, image: &ImageFacts, database: Option<&Database>, trivy_target: (String, Option<&Path>)) -> Result<Option<ScanRecord>> {
+fn scan_if_required(
+    spec: &Spec,
+    image: &ImageFacts,
+    database: Option<&Database>,
+    trivy_target: (String, Option<&Path>),
+    status: &StatusLine,
+) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
+    status.phase(&format!("Scanning for known vulnerabilities ({})", settings.scanner.as_str()));
     let ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
         None => Vec::new(),

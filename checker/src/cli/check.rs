@@ -18,6 +18,7 @@ use crate::image::cache::LayerCache;
 use crate::pipeline::{self, BuildOptions, Daemon, FactOptions, Judgement, MissingBase, Source};
 use crate::report::{self, Report};
 use crate::spec::Spec;
+use crate::status_line::StatusLine;
 use crate::stop::StopSignals;
 
 /// Build contexts bigger than this are refused.
@@ -81,7 +82,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8> {
 
 fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
     let cache = if no_cache { LayerCache::disabled() } else { LayerCache::open() };
-    FactOptions { cache, db_dir: flags.db_dir.clone() }
+    FactOptions { cache, db_dir: flags.db_dir.clone(), status: StatusLine::on_terminal() }
 }
 
 /// Judges an archive file without a daemon: nothing is connected to, nothing is made.

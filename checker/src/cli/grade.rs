@@ -25,6 +25,7 @@ use crate::grade::submission::{discover, learner_paths, Submission};
 use crate::grade::{self, Class, Grade};
 use crate::image::cache::LayerCache;
 use crate::pipeline::{BuildOptions, FactOptions, MissingBase};
+use crate::status_line::StatusLine;
 use crate::units::parse_size;
 
 #[derive(clap::Args)]
@@ -171,7 +172,7 @@ fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
         course_images,
         limits,
         context_limit: CONTEXT_LIMIT,
-        facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone() },
+        facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone(), status: StatusLine::default() },
     })
 }
 

@@ -3,6 +3,7 @@
 //!
 //! The download runs as its own task a few megabytes ahead of the parser, so the daemon never
 //! waits for the parser and the parser seldom waits for the daemon: the two use a core each.
+use bollard::models::ImageInspect;
 use bollard::Docker;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
@@ -20,9 +21,13 @@ const AHEAD: usize = 256;
 /// The image's facts: from the layer cache when every layer and the config are there (no stream
 /// at all), else from one pass over `docker save`, which fills the cache.
 pub(crate) async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -> Result<ImageFacts> {
-    if let Some(facts) = cached(docker, image, &plan.cache).await {
+    let inspected = docker.inspect_image(image).await.ok();
+    if let Some(facts) = inspected.as_ref().and_then(|inspected| cached(inspected, &plan.cache)) {
         return Ok(facts);
     }
+    let layers = inspected.as_ref().and_then(|i| i.root_fs.as_ref()?.layers.as_ref().map(Vec::len));
+    let bytes = inspected.as_ref().and_then(|i| u64::try_from(i.size?).ok());
+    plan.status.reading(layers, bytes);
     let reader = SyncIoBridge::new(StreamReader::new(prefetched(docker.clone(), image.to_string())));
     let plan = plan.clone();
     let facts = tokio::task::spawn_blocking(move || read_archive(reader, None, &plan))
@@ -35,11 +40,10 @@ pub(crate) async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -
     })
 }
 
-async fn cached(docker: &Docker, image: &str, cache: &LayerCache) -> Option<ImageFacts> {
-    let inspected = docker.inspect_image(image).await.ok()?;
-    let id = inspected.id?;
+fn cached(inspected: &ImageInspect, cache: &LayerCache) -> Option<ImageFacts> {
+    let id = inspected.id.clone()?;
     let config = cache.config(&id)?;
-    let layers = inspected.root_fs?.layers?.iter().map(|diff_id| cache.layer(diff_id)).collect::<Option<Vec<_>>>()?;
+    let layers = inspected.root_fs.as_ref()?.layers.as_ref()?.iter().map(|diff_id| cache.layer(diff_id)).collect::<Option<Vec<_>>>()?;
     let mut facts = ImageFacts::assemble(id, &config, layers).ok()?;
     facts.cached_layers = facts.layers.len();
     Some(facts)

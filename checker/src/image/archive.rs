@@ -16,6 +16,7 @@ use super::capture::Captures;
 use super::layer::{self, normalize, peek, LayerFacts};
 use super::secrets::SecretSearch;
 use super::ImageFacts;
+use crate::status_line::StatusLine;
 
 /// Metadata blobs (manifests, configs) are small; anything bigger that is not a layer is skipped.
 const METADATA_LIMIT: u64 = 64 << 20;
@@ -27,6 +28,7 @@ const METADATA_LIMIT: u64 = 64 << 20;
 /// unparsed; every layer read and the config go into the cache afterwards.
 pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
     let cache = &plan.cache;
+    let stream = Counted { inner: stream, status: &plan.status };
     let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
     if head.is_empty() {
@@ -37,19 +39,35 @@ pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadP
 }
 
 /// How to read an image: the files the analyzers want kept, the layer cache to use and fill (its
-/// entries made for these analyzers), and secret values to search every file for. A search needs
-/// every byte, so it never takes layers from the cache.
+/// entries made for these analyzers), secret values to search every file for, and the status line
+/// that shows the bytes and layers read. A search needs every byte, so it never takes layers from
+/// the cache.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadPlan {
     pub captures: Captures,
     pub cache: LayerCache,
     pub secrets: Option<SecretSearch>,
+    pub status: StatusLine,
 }
 
 impl ReadPlan {
-    pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>) -> ReadPlan {
+    pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>, status: StatusLine) -> ReadPlan {
         let cache = if secrets.is_some() { LayerCache::disabled() } else { cache.for_captures(&captures) };
-        ReadPlan { captures, cache, secrets }
+        ReadPlan { captures, cache, secrets, status }
+    }
+}
+
+/// Counts the bytes read through it on the status line.
+struct Counted<'a, R> {
+    inner: R,
+    status: &'a StatusLine,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.status.read_bytes(read as u64);
+        Ok(read)
     }
 }
 
@@ -94,12 +112,14 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
                 if let Some(facts) = blob_digest(&path).and_then(|digest| plan.cache.layer(&digest)) {
                     contents.layers.insert(path, facts);
                     contents.cached += 1;
+                    plan.status.read_layer();
                     continue; // the tar reader skips the unread bytes
                 }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
                     let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref()).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
+                    plan.status.read_layer();
                 } else if size <= METADATA_LIMIT {
                     let mut bytes = Vec::with_capacity(size as usize);
                     reader.read_to_end(&mut bytes).map_err(not_an_archive)?;

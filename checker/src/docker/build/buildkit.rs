@@ -24,13 +24,14 @@ use serde::Deserialize;
 
 use super::session::Session;
 use super::trace::Trace;
-use super::{line_named, plain_error, spinner, BuildInput, Limits, LOG_TAIL};
+use super::{line_named, plain_error, BuildInput, Limits, LOG_TAIL};
 use crate::docker::cleanup::Janitor;
 use crate::docker::context::DOCKERFILE_NAME;
 use crate::docker::http::{self, Endpoint};
 use crate::dockerfile::{Dockerfile, Instruction};
 use crate::error::{Error, Result};
 use crate::record::BuildRecord;
+use crate::status_line::spinner;
 
 pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
     let endpoint = Endpoint::parse(input.docker_host).map_err(|e| Error::new("cannot build with BuildKit").because(e).action("use --builder legacy"))?;
@@ -44,7 +45,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
         .body(Full::new(Bytes::from(input.context)))
         .map_err(|e| Error::new("cannot make the build request").because(e))?;
     let started = Instant::now();
-    let display = spinner(limits.spinner);
+    let display = spinner(limits.spinner, "Sending the build context");
     let mut progress = Progress::default();
     let outcome = tokio::time::timeout(limits.timeout, run(&endpoint, request, &mut progress, &display)).await;
     display.finish_and_clear();

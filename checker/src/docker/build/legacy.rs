@@ -16,12 +16,13 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use indicatif::ProgressBar;
 
-use super::{plain_error, spinner, BuildInput, Limits, LOG_TAIL};
+use super::{plain_error, BuildInput, Limits, LOG_TAIL};
 use crate::docker::cleanup::Janitor;
 use crate::docker::context::DOCKERFILE_NAME;
 use crate::dockerfile::Dockerfile;
 use crate::error::Result;
 use crate::record::BuildRecord;
+use crate::status_line::spinner;
 
 pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<'_>, limits: &Limits) -> Result<BuildRecord> {
     let dockerfile = input.dockerfile;
@@ -43,7 +44,7 @@ pub(crate) async fn build(docker: &Docker, janitor: &Janitor, input: BuildInput<
     let options = options.build();
     let started = Instant::now();
     let mut progress = Progress::default();
-    let display = spinner(limits.spinner);
+    let display = spinner(limits.spinner, "Sending the build context");
     let stream = docker.build_image(options, None, Some(bollard::body_full(input.context.into())));
     let outcome = tokio::time::timeout(limits.timeout, consume(stream, janitor, &mut progress, &display)).await;
     display.finish_and_clear();

@@ -16,11 +16,9 @@ mod session;
 mod trace;
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use bollard::Docker;
-use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 
 use super::cleanup::Janitor;
 use super::engine::Builder;
@@ -124,19 +122,6 @@ fn scrubbed(text: &str, owner: Option<&Owner>) -> String {
         text = text.replace(&owner.label(), "<owner>").replace(&owner.repository(), &format!("{RUN_REPOSITORY}/<owner>"));
     }
     text
-}
-
-/// The build's spinner on stderr, hidden when stderr is not a terminal; it clears itself however
-/// the build ends (a dropped bar too, when Ctrl-C aborts the build; after a Ctrl-C typed at the
-/// terminal its last frame stays, because the echoed `^C` moves the cursor off its line).
-fn spinner(enabled: bool) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let style = ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let bar = ProgressBar::new_spinner().with_style(style).with_finish(ProgressFinish::AndClear).with_message("Sending the build context");
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 /// The builder's error in the learner's terms: no colour codes, no BuildKit boilerplate in front.
