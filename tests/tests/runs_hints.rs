@@ -3,6 +3,8 @@
 //! minimal bases get a hint of their own: a shell-form command on an image without a shell, a
 //! dynamically linked program whose loader the image lacks, and a CMD that repeats the program the
 //! image's ENTRYPOINT already runs. Every Dockerfile carries a nonce, so no build cache answers.
+//! The same three mistakes are then made in the course's own reference solutions, checked with
+//! the exercise's spec, as a learner would make them.
 use shipshape_course_tests::*;
 
 /// The spec: the image's own command must exit 0 within 20 s.
@@ -68,4 +70,32 @@ fn a_cmd_that_repeats_node_on_the_node_distroless_image_is_told_what_to_write() 
     assert!(hint.starts_with("the image's ENTRYPOINT `[\""), "{hint}");
     assert!(hint.contains("already runs `node`, and CMD only gives it arguments"), "{hint}");
     assert!(hint.ends_with("leave the program out and write `CMD [\"server.js\"]`"), "{hint}");
+}
+
+/// The failed `runs` entry of `exercise`'s reference solution with `mistake` made in it (the
+/// text `from` replaced by `to`), checked by the exercise's own spec in its own context.
+fn solution_with_mistake(exercise: &str, from: &str, to: &str) -> serde_json::Value {
+    let solution = std::fs::read_to_string(root().join(format!("exercises/{exercise}/solution/Dockerfile"))).unwrap();
+    assert!(solution.contains(from), "the solution of {exercise} no longer says `{from}`");
+    let scratch = Scratch::new(&format!("runs-{exercise}"), &[("Dockerfile", &solution.replace(from, to))]);
+    let map = image_map().display().to_string();
+    let output = shipshape(&["check", &format!("exercises/{exercise}"), "--dockerfile", &scratch.path("Dockerfile"), "--image-map", &map, "--format", "json"]);
+    let report = report(&output);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let runs = check_of(&report, "runs").clone();
+    assert_eq!(runs["status"], "fail", "{report:#}");
+    runs
+}
+
+#[test]
+fn the_course_solutions_with_each_mistake_get_their_own_hint() {
+    let Some(_docker) = docker_lock() else { return };
+    let shell_form = solution_with_mistake("03-go-distroless", "ENTRYPOINT [\"/beacon\"]", "ENTRYPOINT /beacon");
+    assert!(hint(&shell_form).contains("this image has no `/bin/sh`: write it in exec form"), "{shell_form:#}");
+
+    let cgo = solution_with_mistake("03-go-distroless", "CGO_ENABLED=0 go build", "CGO_ENABLED=1 go build");
+    assert!(hint(&cgo).starts_with("`/beacon` is dynamically linked: it needs the loader"), "{cgo:#}");
+
+    let swallowed = solution_with_mistake("01-node-multistage", "CMD [\"/app/dist/server.js\"]", "CMD [\"node\", \"/app/dist/server.js\"]");
+    assert!(hint(&swallowed).ends_with("leave the program out and write `CMD [\"/app/dist/server.js\"]`"), "{swallowed:#}");
 }
