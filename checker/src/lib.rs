@@ -38,6 +38,7 @@ pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod record;
 pub mod report;
+pub(crate) mod sbom;
 pub mod scan;
 pub(crate) mod spec;
 pub(crate) mod status_line;

@@ -41,6 +41,8 @@ pub(crate) struct Judgement {
     pub scan: Option<ScanRecord>,
     /// How the image was built, when it was.
     pub build: Option<BuildRecord>,
+    /// The Dockerfile it was built from, when it was (layers trace back to its lines).
+    pub dockerfile: Option<Dockerfile>,
     pub verdicts: Vec<Verdict>,
 }
 
@@ -222,7 +224,7 @@ impl Gathered {
     /// Every requirement of the spec judged over what was gathered and scanned.
     fn judged(self, spec: &Spec, scan: Option<ScanRecord>, build_secrets: &[String]) -> Judgement {
         let verdicts = judge_all(spec, &self, scan.as_ref(), build_secrets);
-        Judgement { exercise: self.exercise, image: self.image, scan, build: self.build, verdicts }
+        Judgement { exercise: self.exercise, image: self.image, scan, build: self.build, dockerfile: self.dockerfile, verdicts }
     }
 }
 

@@ -182,6 +182,11 @@ impl Spec {
         Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf() })
     }
 
+    /// Keeps only the requirements `keep` names (a run that needs the image, not the verdicts).
+    pub(crate) fn retain(&mut self, keep: &[CheckId]) {
+        self.requirements.retain(|id, _| keep.contains(id));
+    }
+
     /// The required checks, in registry order.
     pub(crate) fn requirements(&self) -> impl Iterator<Item = &Requirement> {
         self.requirements.values()

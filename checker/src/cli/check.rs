@@ -2,12 +2,13 @@
 //! janitor that cleans up on every path (success, failure, Ctrl-C, a panic inside the pipeline),
 //! render, pick the exit code.
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{runtime, CheckArgs, Format, ScanArgs, ScanFlags};
 use crate::checks::{self, scan::Scanner};
+use crate::docker::engine::BuilderChoice;
 use crate::docker::{
     self,
     cleanup::{self, Janitor},
@@ -38,25 +39,8 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
             }
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
             judged_dockerfile = Some(dockerfile.clone());
-            let options = BuildOptions {
-                image_map: crate::course::image_map_for(args.image_map.as_deref(), dir)?,
-                docker_host: docker::default_host(),
-                builder: args.builder,
-                cache_namespace: None,
-                missing_base: MissingBase::Error,
-                course_images: None,
-                limits: docker::build::Limits { timeout: Duration::from_secs(args.build_timeout), ..Default::default() },
-                context_limit: CONTEXT_LIMIT,
-                facts: options,
-            };
-            // A Dockerfile that cannot go to a builder is judged without connecting to the daemon.
-            let judgement = match pipeline::judge_unbuildable(&exercise, &dockerfile)? {
-                Some(judgement) => judgement,
-                None => with_daemon(move |docker, janitor| async move {
-                    let daemon = Daemon { docker: &docker, janitor: &janitor };
-                    pipeline::judge(Source::Build { daemon, exercise: &exercise, dockerfile: &dockerfile, options: &options }).await
-                })?,
-            };
+            let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout: args.build_timeout };
+            let judgement = build_and_judge(exercise, dockerfile, &build, options)?;
             if !args.solution && args.dockerfile.is_none() {
                 crate::progress::record_check(dir, &judgement);
             }
@@ -64,7 +48,46 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
         }
         _ => unreachable!("clap requires an exercise, --image or --archive"),
     };
+    if let Some(path) = &args.sbom {
+        super::sbom::write(&judgement, &sbom_name(&args), args.sbom_format, Some(path))?;
+    }
     finish(&judgement, args.format, judged_dockerfile.as_deref())
+}
+
+/// What the SBOM calls the image: the exercise, the reference or the archive.
+fn sbom_name(args: &CheckArgs) -> String {
+    let named = args.exercise.as_deref().or(args.archive.as_deref()).map(|path| path.display().to_string());
+    named.or_else(|| args.image.clone()).unwrap_or_default()
+}
+
+/// How a build is run, from the command line.
+pub(super) struct BuildFlags {
+    pub image_map: Option<PathBuf>,
+    pub builder: BuilderChoice,
+    pub build_timeout: u64,
+}
+
+/// Builds `dockerfile` in the exercise's folder and judges the image by the exercise's spec; a
+/// Dockerfile that cannot go to a builder is judged without connecting to the daemon.
+pub(super) fn build_and_judge(exercise: Exercise, dockerfile: PathBuf, build: &BuildFlags, facts: FactOptions) -> Result<Judgement> {
+    let options = BuildOptions {
+        image_map: crate::course::image_map_for(build.image_map.as_deref(), &exercise.dir)?,
+        docker_host: docker::default_host(),
+        builder: build.builder,
+        cache_namespace: None,
+        missing_base: MissingBase::Error,
+        course_images: None,
+        limits: docker::build::Limits { timeout: Duration::from_secs(build.build_timeout), ..Default::default() },
+        context_limit: CONTEXT_LIMIT,
+        facts,
+    };
+    if let Some(judgement) = pipeline::judge_unbuildable(&exercise, &dockerfile)? {
+        return Ok(judgement);
+    }
+    with_daemon(move |docker, janitor| async move {
+        let daemon = Daemon { docker: &docker, janitor: &janitor };
+        pipeline::judge(Source::Build { daemon, exercise: &exercise, dockerfile: &dockerfile, options: &options }).await
+    })
 }
 
 /// `shipshape scan`: a spec of just `[checks.scan]`, with the command line's policy.
@@ -80,17 +103,17 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8> {
     finish(&judgement, args.format, None)
 }
 
-fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
+pub(super) fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
     let cache = if no_cache { LayerCache::disabled() } else { LayerCache::open() };
     FactOptions { cache, db_dir: flags.db_dir.clone(), status: StatusLine::on_terminal() }
 }
 
 /// Judges an archive file without a daemon: nothing is connected to, nothing is made.
-fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
+pub(super) fn judge_archive(path: &Path, spec: &Spec, options: &FactOptions) -> Result<Judgement> {
     runtime()?.block_on(pipeline::judge(Source::Archive { path, spec, options }))
 }
 
-fn judge_in_daemon(reference: String, spec: Spec, options: FactOptions) -> Result<Judgement> {
+pub(super) fn judge_in_daemon(reference: String, spec: Spec, options: FactOptions) -> Result<Judgement> {
     with_daemon(move |docker, janitor| async move {
         let daemon = Daemon { docker: &docker, janitor: &janitor };
         pipeline::judge(Source::Image { daemon, reference: &reference, spec: &spec, options: &options }).await

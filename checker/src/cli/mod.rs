@@ -10,6 +10,7 @@ mod grade;
 mod hint;
 mod images;
 mod list;
+mod sbom;
 mod watch;
 
 use std::io::IsTerminal;
@@ -39,6 +40,9 @@ enum Command {
     },
     /// Scan an image (in the daemon, or an archive) for known vulnerabilities and grade the result.
     Scan(ScanArgs),
+    /// Write the software bill of materials of an exercise's image, an image or an archive
+    /// (CycloneDX 1.6 or SPDX 2.3 JSON).
+    Sbom(sbom::Args),
     /// Every exercise with its state (not started, failing, done) and the overall progress.
     List(list::Args),
     /// The next hint for an exercise: what is wrong, then where, then how.
@@ -94,6 +98,12 @@ pub(crate) struct CheckArgs {
     /// Read every layer again instead of using the layer cache.
     #[arg(long)]
     no_cache: bool,
+    /// Also write the image's software bill of materials to FILE (see `shipshape sbom`).
+    #[arg(long, value_name = "FILE")]
+    sbom: Option<PathBuf>,
+    /// The SBOM's format.
+    #[arg(long, value_enum, default_value_t, requires = "sbom")]
+    sbom_format: crate::sbom::SbomFormat,
     #[command(flatten)]
     scan: ScanFlags,
 }
@@ -153,6 +163,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Scan(args) => check::scan(args),
+        Command::Sbom(args) => sbom::run(args),
         Command::Explain { id } => explain::run(id.as_deref()),
         Command::Db(args) => db::run(args),
         Command::List(args) => list::run(args),

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ecosystem::Ecosystem;
+use super::licenses;
 use crate::image::capture::Analyzer;
 use crate::image::gobuild::GoBuild;
 use crate::image::FileSystem;
@@ -26,6 +27,10 @@ pub(crate) struct Package {
     pub location: String,
     /// The layer that wrote that file.
     pub layer: usize,
+    /// What its metadata says its license is ([`super::licenses`]).
+    pub licenses: Vec<String>,
+    /// The architecture it was built for, where its database says (`amd64`, `all`).
+    pub arch: Option<String>,
 }
 
 impl Package {
@@ -84,7 +89,7 @@ const MANIFEST: u64 = 1 << 20;
 static DPKG: PackageAnalyzer = PackageAnalyzer {
     capture: Analyzer {
         name: "dpkg",
-        version: 1,
+        version: 2,
         wants: |path| match path {
             "var/lib/dpkg/status" => Some(WHOLE),
             _ => path.starts_with("var/lib/dpkg/status.d/").then_some(MANIFEST),
@@ -94,19 +99,19 @@ static DPKG: PackageAnalyzer = PackageAnalyzer {
 };
 
 static APK: PackageAnalyzer = PackageAnalyzer {
-    capture: Analyzer { name: "apk", version: 1, wants: |path| (path == "lib/apk/db/installed").then_some(WHOLE) },
+    capture: Analyzer { name: "apk", version: 2, wants: |path| (path == "lib/apk/db/installed").then_some(WHOLE) },
     parse: |text, os| alpine_packages(text, os.unwrap_or(Ecosystem::Alpine(String::new()))),
 };
 
 static NPM_MANIFEST: PackageAnalyzer = PackageAnalyzer {
-    capture: Analyzer { name: "npm-manifest", version: 1, wants: |path| (is_node_module_manifest(path) && !is_debian_managed(path)).then_some(MANIFEST) },
+    capture: Analyzer { name: "npm-manifest", version: 2, wants: |path| (is_node_module_manifest(path) && !is_debian_managed(path)).then_some(MANIFEST) },
     parse: |text, _| node_manifest(text).map(|p| vec![p]),
 };
 
 static NPM_LOCKFILE: PackageAnalyzer = PackageAnalyzer {
     capture: Analyzer {
         name: "npm-lockfile",
-        version: 1,
+        version: 2,
         wants: |path| (path.ends_with("package-lock.json") && !path.contains("node_modules/") && !is_debian_managed(path)).then_some(WHOLE),
     },
     parse: |text, _| npm_lockfile(text),
@@ -115,15 +120,16 @@ static NPM_LOCKFILE: PackageAnalyzer = PackageAnalyzer {
 /// A distribution's headers come first; its long description is not needed. Installers write them
 /// to `*.dist-info/METADATA`; older ones to `*.egg-info/PKG-INFO`, or to a `*.egg-info` file.
 static PYTHON_METADATA: PackageAnalyzer = PackageAnalyzer {
-    capture: Analyzer { name: "python-metadata", version: 2, wants: |path| (is_python_metadata(path) && !is_debian_managed(path)).then_some(16 << 10) },
+    capture: Analyzer { name: "python-metadata", version: 3, wants: |path| (is_python_metadata(path) && !is_debian_managed(path)).then_some(16 << 10) },
     parse: |text, _| python_metadata(text).map(|p| vec![p]),
 };
 
 static PACKAGE_ANALYZERS: [&PackageAnalyzer; 5] = [&DPKG, &APK, &NPM_MANIFEST, &NPM_LOCKFILE, &PYTHON_METADATA];
 
-/// What the inventory reads: the OS's name and every package analyzer's files.
+/// What the inventory reads: the OS's name, every package analyzer's files, and Debian's
+/// copyright files (the licenses its database does not hold).
 pub(crate) fn analyzers() -> impl Iterator<Item = &'static Analyzer> {
-    std::iter::once(&OS_RELEASE).chain(PACKAGE_ANALYZERS.iter().map(|analyzer| &analyzer.capture))
+    [&OS_RELEASE, &licenses::DPKG_COPYRIGHT].into_iter().chain(PACKAGE_ANALYZERS.iter().map(|analyzer| &analyzer.capture))
 }
 
 /// Where a Python distribution's name and version are written.
@@ -170,11 +176,30 @@ pub(crate) fn inventory(fs: &FileSystem) -> Inventory {
         }));
     }
     dedupe_npm(&mut inventory.packages);
+    add_debian_licenses(fs, &mut inventory.packages);
     inventory
 }
 
+/// Debian keeps each package's licenses in its copyright file, not in dpkg's database.
+fn add_debian_licenses(fs: &FileSystem, packages: &mut [Package]) {
+    for package in packages.iter_mut().filter(|p| matches!(p.ecosystem, Ecosystem::Debian(_))) {
+        if let Some(text) = fs.content(&licenses::debian_copyright_path(&package.name)) {
+            package.licenses = licenses::debian_copyright(&String::from_utf8_lossy(text));
+        }
+    }
+}
+
 fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
-    Package { ecosystem, name: name.to_string(), version: version.to_string(), source: None, location: String::new(), layer: 0 }
+    Package {
+        ecosystem,
+        name: name.to_string(),
+        version: version.to_string(),
+        source: None,
+        location: String::new(),
+        layer: 0,
+        licenses: Vec::new(),
+        arch: None,
+    }
 }
 
 fn parse_os_release(bytes: &[u8]) -> OsRelease {
@@ -237,6 +262,7 @@ fn debian_packages(text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, Str
             None => (name.clone(), version.clone()),
         };
         found.source = Some((source, source_version));
+        found.arch = fields.get("architecture").cloned();
         packages.push(found);
     }
     if packages.is_empty() && !text.trim().is_empty() && !text.contains("Package:") {
@@ -252,6 +278,8 @@ fn alpine_packages(text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, Str
         if let (Some(name), Some(version)) = (field("P:"), field("V:")) {
             let mut found = package(ecosystem.clone(), &name, &version);
             found.source = Some((field("o:").unwrap_or(name), version));
+            found.arch = field("A:");
+            found.licenses = field("L:").into_iter().collect();
             packages.push(found);
         }
     }
@@ -261,7 +289,7 @@ fn alpine_packages(text: &str, ecosystem: Ecosystem) -> Result<Vec<Package>, Str
 fn node_manifest(text: &str) -> Result<Package, String> {
     let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
     match (json["name"].as_str(), json["version"].as_str()) {
-        (Some(name), Some(version)) => Ok(package(Ecosystem::Npm, name, version)),
+        (Some(name), Some(version)) => Ok(Package { licenses: licenses::npm(&json), ..package(Ecosystem::Npm, name, version) }),
         _ => Err("a package.json without a name and version".into()),
     }
 }
@@ -274,7 +302,8 @@ fn npm_lockfile(text: &str) -> Result<Vec<Package>, String> {
         for (key, entry) in entries {
             let Some(name) = key.rsplit_once("node_modules/").map(|(_, name)| name) else { continue };
             if let (Some(version), false) = (entry["version"].as_str(), entry["dev"].as_bool().unwrap_or(false)) {
-                packages.push(package(Ecosystem::Npm, entry["name"].as_str().unwrap_or(name), version));
+                let locked = package(Ecosystem::Npm, entry["name"].as_str().unwrap_or(name), version);
+                packages.push(Package { licenses: licenses::npm(entry), ..locked });
             }
         }
     } else if let Some(dependencies) = json["dependencies"].as_object() {
@@ -298,7 +327,7 @@ fn python_metadata(text: &str) -> Result<Package, String> {
     let headers = text.split("\n\n").next().unwrap_or_default();
     let field = |key: &str| headers.lines().find_map(|l| l.strip_prefix(key)).map(str::trim);
     match (field("Name:"), field("Version:")) {
-        (Some(name), Some(version)) => Ok(package(Ecosystem::PyPI, name, version)),
+        (Some(name), Some(version)) => Ok(Package { licenses: licenses::python(headers), ..package(Ecosystem::PyPI, name, version) }),
         _ => Err("METADATA without Name and Version".into()),
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod cvss;
 pub mod db;
 pub mod ecosystem;
 pub(crate) mod inventory;
+pub(crate) mod licenses;
 pub(crate) mod matcher;
 pub(crate) mod osv;
 pub(crate) mod policy;

@@ -1,0 +1,134 @@
+//! Software bills of materials (issue 14) from real images: `shipshape sbom` of an exercise's
+//! build, of an image in the daemon and of an archive, and `check --sbom`, each validated against
+//! its format's published JSON schema (tests/sbom-schemas, with their provenance) and read back
+//! for what it must say: each package's purl, its license, and the layer and Dockerfile line that
+//! added it.
+use std::path::Path;
+
+use jsonschema::{Registry, Validator};
+use serde_json::Value;
+use shipshape_course_tests::*;
+
+/// The exercise whose starter installs npm packages (lodash, minimist) on a full Debian base.
+const NODE_STARTER: &str = "exercises/08-scan-node-deps";
+
+fn schema(file: &str) -> Value {
+    let path = root().join("tests/sbom-schemas").join(file);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+fn cyclonedx_validator() -> Validator {
+    let registry = Registry::new()
+        .add("http://cyclonedx.org/schema/spdx.schema.json", schema("spdx.schema.json"))
+        .and_then(|registry| registry.add("http://cyclonedx.org/schema/jsf-0.82.schema.json", schema("jsf-0.82.schema.json")))
+        .and_then(|registry| registry.prepare())
+        .expect("the CycloneDX schemas load");
+    jsonschema::options().with_registry(&registry).build(&schema("bom-1.6.schema.json")).expect("bom-1.6 is a valid schema")
+}
+
+fn spdx_validator() -> Validator {
+    jsonschema::validator_for(&schema("spdx-2.3.schema.json")).expect("the SPDX 2.3 schema is valid")
+}
+
+/// Fails with every schema violation of `document` listed.
+fn assert_valid(validator: &Validator, document: &Value, what: &str) {
+    let errors: Vec<String> = validator.iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path())).take(20).collect();
+    assert!(errors.is_empty(), "{what} does not validate against its schema:\n{}", errors.join("\n"));
+}
+
+/// Runs `shipshape ARGS --output FILE` and reads the document it wrote.
+fn sbom(args: &[&str], format: &str) -> Value {
+    let dir = tempfile_dir();
+    let file = dir.join(format!("sbom.{format}.json"));
+    let file_arg = file.display().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--format", format, "--output", &file_arg]);
+    let output = shipshape(&all);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("shipshape-sbom-test-{}-{}", std::process::id(), nonce()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
+    component["properties"].as_array()?.iter().find(|p| p["name"] == name)?["value"].as_str()
+}
+
+fn component<'a>(document: &'a Value, name: &str) -> &'a Value {
+    document["components"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no {name} in the SBOM"))
+}
+
+#[test]
+fn an_exercise_build_is_described_in_both_formats_with_its_lines() {
+    let Some(_docker) = docker_lock() else { return };
+    let map = image_map().display().to_string();
+    let cyclonedx = sbom(&["sbom", NODE_STARTER, "--image-map", &map], "cyclonedx");
+    assert_valid(&cyclonedx_validator(), &cyclonedx, "the CycloneDX SBOM");
+    assert_eq!(cyclonedx["metadata"]["component"]["type"], "container");
+    let lodash = component(&cyclonedx, "lodash");
+    assert_eq!(lodash["purl"], "pkg:npm/lodash@4.17.20");
+    assert_eq!(lodash["licenses"][0]["license"]["id"], "MIT");
+    assert_eq!(property(lodash, "shipshape:dockerfile-line"), Some("10"), "{lodash:#}");
+    assert_eq!(property(lodash, "shipshape:location"), Some("/app/node_modules/lodash/package.json"));
+    let zlib = component(&cyclonedx, "zlib1g");
+    assert!(zlib["purl"].as_str().unwrap().starts_with("pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12"), "{zlib:#}");
+    assert_eq!(zlib["licenses"][0]["license"]["id"], "Zlib", "Debian's copyright file names it");
+    assert_eq!(property(zlib, "shipshape:layer"), Some("0"));
+    let os = component(&cyclonedx, "debian");
+    assert_eq!((os["type"].as_str(), os["version"].as_str()), (Some("operating-system"), Some("12")));
+
+    let spdx = sbom(&["sbom", NODE_STARTER, "--image-map", &map], "spdx");
+    assert_valid(&spdx_validator(), &spdx, "the SPDX SBOM");
+    let packages = spdx["packages"].as_array().unwrap();
+    let libraries = cyclonedx["components"].as_array().unwrap().iter().filter(|c| c["type"] == "library").count();
+    assert_eq!(packages.len(), libraries + 1, "the image and every library");
+    assert_eq!(spdx["relationships"].as_array().unwrap().len(), packages.len(), "DESCRIBES the image, which CONTAINS each package");
+    let lodash = packages.iter().find(|p| p["name"] == "lodash").unwrap();
+    assert_eq!(lodash["licenseDeclared"], "MIT");
+    assert_eq!(lodash["externalRefs"][0]["referenceLocator"], "pkg:npm/lodash@4.17.20");
+    assert!(lodash["sourceInfo"].as_str().unwrap().contains("Dockerfile line 10: RUN npm ci"), "{lodash:#}");
+    let referenced: Vec<&str> =
+        packages.iter().filter_map(|p| p["licenseDeclared"].as_str()).flat_map(|l| l.split(' ')).filter(|t| t.starts_with("LicenseRef-")).collect();
+    let defined: Vec<&str> = spdx["hasExtractedLicensingInfos"].as_array().unwrap().iter().filter_map(|l| l["licenseId"].as_str()).collect();
+    assert!(!referenced.is_empty() && referenced.iter().all(|r| defined.contains(r)), "every LicenseRef is defined");
+}
+
+#[test]
+fn an_archive_and_a_daemon_image_give_the_same_components() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = tempfile_dir();
+    let archive = dir.join("python.tar");
+    let saved =
+        std::process::Command::new("docker").args(["save", "-o"]).arg(&archive).arg("shipshape.test/distroless/python3-debian12:nonroot").status().unwrap();
+    assert!(saved.success());
+    let from_archive = sbom(&["sbom", "--archive", &archive.display().to_string()], "cyclonedx");
+    let from_daemon = sbom(&["sbom", "--image", "shipshape.test/distroless/python3-debian12:nonroot"], "cyclonedx");
+    assert_valid(&cyclonedx_validator(), &from_archive, "the archive's SBOM");
+    let purls = |document: &Value| document["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str().map(str::to_string)).collect::<Vec<_>>();
+    assert!(purls(&from_archive).iter().any(|p| p.starts_with("pkg:deb/debian/python3.11-minimal@")), "{:?}", purls(&from_archive));
+    assert_eq!(purls(&from_archive), purls(&from_daemon));
+    assert_eq!(from_archive["metadata"]["component"]["version"], from_daemon["metadata"]["component"]["version"], "the same image id");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn check_writes_the_sbom_beside_its_report() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = tempfile_dir();
+    let file = dir.join("go.spdx.json");
+    let map = image_map().display().to_string();
+    let output =
+        shipshape(&["check", "exercises/03-go-distroless", "--solution", "--image-map", &map, "--sbom", &file.display().to_string(), "--sbom-format", "spdx"]);
+    assert_eq!(output.status.code(), Some(0), "the reference solution passes\n{}", stdout(&output));
+    let spdx: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_valid(&spdx_validator(), &spdx, "check's SPDX SBOM");
+    let stdlib = spdx["packages"].as_array().unwrap().iter().find(|p| p["name"] == "stdlib").expect("the Go binary's standard library is listed");
+    assert!(stdlib["externalRefs"][0]["referenceLocator"].as_str().unwrap().starts_with("pkg:golang/stdlib@1."), "{stdlib:#}");
+    assert!(stdlib["sourceInfo"].as_str().unwrap().contains("COPY"), "the binary came from the solution's COPY: {stdlib:#}");
+    assert!(Path::new(&file).exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
