@@ -269,24 +269,29 @@ fn exercise_defaults(exercise: &ExerciseMeta) -> ExerciseDefaults {
     ExerciseDefaults { build_arg_values: values, build_secrets: !exercise.secrets.is_empty() }
 }
 
+/// The keys every `[checks.ID]` table accepts besides the check's own settings: `requirement`
+/// takes them out of the table by this list, and the spec reference's test reads it.
+const COMMON_KEYS: [&str; 3] = ["severity", "weight", "why"];
+
 fn requirement(id: CheckId, value: &toml::Value, defaults: &ExerciseDefaults) -> Result<Requirement> {
     let bad = |message: String| Error::new(format!("[checks.{id}]: {message}")).action(format!("see `shipshape explain {id}` for its settings"));
     let mut settings = match value {
         toml::Value::Table(table) => table.clone(),
         _ => return Err(bad("must be a table, like [checks.size] with max = \"150 MB\"".into())),
     };
-    let severity = match settings.remove("severity") {
+    let [severity, weight, why] = COMMON_KEYS.map(|key| settings.remove(key));
+    let severity = match severity {
         None => id.meta().severity,
         Some(toml::Value::String(s)) if s == "error" => Severity::Error,
         Some(toml::Value::String(s)) if s == "warning" => Severity::Warning,
         Some(other) => return Err(bad(format!("severity must be \"error\" or \"warning\", not {other}"))),
     };
-    let weight = match settings.remove("weight") {
+    let weight = match weight {
         None => 1,
         Some(toml::Value::Integer(w)) if (0..=1000).contains(&w) => w as u32,
         Some(other) => return Err(bad(format!("weight must be a whole number from 0 to 1000, not {other}"))),
     };
-    let why = match settings.remove("why") {
+    let why = match why {
         None => None,
         Some(toml::Value::String(text)) => Some(text),
         Some(other) => return Err(bad(format!("why must be a string, not {other}"))),
@@ -298,6 +303,7 @@ fn requirement(id: CheckId, value: &toml::Value, defaults: &ExerciseDefaults) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn a_valid_spec_loads_in_registry_order() {
@@ -354,6 +360,59 @@ mod tests {
         let unset = spec.read_secrets().unwrap_err().to_string();
         assert!(unset.contains("the build secret `t`") && unset.contains("SHIPSHAPE_TEST_UNSET_SECRET, which is not set"), "{unset}");
         assert!(Spec::parse("[checks.no-secrets]\n").unwrap_err().to_string().contains("give the secret values to look for"));
+    }
+
+    /// The spec reference names every key the loader accepts, and no other: the `[exercise]`
+    /// table's, the common keys of a check's table, and each check's own settings.
+    #[test]
+    fn the_spec_reference_names_every_key_the_loader_accepts() {
+        let doc = include_str!("../docs/spec.md");
+        assert_eq!(
+            first_column(&table_after(doc, "## The `[exercise]` table")),
+            accepted_keys("exercise"),
+            "checker/docs/spec.md's [exercise] table (left), the keys the loader accepts (right)"
+        );
+        let common: BTreeSet<String> = COMMON_KEYS.iter().map(|key| key.to_string()).collect();
+        assert_eq!(
+            first_column(&table_after(doc, "Every check accepts these common keys")),
+            common,
+            "checker/docs/spec.md's common keys (left), the keys `requirement` takes (right)"
+        );
+        let settings = table_after(doc, "the check's own settings.");
+        for id in CheckId::ALL {
+            let row = settings.iter().find(|row| backticked(row[0]).contains(id.as_str()));
+            let row = row.unwrap_or_else(|| panic!("checker/docs/spec.md's table of settings has no row for `{id}`"));
+            assert_eq!(
+                backticked(row[1]),
+                accepted_keys(&format!("checks.{id}")),
+                "checker/docs/spec.md's settings of `{id}` (left), the keys the loader accepts (right)"
+            );
+        }
+    }
+
+    /// The keys the loader accepts in `table`, as its refusal of an unknown key names them.
+    fn accepted_keys(table: &str) -> BTreeSet<String> {
+        let message = Spec::parse(&format!("[{table}]\nno-such-key = 1\n")).unwrap_err().to_string();
+        let first_line = message.lines().next().unwrap_or_default();
+        let (_, known) = first_line.split_once("`no-such-key`").unwrap_or_else(|| panic!("[{table}] names the key it refuses: {message}"));
+        backticked(known)
+    }
+
+    /// The cells of each row of the first Markdown table after `marker` in `doc`, header and
+    /// separator left out.
+    fn table_after<'a>(doc: &'a str, marker: &str) -> Vec<Vec<&'a str>> {
+        let at = doc.find(marker).unwrap_or_else(|| panic!("checker/docs/spec.md has no {marker:?}"));
+        let rows = doc[at..].lines().skip_while(|line| !line.starts_with('|')).take_while(|line| line.starts_with('|'));
+        rows.skip(2).map(|row| row.trim_matches('|').split('|').collect()).collect()
+    }
+
+    fn first_column(rows: &[Vec<&str>]) -> BTreeSet<String> {
+        rows.iter().flat_map(|row| backticked(row[0])).collect()
+    }
+
+    /// The words in backticks in `text`.
+    fn backticked(text: &str) -> BTreeSet<String> {
+        text.split('`').skip(1).step_by(2).map(String::from).collect()
     }
 
     #[test]

@@ -18,16 +18,17 @@ use std::path::{Path, PathBuf};
 /// The course book: this crate lives in `book/builder`, the book one folder up.
 pub(crate) const DEFAULT_BOOK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
-/// Runs every check on the book at `root` without writing anything.
-pub(crate) fn check(root: &Path) -> Result<()> {
-    let (book, settings) = load(root)?;
+/// Runs every check on the book at `root` without writing anything; its reports build through
+/// `image_map` when given.
+pub(crate) fn check(root: &Path, image_map: Option<&Path>) -> Result<()> {
+    let (book, settings) = load(root, image_map)?;
     verify(&book, &settings)
 }
 
-/// Checks the book at `root`, then renders it to HTML in `dest` (or the book's `build-dir`).
-/// Returns the folder the HTML went to.
-pub(crate) fn build(root: &Path, dest: Option<&Path>) -> Result<PathBuf> {
-    let (mut book, settings) = load(root)?;
+/// Checks the book at `root`, then renders it to HTML in `dest` (or the book's `build-dir`); its
+/// reports build through `image_map` when given. Returns the folder the HTML went to.
+pub(crate) fn build(root: &Path, dest: Option<&Path>, image_map: Option<&Path>) -> Result<PathBuf> {
+    let (mut book, settings) = load(root, image_map)?;
     if let Some(dest) = dest {
         book.config.build.build_dir = std::path::absolute(dest).with_context(|| format!("cannot use `{}` as the destination", dest.display()))?;
     }
@@ -47,12 +48,13 @@ pub(crate) fn sources(root: &Path) -> Result<(PathBuf, Settings)> {
     Ok((root.join(&config.book.src), settings))
 }
 
-/// Loads the book and registers the Shipshape preprocessor, configured from its book.toml.
-fn load(root: &Path) -> Result<(MDBook, Settings)> {
+/// Loads the book and registers the Shipshape preprocessor, configured from its book.toml and
+/// `image_map`.
+fn load(root: &Path, image_map: Option<&Path>) -> Result<(MDBook, Settings)> {
     let root = root.canonicalize().with_context(|| format!("there is no book folder `{}`", root.display()))?;
     let mut book = MDBook::load(&root).with_context(|| format!("cannot load the book in `{}`", root.display()))?;
     let settings = Settings::from_config(&root, &book.config)?;
-    book.with_preprocessor(Shipshape::new(settings.clone()));
+    book.with_preprocessor(Shipshape::new(settings.clone(), image_map.map(Path::to_path_buf)));
     Ok((book, settings))
 }
 

@@ -1,18 +1,20 @@
 //! `shipshape-book`: the command line that builds and checks the course book with the workspace's
 //! own mdBook libraries, so nothing has to be installed by hand.
 //!
-//! - `build [--book DIR] [--dest DIR]` checks the book, then writes the HTML (with search) to the
-//!   book's `build-dir` (`target/book`) or to `--dest`.
-//! - `check [--book DIR]` runs the same checks and writes nothing.
+//! - `build [--book DIR] [--dest DIR] [--image-map FILE]` checks the book, then writes the HTML
+//!   (with search) to the book's `build-dir` (`target/book`) or to `--dest`. A page with a
+//!   `{{#shipshape-report}}` runs the real checker (Docker needed), through the image map.
+//! - `check [--book DIR] [--image-map FILE]` runs the same checks and writes nothing.
 //! - `measure [--book DIR] [--image-map FILE] [--check]` runs the real `shipshape` checker over
 //!   every exercise and publishes the figures page (see `measure`); with `--check` it compares a
 //!   fresh measurement with the published figures instead.
 //!
 //! Must hold: exit code 0 on success; 1 only when `measure --check` finds the published figures
 //! drifted (each difference on stderr); on any failure (bad book.toml, unknown directive, missing
-//! include or minutes, broken internal link, a checker run that fails, I/O) one clear message on
+//! include or minutes, broken internal link, a checker run that cannot judge, I/O) one clear message on
 //! stderr and exit code 2, never a panic.
 
+mod checker;
 mod checks;
 mod directive;
 mod driver;
@@ -26,6 +28,7 @@ mod preprocessor;
 mod requirements;
 mod schedule;
 mod settings;
+mod transcript;
 
 use clap::{Parser, Subcommand};
 use measure::Outcome;
@@ -55,12 +58,20 @@ enum Command {
         /// Where to write the HTML, instead of the book's `build-dir`. Its contents are replaced.
         #[arg(long)]
         dest: Option<PathBuf>,
+        /// TOML file mapping public images to local ones, for the reports the book shows (also
+        /// $SHIPSHAPE_IMAGE_MAP; else the course's own, as `shipshape check` finds it).
+        #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
+        image_map: Option<PathBuf>,
     },
     /// Check directives, includes and internal links without writing anything.
     Check {
         /// The book's folder, the one holding book.toml.
         #[arg(long, default_value = driver::DEFAULT_BOOK)]
         book: PathBuf,
+        /// TOML file mapping public images to local ones, for the reports the book shows (also
+        /// $SHIPSHAPE_IMAGE_MAP; else the course's own, as `shipshape check` finds it).
+        #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
+        image_map: Option<PathBuf>,
     },
     /// Measure every exercise's starter and solution with the real checker (Docker needed) and
     /// publish the figures page, chart and JSON in the book's sources.
@@ -92,8 +103,10 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let outcome = match Cli::parse().command {
-        Command::Build { book, dest } => driver::build(&book, dest.as_deref()).map(|out| Done::Success(format!("built the book into {}", out.display()))),
-        Command::Check { book } => driver::check(&book).map(|()| Done::Success("the book checks out".to_string())),
+        Command::Build { book, dest, image_map } => {
+            driver::build(&book, dest.as_deref(), image_map.as_deref()).map(|out| Done::Success(format!("built the book into {}", out.display())))
+        }
+        Command::Check { book, image_map } => driver::check(&book, image_map.as_deref()).map(|()| Done::Success("the book checks out".to_string())),
         Command::Measure { book, image_map, check } => measure::run(&measure::Options { book, image_map, check }).map(measured),
     };
     match outcome {

@@ -4,9 +4,12 @@
 //! - `{{#shipshape-exercise NAME}}`: the exercise in `<exercises>/NAME/` (see `exercise`).
 //! - `{{#shipshape-check ID}}`: the documentation of check ID, whole (see `checks`).
 //! - `{{#shipshape-schedule}}`: half-day and full-day schedules of the course (see `schedule`).
+//! - `{{#shipshape-report NAME}}`: what `shipshape check` prints on the starter of exercise NAME,
+//!   run by the real checker during the build (see `transcript`).
 //!
 //! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
-//! folders of the exercises and of the check documentation, relative to the book.
+//! folders of the exercises and of the check documentation, relative to the book; the image map
+//! the reports' builds go through comes from the command line.
 //!
 //! Must hold: an escaped `\{{#shipshape-...}}` is left alone (mdBook's `links`, which runs next,
 //! drops the backslash); an unknown directive, exercise or check fails the build with the
@@ -15,11 +18,12 @@
 use crate::directive::{single_name, DIRECTIVE};
 use crate::schedule::Outline;
 use crate::settings::{self, Settings};
+use crate::transcript::Reports;
 use crate::{checks, exercise, schedule};
 use anyhow::{bail, Result};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What directives need to know about the whole book, gathered before any is expanded.
 #[derive(Default)]
@@ -33,11 +37,13 @@ struct Whole {
 /// The preprocessor, registered with `MDBook::with_preprocessor`.
 pub(crate) struct Shipshape {
     settings: Settings,
+    reports: Reports,
 }
 
 impl Shipshape {
-    pub(crate) fn new(settings: Settings) -> Self {
-        Shipshape { settings }
+    /// The preprocessor, whose reports build through `image_map` when given.
+    pub(crate) fn new(settings: Settings, image_map: Option<PathBuf>) -> Self {
+        Shipshape { settings, reports: Reports::new(image_map) }
     }
 
     /// `content` of `chapter` with its directives expanded, or one message per failed directive.
@@ -70,9 +76,10 @@ impl Shipshape {
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
             "schedule" if args.trim().is_empty() => schedule::render(&book.outline, &self.settings.exercises, chapter),
             "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
+            "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
             _ => bail!(
                 "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
-                 `shipshape-check` or `shipshape-schedule`"
+                 `shipshape-check`, `shipshape-schedule` or `shipshape-report`"
             ),
         }
     }
@@ -110,7 +117,7 @@ mod tests {
 
     fn shipshape() -> Shipshape {
         let missing = PathBuf::from("/nonexistent");
-        Shipshape::new(Settings { exercises: missing.clone(), checks: missing })
+        Shipshape::new(Settings { exercises: missing.clone(), checks: missing }, None)
     }
 
     #[test]
@@ -122,12 +129,13 @@ mod tests {
     #[test]
     fn bad_directives_are_named_with_their_chapter() {
         let text = "{{#shipshape-chek size}} {{#shipshape-check ../etc}} {{#shipshape-exercise}} \
-                    {{#shipshape-schedule today}}";
+                    {{#shipshape-schedule today}} {{#shipshape-report}}";
         let failures = shipshape().expand(text, Path::new("c.md"), &Whole::default()).unwrap_err();
-        assert_eq!(failures.len(), 4);
+        assert_eq!(failures.len(), 5);
         assert!(failures[0].starts_with("in `c.md`, `{{#shipshape-chek size}}`: there is no directive"));
         assert!(failures[1].contains("`../etc` is not a name"));
         assert!(failures[2].contains("exactly one name"));
         assert!(failures[3].contains("takes no argument, and got `today`"));
+        assert!(failures[4].contains("exactly one name"));
     }
 }

@@ -1,9 +1,10 @@
 //! End-to-end tests of the `shipshape-book` command: the course book builds with its generated
 //! exercise and check pages and its schedule, and a broken link, a missing include, a chapter
-//! without minutes, an unknown directive, a spec the checker rejects or a required check without
-//! a page fails with exit code 2 and a message naming the chapter or file and the culprit. `measure` publishes its figures and `measure --check` compares them,
-//! here against a stand-in `shipshape` script (the real one, with Docker, runs in
-//! tests/tests/book.rs of the workspace).
+//! without minutes, an unknown directive, a spec the checker rejects, a required check without
+//! a page or a report the checker cannot make fails with exit code 2 and a message naming the
+//! chapter or file and the culprit. A report shows the checker's output made stable. `measure`
+//! publishes its figures and `measure --check` compares them. Both run here against stand-in
+//! `shipshape` scripts (the real one, with Docker, runs in tests/tests/book.rs of the workspace).
 //!
 //! Must hold: the course book is only read (its HTML goes to a temporary folder); failure cases
 //! run on a temporary copy of `tests/fixtures/tiny-book`, never on the fixture itself.
@@ -14,9 +15,18 @@ use std::process::{Command, Output};
 use tempfile::TempDir;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny-book");
+/// The stand-in `shipshape` the books' reports run (see the script's header).
+const STAND_IN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stand-in-shipshape");
 
+/// `shipshape-book ARGS`, its reports made by the stand-in checker.
 fn shipshape_book(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shipshape-book")).args(args).output().expect("shipshape-book runs")
+    shipshape_book_command(args).output().expect("shipshape-book runs")
+}
+
+fn shipshape_book_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shipshape-book"));
+    command.args(args).env("SHIPSHAPE_BIN", STAND_IN).env_remove("STAND_IN_CANNOT_JUDGE");
+    command
 }
 
 /// A temporary copy of the tiny fixture book.
@@ -116,6 +126,9 @@ fn the_course_book_builds_with_exercise_and_check_pages() {
     assert!(distroless.contains("<summary>Hint 1: What is wrong</summary>"));
     assert!(distroless.contains("<summary>Reference solution</summary>"));
 
+    let start = read(&dest.path().join("00-getting-started.html"));
+    assert!(start.contains("$ shipshape check exercises/01-node-multistage\n"), "the first page runs the first exercise's starter: {start}");
+
     let no_shell = read(&dest.path().join("checks/no-shell.html"));
     assert!(no_shell.contains("What it checks"));
     let has_search = fs::read_dir(dest.path()).expect("list the build").any(|e| e.expect("entry").file_name().to_string_lossy().starts_with("searchindex"));
@@ -134,6 +147,16 @@ fn the_tiny_book_checks_out_and_builds() {
     assert!(task.contains("The app needs nothing else."), "README prose kept");
     assert!(!task.contains("<td>no shell</td>"), "README's own table replaced");
     let intro = read(&book.path().join("out/intro.html"));
+    let report = "<code class=\"language-console\">$ shipshape check exercises/01-tiny\n\
+                  image … · 5 MB · 2 layers · user 65532\n\
+                  ✔ pass builds     built in … s with BuildKit (… of 2 steps from the build cache)\n\
+                  ✘ FAIL no-shell   1 shell found (shell): /bin/sh\n\
+                  \x20        /bin/sh (shell)  [layer 1 · exercises/01-tiny/Dockerfile:2]\n\
+                  FAILED 01-tiny: 1/2 points\n\
+                  $ echo $?\n\
+                  1\n\
+                  </code>";
+    assert!(intro.contains(report), "the report, without colours, ids, times, cache hits or folders: {intro}");
     for cell in ["<td>09:00</td>", r#"<a href="task.html">Task</a>"#, "<td>09:10</td>", "Exercise: <em>Tiny task</em>", "<td>09:15</td>"] {
         assert!(intro.contains(cell), "the schedule has {cell}: {intro}");
     }
@@ -235,6 +258,25 @@ fn an_unknown_check_fails_naming_chapter_and_directive() {
     append(book.path(), "intro.md", "{{#shipshape-check no-shel}}");
     let stderr = check_fails(book.path());
     assert!(stderr.contains("in `intro.md`, `{{#shipshape-check no-shel}}`: there is no check `no-shel`"), "{stderr}");
+}
+
+#[test]
+fn a_report_the_checker_cannot_make_fails_with_the_checkers_message() {
+    let book = tiny_book();
+    let out = shipshape_book_command(&["check", "--book", book.path().to_str().expect("UTF-8 path")])
+        .env("STAND_IN_CANNOT_JUDGE", "1")
+        .output()
+        .expect("shipshape-book runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "in `intro.md`, `{{#shipshape-report 01-tiny}}`: cannot show the report of its starter: \
+             `shipshape check` could not judge the starter of `exercises/01-tiny`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the Docker daemon does not answer"), "{stderr}");
 }
 
 #[test]

@@ -13,10 +13,10 @@ mod figures;
 mod page;
 mod runner;
 
+use crate::checker::{Checker, Variant};
 use crate::{driver, exercise};
 use anyhow::{Context, Result};
 use figures::{Exercise, Figures, Setup};
-use runner::{Checker, Variant};
 use std::path::{Path, PathBuf};
 
 /// The published files, relative to the book's source folder.
@@ -59,9 +59,8 @@ pub(crate) fn run(options: &Options) -> Result<Outcome> {
 
 /// Measures every exercise in `exercises`, building through `image_map` when given.
 fn measure(exercises: &Path, image_map: Option<&Path>) -> Result<Figures> {
-    let absolute_map = image_map.map(|map| map.canonicalize().with_context(|| format!("there is no image map `{}`", map.display()))).transpose()?;
-    let checker = Checker::start(absolute_map.as_deref())?;
-    let database = checker.database()?;
+    let checker = Checker::start(image_map)?;
+    let database = runner::database(&checker)?;
     let measured = exercise::listing(exercises).iter().map(|name| measure_exercise(&checker, exercises, name)).collect::<Result<Vec<_>>>()?;
     Ok(Figures {
         setup: Setup {
@@ -88,7 +87,7 @@ fn measure_exercise(checker: &Checker, exercises: &Path, name: &str) -> Result<E
 
 /// Measures one variant of the exercise in `dir`, and says so on stderr.
 fn sample(checker: &Checker, dir: &Path, variant: Variant) -> Result<figures::Sample> {
-    let sample = checker.measure(dir, variant)?;
+    let sample = runner::measure(checker, dir, variant)?;
     let findings = sample.findings.map_or(String::new(), |f| format!(", {} findings", f.total()));
     eprintln!("measure: {} {}: {}{findings}", dir.file_name().unwrap_or_default().to_string_lossy(), variant.name(), figures::size(sample.size));
     Ok(sample)

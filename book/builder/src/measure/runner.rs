@@ -1,135 +1,35 @@
-//! The real `shipshape` checker, run for the measurements: the binary ($SHIPSHAPE_BIN, or built
-//! with cargo in release mode), the course database (`tests/vulndb`) imported into a temporary
-//! folder, and one `shipshape check --format json` per exercise and variant, read as the
+//! What `measure` reads from the real checker (see `crate::checker`): the database's hash and
+//! size, and for each exercise and variant a `shipshape check --format json` report, read as the
 //! checker's own [`Report`] type into a [`Sample`].
 //!
-//! Must hold: every run uses that database and a fresh layer cache, never the user's, and only
-//! the image map it is given; a run that could not judge (exit 2), a starter or solution that does
-//! not build, or scan counts this reader does not know are an error naming the
-//! exercise and what the checker said. Temporary folders go when the [`Checker`] is dropped.
+//! Must hold: a starter or solution that does not build, or scan counts this reader does not
+//! know, are an error naming the exercise and what the checker said.
 
 use super::figures::{Database, Findings, Sample};
+use crate::checker::{Checker, Variant, WORKSPACE};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use shipshape::report::{CheckId, Report};
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use tempfile::TempDir;
+use std::path::Path;
 
-/// The workspace root: this crate lives in `book/builder`.
-const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-/// The course's vulnerability database: real advisories, pinned in the repository.
-const VULNDB: &str = "tests/vulndb";
-
-/// What of an exercise is measured.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Variant {
-    Starter,
-    Solution,
-}
-
-impl Variant {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Variant::Starter => "starter",
-            Variant::Solution => "solution",
-        }
-    }
-
-    fn args(self) -> &'static [&'static str] {
-        match self {
-            Variant::Starter => &[],
-            Variant::Solution => &["--solution"],
-        }
+/// The imported database's hash and size.
+pub(super) fn database(checker: &Checker) -> Result<Database> {
+    let out = checker.run(&["db", "info", "--format", "json"], "describe the database")?;
+    let info: Value = serde_json::from_slice(&out.stdout).context("`shipshape db info --format json` did not print JSON")?;
+    match (info["hash"].as_str(), info["records"].as_u64()) {
+        (Some(hash), Some(records)) => Ok(Database { hash: hash.to_string(), records }),
+        _ => bail!("`shipshape db info --format json` printed no `hash` and `records`: {info}"),
     }
 }
 
-/// The checker with its own database and cache.
-pub(super) struct Checker {
-    bin: PathBuf,
-    image_map: Option<PathBuf>,
-    scratch: TempDir,
-}
-
-impl Checker {
-    /// Finds or builds `shipshape` and imports the course database; builds will go through
-    /// `image_map` (an absolute path) when given.
-    pub(super) fn start(image_map: Option<&Path>) -> Result<Checker> {
-        let scratch = tempfile::Builder::new().prefix("shipshape-measure-").tempdir().context("cannot create a temporary folder for the database")?;
-        let checker = Checker { bin: binary()?, image_map: image_map.map(Path::to_path_buf), scratch };
-        checker.run(&["db", "import", VULNDB], "import the course database")?;
-        Ok(checker)
-    }
-
-    /// The imported database's hash and size.
-    pub(super) fn database(&self) -> Result<Database> {
-        let out = self.run(&["db", "info", "--format", "json"], "describe the database")?;
-        let info: Value = serde_json::from_slice(&out.stdout).context("`shipshape db info --format json` did not print JSON")?;
-        match (info["hash"].as_str(), info["records"].as_u64()) {
-            (Some(hash), Some(records)) => Ok(Database { hash: hash.to_string(), records }),
-            _ => bail!("`shipshape db info --format json` printed no `hash` and `records`: {info}"),
-        }
-    }
-
-    /// Builds and judges `exercise`'s `variant`, and reads the image's size and scan findings.
-    pub(super) fn measure(&self, exercise: &Path, variant: Variant) -> Result<Sample> {
-        let mut command = self.command();
-        command.arg("check").arg(exercise).args(variant.args()).args(["--format", "json"]);
-        if let Some(map) = &self.image_map {
-            command.arg("--image-map").arg(map);
-        }
-        let what = format!("the {} of `{}`", variant.name(), exercise.display());
-        let out = command.output().with_context(|| format!("cannot run `{}`", self.bin.display()))?;
-        if !matches!(out.status.code(), Some(0 | 1)) {
-            bail!("`shipshape check` could not judge {what} ({}): {}", out.status, stderr(&out));
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let report = Report::from_json(&text).with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
-        sample(&report).with_context(|| format!("cannot measure {what}"))
-    }
-
-    /// Runs `shipshape ARGS`, failing with `purpose` and its stderr unless it exits 0.
-    fn run(&self, args: &[&str], purpose: &str) -> Result<Output> {
-        let out = self.command().args(args).output().with_context(|| format!("cannot run `{}`", self.bin.display()))?;
-        if !out.status.success() {
-            bail!("cannot {purpose}: `shipshape {}` failed ({}): {}", args.join(" "), out.status, stderr(&out));
-        }
-        Ok(out)
-    }
-
-    /// `shipshape`, from the workspace root, with this checker's database and cache only.
-    fn command(&self) -> Command {
-        let mut command = Command::new(&self.bin);
-        command
-            .current_dir(WORKSPACE)
-            .env("NO_COLOR", "1")
-            .env("SHIPSHAPE_DB_DIR", self.scratch.path().join("db"))
-            .env("SHIPSHAPE_CACHE_DIR", self.scratch.path().join("cache"))
-            .env_remove("SHIPSHAPE_IMAGE_MAP");
-        command
-    }
-}
-
-/// $SHIPSHAPE_BIN, or the workspace's `shipshape` built in release mode (measuring reads every
-/// layer of every image, which a debug build does slowly).
-fn binary() -> Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("SHIPSHAPE_BIN") {
-        return Ok(PathBuf::from(bin));
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let args = ["build", "--release", "--quiet", "-p", "shipshape", "--bin", "shipshape"];
-    let status = Command::new(&cargo)
-        .current_dir(WORKSPACE)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run `{}` to build shipshape", cargo.to_string_lossy()))?;
-    if !status.success() {
-        bail!("`cargo {}` failed; set SHIPSHAPE_BIN to a built `shipshape` to measure with it", args.join(" "));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| OsStr::new("target").into());
-    Ok(Path::new(WORKSPACE).join(target).join("release/shipshape"))
+/// Builds and judges `exercise`'s `variant`, and reads the image's size and scan findings.
+pub(super) fn measure(checker: &Checker, exercise: &Path, variant: Variant) -> Result<Sample> {
+    let out = checker.check(Path::new(WORKSPACE), exercise, variant, "json")?;
+    let what = format!("the {} of `{}`", variant.name(), exercise.display());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report = Report::from_json(&text).with_context(|| format!("`shipshape check` printed no JSON report for {what}"))?;
+    sample(&report).with_context(|| format!("cannot measure {what}"))
 }
 
 /// The size and findings in a report.
@@ -149,10 +49,6 @@ fn findings(by_severity: &BTreeMap<String, usize>) -> Result<Findings> {
         findings.add(severity, count as u64).ok_or_else(|| anyhow::anyhow!("unknown severity `{severity}` in scan.by_severity"))?;
     }
     Ok(findings)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).trim().to_string()
 }
 
 #[cfg(test)]
