@@ -4,6 +4,10 @@
 //! still a shell, in every directory (`/etc` and `/usr/share/doc` too) and whatever its size or
 //! mode.
 //!
+//! A file found under several names (hard links, symbolic links to it) is one finding, led by the
+//! name the learner knows it by: busybox as `busybox` at `/bin/busybox`, whichever of its hard
+//! links the layer stored as the file.
+//!
 //! What must hold: only what survives in the final filesystem counts (whiteouts already applied);
 //! a name matches only an executable file or a link that resolves to one, so documentation or a
 //! completion script called `bash` never does.
