@@ -40,7 +40,7 @@ impl Origin {
 pub(crate) struct Origins {
     /// Per layer, in rootfs order.
     layers: Vec<Origin>,
-    /// Per history entry, the Dockerfile line that produced it.
+    /// Per history entry, the line of the learner's instruction that produced it.
     history_lines: Vec<Option<usize>>,
 }
 
