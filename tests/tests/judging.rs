@@ -1,5 +1,7 @@
 //! The checks judged against real images built on the real daemon: the cases that are easy to
-//! get wrong (renamed shells, deleted files, users mapped to root, USER in a builder stage).
+//! get wrong (renamed shells, deleted files, users mapped to root, USER in a builder stage), and
+//! where the evidence points, in the learner's words: what the base image brought at its `FROM`
+//! line, each step quoted from the Dockerfile whatever the builder recorded, busybox by its name.
 use shipshape_course_tests::*;
 
 #[test]
@@ -124,4 +126,66 @@ fn base_images_pinned_by_digest_pass_and_tags_fail() {
     assert_eq!(pinned_base["status"], "fail");
     let lines: Vec<i64> = pinned_base["evidence"].as_array().unwrap().iter().map(|e| e["dockerfile_line"].as_i64().unwrap()).collect();
     assert_eq!(lines, [1, 2, 3]);
+}
+
+/// `shipshape check` of a scratch exercise (the stand-in images, and `extra` arguments), its
+/// output in `format`.
+fn check_scratch(dir: &Scratch, format: &str, extra: &[&str]) -> String {
+    let map = image_map().display().to_string();
+    let path = dir.path("");
+    let output = shipshape(&[&["check", path.as_str(), "--image-map", &map, "--format", format], extra].concat());
+    assert_eq!(output.status.code(), Some(1), "{}{}", stdout(&output), stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn what_the_base_image_brings_points_at_its_from_line_and_busybox_is_named_busybox() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = "[checks.builds]\n[checks.no-shell]\n[checks.size]\nmax = \"1 MB\"\n";
+    let dir = Scratch::new("from-line", &[("exercise.toml", spec), ("Dockerfile", "# tools\nFROM busybox:1.36\nCOPY app /app\n"), ("app", "app\n")]);
+    let report: serde_json::Value = serde_json::from_str(&check_scratch(&dir, "json", &[])).unwrap();
+    let shell = &check_of(&report, "no-shell")["evidence"][0];
+    assert_eq!((shell["dockerfile_line"].as_u64(), shell["instruction"].as_str()), (Some(2), Some("FROM busybox:1.36")), "{shell:#}");
+    let message = shell["message"].as_str().unwrap();
+    assert!(message.starts_with("busybox (a shell and ") && message.contains(" at /bin/busybox, linked as /bin/"), "{message}");
+    assert!(message.contains("/bin/sh"), "the names that make it a shell come first: {message}");
+    assert_eq!(check_of(&report, "no-shell")["summary"], "1 shell found (shell): /bin/busybox");
+
+    let human = check_scratch(&dir, "human", &[]);
+    assert!(human.contains("at /bin/busybox, linked as /bin/"), "{human}");
+    assert!(human.contains("  [layer 0 · Dockerfile:2 · FROM busybox:1.36]"), "{human}");
+    assert!(human.contains("the base image adds "), "{human}");
+    let github = check_scratch(&dir, "github", &[]);
+    for check in ["no-shell", "size"] {
+        let annotated: Vec<&str> = github.lines().filter(|l| l.contains(&format!(",title={check}::"))).collect();
+        assert_eq!(annotated.len(), 1, "{github}");
+        assert!(annotated[0].starts_with(&format!("::error file={},line=2,", dir.path("Dockerfile"))), "{github}");
+    }
+}
+
+#[test]
+fn the_legacy_builders_copy_of_a_directory_is_quoted_as_the_dockerfile_writes_it() {
+    let Some(_docker) = docker_lock() else { return };
+    let spec = "[checks.builds]\n[checks.size]\nmax = \"1 MB\"\n";
+    let dockerfile = "FROM busybox:1.36\nCOPY static /srv/static\nCOPY app /app\n";
+    let files = [("exercise.toml", spec), ("Dockerfile", dockerfile), ("static/a.txt", "a\n"), ("static/b.txt", "b\n"), ("app", "app\n")];
+    let dir = Scratch::new("legacy-copy", &files);
+    let report: serde_json::Value = serde_json::from_str(&check_scratch(&dir, "json", &["--builder", "legacy"])).unwrap();
+    assert_eq!(report["build"]["builder"], "legacy", "{report:#}");
+    let evidence = check_of(&report, "size")["evidence"].as_array().unwrap().clone();
+    let quoted: Vec<(u64, &str)> = evidence.iter().map(|e| (e["dockerfile_line"].as_u64().unwrap(), e["instruction"].as_str().unwrap())).collect();
+    assert_eq!(quoted, [(1, "FROM busybox:1.36"), (2, "COPY static /srv/static"), (3, "COPY app /app")], "{evidence:#?}");
+}
+
+#[test]
+fn a_starter_too_big_for_its_base_is_annotated_on_its_from_line() {
+    let Some(_docker) = docker_lock() else { return };
+    let exercise = exercises().into_iter().find(|e| e.ends_with("03-go-distroless")).expect("exercise 03");
+    let text = std::fs::read_to_string(exercise.join("Dockerfile")).unwrap();
+    let from = 1 + text.lines().position(|line| line.starts_with("FROM ")).expect("a FROM line");
+    let (path, map) = (exercise.display().to_string(), image_map().display().to_string());
+    let github = stdout(&shipshape(&["check", &path, "--image-map", &map, "--format", "github"]));
+    let size: Vec<&str> = github.lines().filter(|l| l.contains(",title=size::")).collect();
+    assert_eq!(size.len(), 1, "one annotation, on the line that added the most: {github}");
+    assert!(size[0].contains(&format!("/Dockerfile,line={from},title=size::")), "{github}");
 }

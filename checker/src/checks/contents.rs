@@ -4,6 +4,10 @@
 //! still a shell, in every directory (`/etc` and `/usr/share/doc` too) and whatever its size or
 //! mode.
 //!
+//! A file found under several names (hard links, symbolic links to it) is one finding, led by the
+//! name the learner knows it by: busybox as `busybox` at `/bin/busybox`, whichever of its hard
+//! links the layer stored as the file.
+//!
 //! What must hold: only what survives in the final filesystem counts (whiteouts already applied);
 //! a name matches only an executable file or a link that resolves to one, so documentation or a
 //! completion script called `bash` never does.
@@ -146,6 +150,14 @@ pub(super) struct Found {
     pub(super) family: &'static str,
     description: String,
     pub(super) layer: usize,
+    /// The shell the file is, by content (`busybox` under any of its names).
+    shell: Option<&'static str>,
+}
+
+impl Found {
+    fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
 }
 
 /// The names one file goes by (busybox has hundreds of links).
@@ -154,8 +166,8 @@ struct Group<'a> {
     names: Vec<&'a Found>,
 }
 
-fn group(found: &[Found]) -> Vec<Group<'_>> {
-    let mut groups: Vec<Group<'_>> = Vec::new();
+fn group<'a>(check: &ForbiddenExecutables, found: &'a [Found]) -> Vec<Group<'a>> {
+    let mut groups: Vec<Group<'a>> = Vec::new();
     for hit in found {
         match groups.iter_mut().find(|g| g.first.file == hit.file) {
             Some(group) => group.names.push(hit),
@@ -163,12 +175,19 @@ fn group(found: &[Found]) -> Vec<Group<'_>> {
         }
     }
     for group in &mut groups {
-        // Lead with the file itself when it is among the names.
-        if let Some(own) = group.names.iter().find(|f| f.path == f.file) {
-            group.first = own;
-        }
+        group.first = leading_name(&group.names);
+        // The names that say what the file is (`sh`, `ash`) before its other links (`[`, `ls`).
+        group.names.sort_by_key(|f| check.family_of(f.name()).is_none());
     }
     groups
+}
+
+/// The name a learner knows the file by: its own (`busybox`, whatever the layer called the file
+/// its hard links share), else the file itself, else the first name found.
+fn leading_name<'a>(names: &[&'a Found]) -> &'a Found {
+    let own_name = names.iter().find(|f| f.shell == Some(f.name()));
+    let the_file = names.iter().find(|f| f.path == f.file);
+    own_name.or(the_file).copied().unwrap_or(names[0])
 }
 
 impl ForbiddenExecutables {
@@ -193,19 +212,23 @@ impl ForbiddenExecutables {
             return None;
         }
         let family = self.family_of(name)?;
-        let (file, description) = match &node.kind {
-            _ if node.is_executable_file() => (node.file_path(path).to_string(), format!("/{path}")),
+        let (file, description, content) = match &node.kind {
+            _ if node.is_executable_file() => (node.file_path(path).to_string(), format!("/{path}"), node.content),
             EntryKind::Symlink(_) => {
                 let (target, target_node) = fs.resolve(path)?;
                 if !target_node.is_executable_file() {
                     return None;
                 }
                 let description = format!("/{path} → /{target}");
-                (target, description)
+                (target, description, target_node.content)
             }
             _ => return None,
         };
-        Some(Found { path: path.to_string(), file, family, description, layer: node.layer })
+        let shell = match content {
+            ContentClass::Shell(shell) => Some(shell),
+            _ => None,
+        };
+        Some(Found { path: path.to_string(), file, family, description, layer: node.layer, shell })
     }
 
     /// A file whose content is a shell, in any directory, whatever its name and mode.
@@ -216,17 +239,27 @@ impl ForbiddenExecutables {
         }
         let file = node.file_path(path).to_string();
         let description = format!("/{path} is {shell} under the name `{name}`");
-        Some(Found { path: path.to_string(), file, family: self.families.first()?.name, description, layer: node.layer })
+        Some(Found { path: path.to_string(), file, family: self.families.first()?.name, description, layer: node.layer, shell: Some(shell) })
+    }
+}
+
+/// What a group is, in the learner's words, and how its other names are introduced:
+/// `busybox (a shell and 268 other applets) at /bin/busybox` for the multi-call binary under
+/// many names, else its leading name and family.
+fn what_it_is(group: &Group<'_>, others: usize) -> (String, String) {
+    match group.first.shell {
+        Some("busybox") if others > 0 => (format!("busybox (a shell and {others} other applets) at /{}", group.first.path), ", linked as".into()),
+        _ => (format!("{} ({})", group.first.description, group.first.family), format!("; also as {others} other name(s):")),
     }
 }
 
 fn group_evidence(group: &Group<'_>, input: &Input<'_>) -> Evidence {
     let others: Vec<String> = group.names.iter().filter(|f| f.path != group.first.path).map(|f| format!("/{}", f.path)).collect();
-    let mut message = format!("{} ({})", group.first.description, group.first.family);
+    let (mut message, also) = what_it_is(group, others.len());
     if !others.is_empty() {
         let shown = others.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
         let more = if others.len() > 3 { ", …" } else { "" };
-        message.push_str(&format!("; also as {} other name(s): {shown}{more}", others.len()));
+        message.push_str(&format!("{also} {shown}{more}"));
     }
     Evidence::from_layer(message, Some(&group.first.path), input.origin(group.first.layer))
 }
@@ -262,7 +295,7 @@ impl Check for ForbiddenExecutables {
             let allowed = if settings.allow.is_empty() { String::new() } else { format!(" (allowed: {})", settings.allow.join(", ")) };
             return Outcome::pass(format!("no {} found{allowed}", self.noun.1));
         }
-        let groups = group(&found);
+        let groups = group(self, &found);
         let families: BTreeSet<&str> = found.iter().map(|f| f.family).collect();
         let mut evidence: Vec<Evidence> = groups.iter().take(EVIDENCE_SHOWN).map(|g| group_evidence(g, input)).collect();
         if groups.len() > EVIDENCE_SHOWN {
@@ -280,7 +313,7 @@ impl Check for ForbiddenExecutables {
 mod tests {
     use super::*;
     use crate::image::layer::LayerEntry;
-    use crate::image::LayerFacts;
+    use crate::image::{ImageFacts, LayerFacts};
 
     #[test]
     fn asks_with_the_families_the_exercise_allows() {
@@ -293,6 +326,26 @@ mod tests {
             asks(&NO_PACKAGE_MANAGER, r#"allow = ["npm", "pip"]"#),
             "The final image contains no package manager, for the system or for a language. Allowed here: `npm`, `pip`."
         );
+    }
+
+    #[test]
+    fn busybox_is_named_busybox_whatever_name_its_file_has_in_the_layer() {
+        let link = |path: &str| LayerEntry {
+            path: path.into(),
+            kind: EntryKind::Hardlink("bin/mkdosfs".into()),
+            size: 0,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            content: ContentClass::Shell("busybox"),
+        };
+        let busybox = LayerEntry { path: "bin/mkdosfs".into(), kind: EntryKind::File, size: 1_982_256, ..link("") };
+        let entries = vec![link("bin/["), link("bin/acpid"), busybox, link("bin/ash"), link("bin/busybox"), link("bin/ls"), link("bin/sh")];
+        let image = ImageFacts::assemble("sha256:test".into(), b"{}", vec![LayerFacts { entries, ..LayerFacts::default() }]).unwrap();
+        let outcome = NO_SHELL.judge(&Input { image: Some(&image), ..Input::default() }, &Settings::default());
+        assert_eq!(outcome.summary, "1 shell found (shell): /bin/busybox");
+        assert_eq!(outcome.evidence[0].message, "busybox (a shell and 6 other applets) at /bin/busybox, linked as /bin/ash, /bin/sh, /bin/[, …");
+        assert_eq!(outcome.evidence[0].path.as_deref(), Some("bin/busybox"));
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub struct Evidence {
     pub instruction: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile_line: Option<usize>,
+    /// The bytes what it points at added to the image, for `size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// A vulnerability finding, for the `scan` check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding: Option<Box<scan::FindingReport>>,

@@ -147,7 +147,7 @@ fn tools_in_layers(found: &[Found], lines: &BTreeMap<usize, &Instruction>, docke
         .into_iter()
         .filter_map(|(layer, tools)| {
             let origin = input.origin(layer);
-            let instruction = lines.get(&origin.line?)?;
+            let instruction = lines.get(&origin.learner_line()?)?;
             let mut shown: Vec<String> = tools.iter().take(TOOLS_SHOWN).map(|t| format!("/{} ({})", t.path, t.family)).collect();
             if tools.len() > TOOLS_SHOWN {
                 shown.push(format!("and {} more", tools.len() - TOOLS_SHOWN));

@@ -294,7 +294,7 @@ fn status(disposition: &Disposition<'_>, policy: Policy) -> String {
 /// How to lose the finding, from where its package came from.
 fn advice(finding: &Finding, origin: &Origin) -> String {
     let package = &finding.advisory_package;
-    match (origin.line, &finding.fixed) {
+    match (origin.learner_line(), &finding.fixed) {
         (None, Some(fixed)) => format!("{package} comes with the base image: rebuild on an updated base (it ships {fixed}) or a smaller one without it"),
         (None, None) => format!("{package} comes with the base image and has no fix: switch to a base without it (distroless, slim)"),
         (Some(line), Some(fixed)) => format!("{package} was added at Dockerfile:{line}: upgrade it to {fixed}, or install it only in the builder stage"),

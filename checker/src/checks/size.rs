@@ -1,7 +1,14 @@
-//! `size`: the image is at most the spec's limit; the biggest layers and what made them.
+//! `size`: the image is at most the spec's limit; where its bytes came from, biggest first.
+//!
+//! What must hold: the bytes are shared out by the Dockerfile line that made them (the base
+//! image's layers all go to its `FROM` line), and each share carries its `bytes`, so a renderer
+//! can point at the line that added the most.
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
+use crate::attribution::Origin;
 use crate::units::{deserialize_size, format_size};
 
 pub(super) struct Size;
@@ -22,8 +29,49 @@ pub(crate) struct Settings {
     pub max: u64,
 }
 
-/// How many of the biggest layers a failure lists.
-const LAYERS_SHOWN: usize = 3;
+/// How many of the biggest shares a failure lists.
+const SHARES_SHOWN: usize = 3;
+
+/// The bytes one place added: a Dockerfile line (every layer it made; a `FROM` line, the base
+/// image's layers), or a layer no line is known for.
+struct Share {
+    /// Where its first layer came from (the same line, instruction and base for all of them).
+    origin: Origin,
+    layers: usize,
+    bytes: u64,
+}
+
+impl Share {
+    /// `the base image adds 785.6 MB in 4 layers`, `this line adds 7.1 MB`, `layer 3 adds 9.4 kB`.
+    fn evidence(&self) -> Evidence {
+        let what = match self.origin.line {
+            _ if self.origin.from_base => "the base image".to_string(),
+            Some(_) => "this line".to_string(),
+            None => format!("layer {}", self.origin.layer),
+        };
+        let in_layers = if self.layers > 1 { format!(" in {} layers", self.layers) } else { String::new() };
+        let mut evidence = Evidence::from_layer(format!("{what} adds {}{in_layers}", format_size(self.bytes)), None, self.origin.clone());
+        evidence.layer = evidence.layer.filter(|_| self.layers == 1);
+        evidence.bytes = Some(self.bytes);
+        evidence
+    }
+}
+
+/// The image's bytes by where they came from, biggest first (layers that added nothing left out).
+fn shares(input: &Input<'_>, sizes: impl Iterator<Item = u64>) -> Vec<Share> {
+    let mut by_place: BTreeMap<Result<usize, usize>, Share> = BTreeMap::new();
+    for (layer, bytes) in sizes.enumerate().filter(|(_, bytes)| *bytes > 0) {
+        let origin = input.origin(layer);
+        // A line, or else the layer itself.
+        let place = origin.line.ok_or(layer);
+        let share = by_place.entry(place).or_insert(Share { origin, layers: 0, bytes: 0 });
+        share.layers += 1;
+        share.bytes += bytes;
+    }
+    let mut shares: Vec<Share> = by_place.into_values().collect();
+    shares.sort_by_key(|share| std::cmp::Reverse(share.bytes));
+    shares
+}
 
 impl Check for Size {
     type Settings = Settings;
@@ -41,17 +89,10 @@ impl Check for Size {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
         let size = image.size();
         let summary = format!("{} (limit {})", format_size(size), format_size(limit.max));
-        let mut layers: Vec<usize> = (0..image.layers.len()).collect();
-        layers.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].facts.size));
-        let evidence: Vec<Evidence> = layers
-            .iter()
-            .take(LAYERS_SHOWN)
-            .filter(|&&i| image.layers[i].facts.size > 0)
-            .map(|&i| Evidence::from_layer(format!("layer {i} adds {}", format_size(image.layers[i].facts.size)), None, input.origin(i)))
-            .collect();
         if size <= limit.max {
             return Outcome::pass(summary);
         }
+        let evidence = shares(input, image.layers.iter().map(|layer| layer.facts.size)).iter().take(SHARES_SHOWN).map(Share::evidence).collect();
         Outcome::fail(
             format!("the image is {summary}"),
             evidence,
@@ -64,6 +105,31 @@ impl Check for Size {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribution::tests::{image, GO_STARTER, LEGACY_HISTORY};
+    use crate::attribution::Origins;
+    use crate::checks::Status;
+    use crate::dockerfile::Dockerfile;
+
+    #[test]
+    fn the_bytes_are_laid_at_the_lines_that_added_them_the_base_at_its_from() {
+        let (image, dockerfile) = (image(&LEGACY_HISTORY), Dockerfile::parse(GO_STARTER).unwrap());
+        let origins = Origins::new(&image, Some(&dockerfile));
+        let input = Input { image: Some(&image), dockerfile: Some(&dockerfile), origins: Some(&origins), ..Input::default() };
+        let outcome = Size.judge(&input, &Settings { max: 20_000_000 });
+        assert_eq!(outcome.status, Status::Fail);
+        let shown: Vec<String> = outcome.evidence.iter().map(|e| format!("{} · {:?} · {:?} · {:?}", e.message, e.layer, e.dockerfile_line, e.bytes)).collect();
+        assert_eq!(
+            shown,
+            [
+                "the base image adds 785 MB in 2 layers · None · Some(2) · Some(785000000)",
+                "this line adds 7.1 MB · Some(3) · Some(6) · Some(7100000)",
+                "this line adds 9.5 kB · Some(2) · Some(5) · Some(9500)",
+            ]
+        );
+        assert_eq!(outcome.evidence[2].instruction.as_deref(), Some("COPY . ."));
+        let unattributed = Size.judge(&Input { image: Some(&image), ..Input::default() }, &Settings { max: 20_000_000 });
+        assert_eq!(unattributed.evidence[0].message, "layer 1 adds 668 MB", "without a Dockerfile, layer by layer");
+    }
 
     fn asks(toml: &str) -> String {
         Size.asks(&Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap()).unwrap()

@@ -1,7 +1,8 @@
 //! GitHub Actions workflow commands: an `::error` (or `::warning`) annotation per failing check on
 //! the Dockerfile line its evidence points at, so the failure shows in the pull request's diff.
-//! Each scan finding traced to a Dockerfile line gets an annotation of its own there: the check's
-//! level when it blocks a failing check, `::notice` when it does not block.
+//! A check whose evidence weighs bytes (`size`) is annotated once, on the line that added the
+//! most. Each scan finding traced to a Dockerfile line gets an annotation of its own there: the
+//! check's level when it blocks a failing check, `::notice` when it does not block.
 //!
 //! What must hold: the text is escaped as the runner expects ([`escape::github_data`] and
 //! [`escape::github_property`]), so a message can never end the command early or forge another
@@ -20,7 +21,8 @@ pub(crate) fn render(report: &Report, dockerfile: Option<&str>) -> String {
 }
 
 /// One annotation per failing check and Dockerfile line (one without a line when the evidence
-/// names none), and one per finding with a line. `dockerfile` is the path as the workflow sees
+/// names none; only the heaviest line when the evidence weighs bytes), and one per finding with
+/// a line. `dockerfile` is the path as the workflow sees
 /// it, relative to the repository.
 pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
     let mut out = String::new();
@@ -31,7 +33,7 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
         if !failed {
             continue;
         }
-        let lines: BTreeSet<usize> = check.evidence.iter().filter(|e| e.finding.is_none()).filter_map(|e| e.dockerfile_line).collect();
+        let lines = annotated_lines(check);
         if lines.is_empty() && !blocking_annotated {
             out += &annotation(level, dockerfile, None, check.id.as_str(), &check.summary);
         }
@@ -40,6 +42,16 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
         }
     }
     out
+}
+
+/// The Dockerfile lines a failed check's own evidence (not its findings) points at: the one that
+/// added the most bytes when the evidence weighs them, else all of them.
+fn annotated_lines(check: &CheckReport) -> BTreeSet<usize> {
+    let located = || check.evidence.iter().filter(|e| e.finding.is_none()).filter(|e| e.dockerfile_line.is_some());
+    match located().filter(|e| e.bytes.is_some()).max_by_key(|e| e.bytes) {
+        Some(heaviest) => heaviest.dockerfile_line.into_iter().collect(),
+        None => located().filter_map(|e| e.dockerfile_line).collect(),
+    }
 }
 
 /// One annotation per finding of `check` traced to a Dockerfile line: at `level` when it blocks
@@ -72,6 +84,7 @@ pub(crate) fn annotation(level: &str, file: Option<&str>, line: Option<usize>, t
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::{CheckId, Evidence};
     use crate::report::tests::{finding_evidence, scan_report};
     use crate::report::Shown;
 
@@ -80,6 +93,18 @@ mod tests {
         let line = annotation("error", Some("./a,b:c/Dockerfile"), Some(4), "no-shell", "50% done\n::error::forged\r\x1b[2J");
         assert_eq!(line, "::error file=a%2Cb%3Ac/Dockerfile,line=4,title=no-shell::50%25 done%0A::error::forged%0D\\u{1b}[2J\n");
         assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn a_check_that_weighs_bytes_is_annotated_once_on_the_heaviest_line() {
+        let share = |line, bytes| Evidence { dockerfile_line: Some(line), bytes: Some(bytes), ..Evidence::note("adds") };
+        let mut report = scan_report(Status::Fail, vec![share(9, 7_100_000), share(3, 785_000_000), share(6, 9_500)]);
+        report.checks[0].id = CheckId::Size;
+        let annotated = annotations(&report, Some("Dockerfile"));
+        assert!(annotated.starts_with("::error file=Dockerfile,line=3,title=size::"), "{annotated}");
+        assert_eq!(annotated.lines().count(), 1, "{annotated}");
+        report.checks[0].evidence.iter_mut().for_each(|e| e.bytes = None);
+        assert_eq!(annotations(&report, None).lines().count(), 3, "other evidence: one annotation per line");
     }
 
     #[test]
