@@ -1,10 +1,13 @@
 //! The course a learner works through: the folder that holds `exercises/`, and its exercises in
-//! order. `list`, `hint`, `watch` and `doctor` find it here, and `check` uses it to tell whether
-//! the exercise it judged belongs to a course (so its result counts as progress).
+//! order. `list`, `hint`, `watch` and `doctor` find it here, and `check` uses it to find an
+//! exercise named by number or name, and to tell whether the exercise it judged belongs to a
+//! course (so its result counts as progress).
 //!
 //! What must hold: an exercise is a folder directly under `<root>/exercises` that has an
 //! `exercise.toml`; exercises come in their folder names' order; `root` is canonical, so the
 //! course found from the current folder and the one found from an exercise folder are the same.
+//! `check`, `hint` and `watch` name exercises the same way ([`Course::exercise`]); `check` also
+//! judges any folder it is given, in a course or not.
 use std::path::{Path, PathBuf};
 
 use crate::dockerfile::image_map::ImageMap;
@@ -120,7 +123,9 @@ pub(crate) fn exercise_dir(wanted: &Path, here: &Path) -> Result<PathBuf> {
         Error::new(format!("there is no exercise folder {}", wanted.display()))
             .action("pass the path of an exercise folder, or inside a course its name or number (`shipshape check 01`)")
     };
-    let (Some(root), Some(name)) = (root_at_or_above(here), wanted.to_str()) else { return Err(no_folder()) };
+    // A name is one word: `exercises/07` is a folder that is not there.
+    let name = wanted.to_str().filter(|_| wanted.components().count() == 1);
+    let (Some(root), Some(name)) = (root_at_or_above(here), name) else { return Err(no_folder()) };
     Ok(Course::open(&root)?.exercise(name)?.dir.clone())
 }
 
@@ -230,5 +235,6 @@ mod tests {
         assert!(exercise_dir(Path::new("01-a"), root.path()).unwrap().ends_with("exercises/01-a"));
         assert!(not_a_folder("01", outside.path()).contains("there is no exercise folder 01"), "no course around: no names");
         assert!(not_a_folder("07", root.path()).contains("has no exercise `07`"));
+        assert!(not_a_folder("exercises/07", root.path()).contains("there is no exercise folder exercises/07"), "a path is not a name");
     }
 }

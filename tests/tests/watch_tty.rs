@@ -4,13 +4,13 @@
 //! `01-tiny` runs as root, so `non-root` fails until the learner adds `USER 65534`.
 //!
 //! What must hold: keys act without Enter (`h` the hints in order, as `shipshape hint` counts
-//! them; `l` the list; `r` a re-check; `n` only once the exercise passed; `q` quits); every
-//! verdict is followed by `x/2 done` and the keys; a pass names the reference solution; after a
-//! save the last verdict stays, marked stale, until the new one replaces it; a check that cannot
-//! run (a FROM the map lacks: exit 2) shows its error and leaves the last verdict and the
-//! recorded progress as they were. Quitting, by `q`, Ctrl-C or a signal, leaves the terminal's
-//! settings as they were, no `shipshape` process and nothing on the daemon (no container or image, see
-//! [`docker_lock`], and no run tag of a process that is gone).
+//! them; `l` the list; `r` a re-check; `n` only once the exercise passed; `q` quits, a check in
+//! flight too); every verdict is followed by `x/2 done` and the keys; a pass names the reference
+//! solution; after a save the last verdict stays, marked stale, until the new one replaces it; a
+//! check that cannot run (a FROM the map lacks: exit 2) shows its error and leaves the last
+//! verdict and the recorded progress as they were. Quitting, by `q`, Ctrl-C or a signal, leaves
+//! the terminal's settings as they were, no `shipshape` process and nothing on the daemon (no
+//! container or image, see [`docker_lock`], and no run tag of a process that is gone).
 use std::process::Command;
 use std::time::Duration;
 
@@ -154,6 +154,9 @@ fn keys_act_without_enter_and_q_quits_leaving_nothing() {
     assert!(recheck.contains("FAILED 01-tiny"), "the last verdict, stale, then the new one: {recheck}");
     tty.until("q quit");
 
+    // `q` while a check is in flight: it is cancelled, and watch waits for it to clean up.
+    tty.press("r");
+    tty.until("re-checking on request");
     tty.press("q");
     assert_eq!(tty.exit_code(), "0", "{}", tty.seen);
     assert_eq!(tty.settings(), settings, "the terminal is left as watch found it");
