@@ -1,10 +1,13 @@
 //! The course a learner works through: the folder that holds `exercises/`, and its exercises in
-//! order. `list`, `hint`, `watch` and `doctor` find it here, and `check` uses it to tell whether
-//! the exercise it judged belongs to a course (so its result counts as progress).
+//! order. `list`, `hint`, `watch` and `doctor` find it here, and `check` uses it to find an
+//! exercise named by number or name, and to tell whether the exercise it judged belongs to a
+//! course (so its result counts as progress).
 //!
 //! What must hold: an exercise is a folder directly under `<root>/exercises` that has an
 //! `exercise.toml`; exercises come in their folder names' order; `root` is canonical, so the
 //! course found from the current folder and the one found from an exercise folder are the same.
+//! `check`, `hint` and `watch` name exercises the same way ([`Course::exercise`]); `check` also
+//! judges any folder it is given, in a course or not.
 use std::path::{Path, PathBuf};
 
 use crate::dockerfile::image_map::ImageMap;
@@ -77,14 +80,19 @@ impl Course {
         Some((exercises.parent()?.to_path_buf(), dir.file_name()?.to_string_lossy().into_owned()))
     }
 
-    /// An exercise by folder name, by a prefix only it has (`01`), or by its path.
+    /// An exercise as the learner names it to `check`, `hint` and `watch`: its path, its folder
+    /// name, its number (`1` or `01` for `01-…`), or a prefix of its name only it has.
     pub(crate) fn exercise(&self, wanted: &str) -> Result<&Exercise> {
         let by_path = Path::new(wanted).canonicalize().ok();
-        let by_name = |e: &&Exercise| by_path.as_deref() == e.dir.canonicalize().ok().as_deref() || e.name == wanted;
-        if let Some(exercise) = self.exercises.iter().find(by_name) {
+        let exact = |e: &&Exercise| by_path.as_deref() == e.dir.canonicalize().ok().as_deref() || e.name == wanted;
+        if let Some(exercise) = self.exercises.iter().find(exact) {
             return Ok(exercise);
         }
-        let matches: Vec<&Exercise> = self.exercises.iter().filter(|e| e.name.starts_with(wanted)).collect();
+        let by_number: Vec<&Exercise> = self.exercises.iter().filter(|e| number(wanted).is_some_and(|n| number(&e.name) == Some(n))).collect();
+        let matches = match by_number.as_slice() {
+            [] => self.exercises.iter().filter(|e| e.name.starts_with(wanted)).collect(),
+            _ => by_number,
+        };
         match matches.as_slice() {
             [only] => Ok(only),
             [] => Err(Error::new(format!("the course in {} has no exercise `{wanted}`", self.root.display()))
@@ -97,6 +105,28 @@ impl Course {
     fn names(&self) -> Vec<&str> {
         self.exercises.iter().map(|e| e.name.as_str()).collect()
     }
+}
+
+/// The number a name starts with (`7` for `07-go-static`, and for `07` itself).
+fn number(name: &str) -> Option<u32> {
+    let digits = name.find(|c: char| !c.is_ascii_digit()).map_or(name, |end| &name[..end]);
+    digits.parse().ok()
+}
+
+/// The exercise folder `check` judges: `wanted` itself when it is a folder (in a course or not),
+/// else the exercise that [`Course::exercise`] names so in the course at or above `here`.
+pub(crate) fn exercise_dir(wanted: &Path, here: &Path) -> Result<PathBuf> {
+    if wanted.is_dir() {
+        return Ok(wanted.to_path_buf());
+    }
+    let no_folder = || {
+        Error::new(format!("there is no exercise folder {}", wanted.display()))
+            .action("pass the path of an exercise folder, or inside a course its name or number (`shipshape check 01`)")
+    };
+    // A name is one word: `exercises/07` is a folder that is not there.
+    let name = wanted.to_str().filter(|_| wanted.components().count() == 1);
+    let (Some(root), Some(name)) = (root_at_or_above(here), name) else { return Err(no_folder()) };
+    Ok(Course::open(&root)?.exercise(name)?.dir.clone())
 }
 
 /// The image map a learner's command uses: `named` (`--image-map` or `$SHIPSHAPE_IMAGE_MAP`), else
@@ -125,10 +155,15 @@ pub(crate) fn with_database_fix(error: Error, exercise_dir: Option<&Path>) -> Er
 /// The nearest folder at or above the current one that has an `exercises/` folder.
 fn nearest_root() -> Result<PathBuf> {
     let here = std::env::current_dir().context(|| "cannot tell the current folder".into())?;
-    here.ancestors().find(|dir| dir.join(EXERCISES_DIR).is_dir()).map(Path::to_path_buf).ok_or_else(|| {
+    root_at_or_above(&here).ok_or_else(|| {
         Error::new(format!("no course here: neither {} nor a folder above it has an {EXERCISES_DIR}/ folder", here.display()))
             .action("run the command inside the course (the folder that holds exercises/), or pass --course DIR")
     })
+}
+
+/// The nearest folder at or above `here` that has an `exercises/` folder.
+fn root_at_or_above(here: &Path) -> Option<PathBuf> {
+    here.ancestors().find(|dir| dir.join(EXERCISES_DIR).is_dir()).map(Path::to_path_buf)
 }
 
 /// A path as the learner would type it: relative to the current folder when it is inside it.
@@ -171,7 +206,35 @@ mod tests {
         assert_eq!(course.exercise("02-b").unwrap().name, "02-b");
         let path = root.path().join("exercises/021-c");
         assert_eq!(course.exercise(&path.display().to_string()).unwrap().name, "021-c");
-        assert!(course.exercise("02").unwrap_err().to_string().contains("could be 02-b or 021-c"));
         assert!(course.exercise("9").unwrap_err().to_string().contains("01-a, 02-b, 021-c"));
+    }
+
+    #[test]
+    fn a_number_names_the_exercise_it_starts_with_before_any_prefix() {
+        let root = course(&["01-a", "02-b", "021-c", "10-d"]);
+        let course = Course::open(root.path()).unwrap();
+        assert_eq!(course.exercise("1").unwrap().name, "01-a", "not 10-d, whose name starts with 1");
+        assert_eq!(course.exercise("01").unwrap().name, "01-a");
+        assert_eq!(course.exercise("2").unwrap().name, "02-b");
+        assert_eq!(course.exercise("02").unwrap().name, "02-b", "not 021-c: that is exercise 21");
+        assert_eq!(course.exercise("021").unwrap().name, "021-c");
+        assert_eq!(course.exercise("10").unwrap().name, "10-d");
+        assert_eq!(course.exercise("02-").unwrap().name, "02-b", "not a number: a prefix");
+        assert!(course.exercise("0").unwrap_err().to_string().contains("could be 01-a or 02-b or 021-c"), "no exercise 0: a prefix");
+        assert!(course.exercise("3").unwrap_err().to_string().contains("name one of"));
+    }
+
+    #[test]
+    fn check_takes_any_folder_and_else_a_name_of_the_course_around() {
+        let root = course(&["01-a", "02-b"]);
+        let outside = tempfile::tempdir().unwrap();
+        let not_a_folder = |wanted: &str, here: &Path| exercise_dir(Path::new(wanted), here).unwrap_err().to_string();
+        assert_eq!(exercise_dir(outside.path(), root.path()).unwrap(), outside.path(), "a folder outside any course is judged as it is");
+        let second = exercise_dir(Path::new("2"), &root.path().join("exercises/01-a")).unwrap();
+        assert_eq!(second.canonicalize().unwrap(), root.path().join("exercises/02-b").canonicalize().unwrap(), "by number, from inside the course");
+        assert!(exercise_dir(Path::new("01-a"), root.path()).unwrap().ends_with("exercises/01-a"));
+        assert!(not_a_folder("01", outside.path()).contains("there is no exercise folder 01"), "no course around: no names");
+        assert!(not_a_folder("07", root.path()).contains("has no exercise `07`"));
+        assert!(not_a_folder("exercises/07", root.path()).contains("there is no exercise folder exercises/07"), "a path is not a name");
     }
 }

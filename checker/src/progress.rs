@@ -100,6 +100,11 @@ impl Progress {
         self.file.exercises.entry(exercise.to_string()).or_default().state = if passed { State::Done } else { State::Failing };
     }
 
+    /// How many of the course's exercises are done.
+    pub(crate) fn done(&self, course: &Course) -> usize {
+        course.exercises.iter().filter(|e| self.state(&e.name) == State::Done).count()
+    }
+
     /// The first exercise of the course, in order, that is not done, other than `except`.
     pub(crate) fn next_to_do<'a>(&self, course: &'a Course, except: Option<&str>) -> Option<&'a crate::exercise::Exercise> {
         course.exercises.iter().find(|e| Some(e.name.as_str()) != except && self.state(&e.name) != State::Done)

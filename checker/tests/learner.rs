@@ -130,7 +130,8 @@ fn list_shows_the_state_each_check_recorded() {
     assert_eq!(solution.status.code(), Some(0), "{}", transcript(&solution));
     assert!(list_line(&course.run(&["list"]), "01-static").contains("failing"), "checking the solution is not the learner's progress");
 
-    let passed = course.check("exercises/02-second", &[]);
+    // By number, as `hint` and `watch` take it.
+    let passed = course.check("2", &[]);
     assert_eq!(passed.status.code(), Some(0), "{}", transcript(&passed));
     let listed = course.run(&["list"]);
     assert!(text(&listed.stdout).contains(": 1/2 done"), "{}", transcript(&listed));
@@ -164,8 +165,12 @@ fn hints_come_in_order_then_point_to_the_solution_and_can_start_over() {
         assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
         text(&output.stdout)
     };
-    let first = hint(&["hint", "01-static"]);
-    assert!(first.starts_with("Hint 1/3 for 01-static: What is wrong\n\nThe image runs as root.\n"), "{first}");
+    // No exercise named: the current one, the first not done, named as it is chosen.
+    let first = hint(&["hint"]);
+    assert!(
+        first.starts_with("01-static is the current exercise (the first not done).\nHint 1/3 for 01-static: What is wrong\n\nThe image runs as root.\n"),
+        "{first}"
+    );
     assert!(first.contains("2 more"), "{first}");
     let second = hint(&["hint", "01"]);
     assert!(second.starts_with("Hint 2/3 for 01-static: Where\n\nThe last line: `USER root`.\n"), "{second}");
@@ -370,7 +375,12 @@ fn watch_manual_checks_on_enter_and_moves_on_to_the_next_exercise() {
     let first = watch.wait_for("Press Enter to check again");
     assert!(first.contains("Checking 01-static — Static: a tiny distroless image"), "{first}");
     assert!(first.contains("✘ FAIL non-root") && first.contains("FAILED 01-static: 1/2 points"), "{first}");
-    assert!(first.contains("Stuck? `shipshape hint 01-static`"), "{first}");
+    assert!(first.contains("Stuck? h then Enter shows a hint."), "{first}");
+    assert!(first.contains("0/2 done"), "{first}");
+    watch.send("h\n");
+    let hint = watch.wait_for("press h then Enter again when you need the next");
+    assert!(hint.contains("Hint 1/3 for 01-static: What is wrong"), "a hint, not a check: {hint}");
+    assert!(!hint.contains("Checking"), "{hint}");
 
     course.write("exercises/01-static/Dockerfile", &dockerfile(&course.label, "65532"));
     watch.send("\n");
@@ -378,6 +388,7 @@ fn watch_manual_checks_on_enter_and_moves_on_to_the_next_exercise() {
     assert!(second.contains("✔ pass non-root") && second.contains("PASSED 01-static: 2/2 points"), "{second}");
     assert!(second.contains("01-static is done: every check passes."), "{second}");
     assert!(second.contains("Next up: 02-second — Second: already fine. Press n then Enter to move on."), "{second}");
+    assert!(second.contains("Reference solution: exercises/01-static/solution/Dockerfile") && second.contains("1/2 done"), "{second}");
 
     watch.send("n\n");
     let third = watch.wait_for("Press Enter to check again");

@@ -158,7 +158,7 @@ pub fn run_tags() -> Vec<String> {
 }
 
 /// The process id a run tag names (`…/PID.START:RUN`).
-fn tag_pid(tag: &str) -> Option<u32> {
+pub fn tag_pid(tag: &str) -> Option<u32> {
     let repository = tag.rsplit_once(':').map_or(tag, |(repository, _)| repository);
     repository.rsplit('/').next()?.split('.').next()?.parse().ok()
 }

@@ -31,7 +31,9 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
     let judgement = match (&args.archive, &args.image, &args.exercise) {
         (Some(archive), _, _) => judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
         (_, Some(reference), _) => judge_in_daemon(reference.clone(), load_spec(args.spec.as_deref(), &args.scan)?, options)?,
-        (_, _, Some(dir)) => {
+        (_, _, Some(wanted)) => {
+            let here = std::env::current_dir().unwrap_or_default();
+            let dir = &crate::course::exercise_dir(wanted, &here)?;
             let mut exercise = Exercise::open(dir)?;
             apply_scan_flags(&mut exercise.spec, &args.scan)?;
             if let Some(target) = &args.target {

@@ -1,5 +1,5 @@
-//! `shipshape list`: every exercise of the course in order, with its title and state (not
-//! started, failing, done), the overall progress, and what to do next.
+//! `shipshape list` (and `l` in `watch`): every exercise of the course in order, with its title and
+//! state (not started, failing, done), the overall progress, and what to do next.
 //!
 //! What must hold: the states are the ones `shipshape check` recorded (see [`crate::progress`]);
 //! listing changes nothing; it exits 0 whenever the course and its state file can be read.
@@ -24,9 +24,9 @@ pub(super) fn run(args: Args) -> Result<u8> {
     Ok(EXIT_PASSED)
 }
 
-fn render(course: &Course, progress: &Progress) -> String {
-    let done = course.exercises.iter().filter(|e| progress.state(&e.name) == State::Done).count();
-    let mut out = format!("{}: {done}/{} done\n\n", crate::course::shown(&course.root).bold(), course.exercises.len());
+/// The list as `list` prints it (and `watch` on `l`).
+pub(super) fn render(course: &Course, progress: &Progress) -> String {
+    let mut out = format!("{}: {}/{} done\n\n", crate::course::shown(&course.root).bold(), progress.done(course), course.exercises.len());
     let name_width = course.exercises.iter().map(|e| e.name.len()).max().unwrap_or(0);
     let state_width = State::NotStarted.to_string().len();
     for exercise in &course.exercises {

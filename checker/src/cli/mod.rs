@@ -13,7 +13,6 @@ mod list;
 mod sbom;
 mod watch;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,9 +44,10 @@ enum Command {
     Sbom(sbom::Args),
     /// Every exercise with its state (not started, failing, done) and the overall progress.
     List(list::Args),
-    /// The next hint for an exercise: what is wrong, then where, then how.
+    /// The next hint for an exercise (default: the first not done): what is wrong, then where, then how.
     Hint(hint::Args),
-    /// Re-check an exercise on every save (or on Enter), until every check passes.
+    /// Re-check an exercise on every save, until every check passes; keys: h hint, n next, l list,
+    /// r re-check, q quit.
     Watch(watch::Args),
     /// Check the set-up: engine, storage, disk, base images, vulnerability database.
     Doctor(doctor::Args),
@@ -61,7 +61,8 @@ enum Command {
 
 #[derive(clap::Args)]
 pub(crate) struct CheckArgs {
-    /// The exercise folder (it holds exercise.toml).
+    /// The exercise: its folder (it holds exercise.toml), or within a course its name, its number
+    /// (`1` or `01`) or a prefix only it has.
     #[arg(required_unless_present_any = ["image", "archive"], conflicts_with_all = ["image", "archive"])]
     exercise: Option<PathBuf>,
     /// Judge this Dockerfile instead of the exercise's own.
@@ -156,10 +157,9 @@ pub(crate) enum Format {
 }
 
 pub fn main() -> ExitCode {
+    // Colour only on a terminal, unless NO_COLOR or CLICOLOR_FORCE says otherwise: `colored`'s own
+    // rule, which lets `watch` keep the colours of the reports it holds back.
     let cli = Cli::parse();
-    if !std::io::stdout().is_terminal() {
-        colored::control::set_override(false);
-    }
     let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Scan(args) => check::scan(args),

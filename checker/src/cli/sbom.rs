@@ -19,7 +19,7 @@ use crate::spec::Spec;
 
 #[derive(clap::Args)]
 pub(super) struct Args {
-    /// The exercise folder whose Dockerfile is built.
+    /// The exercise whose Dockerfile is built: its folder, its number or a prefix only it has.
     #[arg(required_unless_present_any = ["image", "archive"], conflicts_with_all = ["image", "archive"])]
     exercise: Option<PathBuf>,
     /// Build the exercise's reference solution instead of its Dockerfile.
@@ -54,8 +54,9 @@ pub(super) fn run(args: Args) -> Result<u8> {
     let (judgement, name) = match (&args.archive, &args.image, &args.exercise) {
         (Some(archive), _, _) => (judge_archive(archive, &no_checks()?, &facts)?, archive.display().to_string()),
         (_, Some(reference), _) => (judge_in_daemon(reference.clone(), no_checks()?, facts)?, reference.clone()),
-        (_, _, Some(dir)) => {
-            let mut exercise = Exercise::open(dir)?;
+        (_, _, Some(wanted)) => {
+            let dir = crate::course::exercise_dir(wanted, &std::env::current_dir().unwrap_or_default())?;
+            let mut exercise = Exercise::open(&dir)?;
             exercise.spec.retain(&[CheckId::Builds]);
             let dockerfile = exercise.dockerfile(args.solution);
             let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout: 600 };
