@@ -163,8 +163,9 @@ impl Spec {
     }
 
     fn parse_in(text: &str, base_dir: &Path) -> Result<Spec> {
-        let raw: RawSpec = toml::from_str(text)
-            .map_err(|e| Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in docs/spec.md"))?;
+        let raw: RawSpec = toml::from_str(text).map_err(|e| {
+            Error::new(e.message().to_string()).because(e.to_string().trim()).action("fix the spec; its format is documented in checker/docs/spec.md")
+        })?;
         let exercise = raw.exercise.unwrap_or_default();
         let defaults = exercise_defaults(&exercise);
         let mut requirements = BTreeMap::new();

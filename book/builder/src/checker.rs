@@ -3,7 +3,8 @@
 //! and `shipshape check` on an exercise's starter or reference solution. `measure` reads its JSON
 //! reports; the `{{#shipshape-report}}` directive shows its human one (see `transcript`).
 //!
-//! Must hold: every run uses that database and a fresh layer cache, never the user's, the daemon
+//! Must hold: every run uses that database and a fresh layer cache, never the user's, and leaves
+//! the course's progress file alone (a starter is checked as `--dockerfile`); the daemon
 //! the environment names (as `shipshape` itself finds it), and only the image map it is given; a
 //! run that could not judge (exit code other than 0 or 1) is an error naming the exercise and what
 //! the checker said. Temporary folders go when the [`Checker`] is dropped.
@@ -33,13 +34,12 @@ impl Variant {
             Variant::Solution => "solution",
         }
     }
+}
 
-    fn args(self) -> &'static [&'static str] {
-        match self {
-            Variant::Starter => &[],
-            Variant::Solution => &["--solution"],
-        }
-    }
+/// The starter's file name, as the exercise's spec gives it.
+fn starter_file(exercise: &Path) -> Result<String> {
+    let spec = shipshape::course_format::ExerciseSpec::open(exercise).map_err(anyhow::Error::msg)?;
+    Ok(spec.meta().dockerfile.clone())
 }
 
 /// The checker with its own database and cache.
@@ -70,7 +70,13 @@ impl Checker {
     /// with the checker's stderr.
     pub(crate) fn check(&self, from: &Path, exercise: &Path, variant: Variant, format: &str) -> Result<Output> {
         let mut command = self.command();
-        command.current_dir(from).arg("check").arg(exercise).args(variant.args()).args(["--format", format]);
+        command.current_dir(from).arg("check").arg(exercise).args(["--format", format]);
+        // The starter is named as a Dockerfile, so that the check records nothing in the course's
+        // progress file: that file is the learner's.
+        match variant {
+            Variant::Starter => command.arg("--dockerfile").arg(exercise.join(starter_file(&from.join(exercise))?)),
+            Variant::Solution => command.arg("--solution"),
+        };
         if let Some(map) = &self.image_map {
             command.arg("--image-map").arg(map);
         }
