@@ -393,10 +393,32 @@ mod tests {
 
     /// The keys the loader accepts in `table`, as its refusal of an unknown key names them.
     fn accepted_keys(table: &str) -> BTreeSet<String> {
-        let message = Spec::parse(&format!("[{table}]\nno-such-key = 1\n")).unwrap_err().to_string();
-        let first_line = message.lines().next().unwrap_or_default();
-        let (_, known) = first_line.split_once("`no-such-key`").unwrap_or_else(|| panic!("[{table}] names the key it refuses: {message}"));
-        backticked(known)
+        keys_beside_unknown(&format!("[{table}]\nno-such-key = 1\n"))
+    }
+
+    /// The keys the loader accepts where `spec` writes `no-such-key`, as its refusal names them.
+    fn keys_beside_unknown(spec: &str) -> BTreeSet<String> {
+        let message = Spec::parse(spec).unwrap_err().to_string();
+        let refusal = message.lines().find_map(|line| line.split_once("`no-such-key`")).map(|(_, known)| known);
+        backticked(refusal.unwrap_or_else(|| panic!("{spec:?} is refused, naming the key: {message}")))
+    }
+
+    #[test]
+    fn the_docs_name_every_nested_key_the_loader_accepts() {
+        let runs = include_str!("../docs/checks/runs.md");
+        let documented = first_column(&table_after(runs, "Give exactly one of"));
+        for table in ["http", "command"] {
+            let accepted = keys_beside_unknown(&format!("[checks.runs]\n{table} = {{ no-such-key = 1 }}\n"));
+            assert!(!accepted.is_empty(), "the refusal of an unknown `{table}` key names the keys");
+            let listed: BTreeSet<String> = documented.iter().filter_map(|key| Some(key.strip_prefix(&format!("{table}."))?.to_string())).collect();
+            assert_eq!(listed, accepted, "checker/docs/checks/runs.md's `{table}.*` keys (left), the keys the loader accepts (right)");
+        }
+        let spec = include_str!("../docs/spec.md");
+        let sources = keys_beside_unknown("[exercise]\nsecrets = { token = { no-such-key = 1 } }\n");
+        assert!(!sources.is_empty(), "the refusal of an unknown secret source names the sources");
+        for source in sources {
+            assert!(spec.contains(&format!("`{{ {source} = ")), "checker/docs/spec.md documents a secret's source `{source}`");
+        }
     }
 
     /// The cells of each row of the first Markdown table after `marker` in `doc`, header and
