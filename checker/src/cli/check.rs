@@ -162,6 +162,7 @@ fn render(report: &Report, format: Format, dockerfile: Option<&Path>) -> String 
         Format::Json => report.json() + "\n",
         Format::Junit => report::junit(report),
         Format::Github => report::github(report, dockerfile.map(|p| p.display().to_string()).as_deref()),
+        Format::Sarif => report::sarif(report, dockerfile.map(|p| p.display().to_string()).as_deref()),
     }
 }
 

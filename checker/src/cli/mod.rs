@@ -154,6 +154,8 @@ pub(crate) enum Format {
     Junit,
     /// GitHub Actions annotations on the Dockerfile's lines (see docs/github-actions.md).
     Github,
+    /// SARIF 2.1.0 for code scanning (see docs/github-actions.md).
+    Sarif,
 }
 
 pub fn main() -> ExitCode {

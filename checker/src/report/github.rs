@@ -46,7 +46,7 @@ pub(crate) fn annotations(report: &Report, dockerfile: Option<&str>) -> String {
 
 /// The Dockerfile lines a failed check's own evidence (not its findings) points at: the one that
 /// added the most bytes when the evidence weighs them, else all of them.
-fn annotated_lines(check: &CheckReport) -> BTreeSet<usize> {
+pub(super) fn annotated_lines(check: &CheckReport) -> BTreeSet<usize> {
     let located = || check.evidence.iter().filter(|e| e.finding.is_none()).filter(|e| e.dockerfile_line.is_some());
     match located().filter(|e| e.bytes.is_some()).max_by_key(|e| e.bytes) {
         Some(heaviest) => heaviest.dockerfile_line.into_iter().collect(),

@@ -9,6 +9,7 @@
 pub(crate) mod github;
 mod human;
 pub(crate) mod junit;
+mod sarif;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +29,7 @@ pub use crate::scan::matcher::Finding;
 pub(crate) use github::render as github;
 pub(crate) use human::{evidence_line, render as human};
 pub(crate) use junit::render as junit;
+pub(crate) use sarif::render as sarif;
 
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -7,7 +7,7 @@
 //! What must hold: a document is made from facts only (no daemon here), so an SBOM of a build, a
 //! daemon image or an archive are made the same way; components come in a stable order (by
 //! ecosystem, name, version, location); every document validates against its format's published
-//! JSON schema (tests/sbom-schemas, tested on real images). The creation time is now, or
+//! JSON schema (tests/schemas, tested on real images). The creation time is now, or
 //! `SOURCE_DATE_EPOCH` when set (reproducible builds' convention).
 mod cyclonedx;
 mod license;

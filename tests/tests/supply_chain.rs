@@ -1,8 +1,9 @@
-//! Software bills of materials (issue 14) from real images: `shipshape sbom` of an exercise's
-//! build, of an image in the daemon and of an archive, and `check --sbom`, each validated against
-//! its format's published JSON schema (tests/sbom-schemas, with their provenance) and read back
-//! for what it must say: each package's purl, its license, and the layer and Dockerfile line that
-//! added it.
+//! The supply-chain formats (issue 14) from real images, each validated against its format's
+//! published JSON schema (tests/schemas, with their provenance) and read back for what it must
+//! say. SBOMs: `shipshape sbom` of an exercise's build, of an image in the daemon and of an
+//! archive, and `check --sbom` — each package's purl, its license, and the layer and Dockerfile
+//! line that added it. SARIF: `check --format sarif` — the failed checks and the scan's findings
+//! at the learner's lines.
 use std::path::Path;
 
 use jsonschema::{Registry, Validator};
@@ -13,7 +14,7 @@ use shipshape_course_tests::*;
 const NODE_STARTER: &str = "exercises/08-scan-node-deps";
 
 fn schema(file: &str) -> Value {
-    let path = root().join("tests/sbom-schemas").join(file);
+    let path = root().join("tests/schemas").join(file);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
 }
 
@@ -131,4 +132,23 @@ fn check_writes_the_sbom_beside_its_report() {
     assert!(stdlib["sourceInfo"].as_str().unwrap().contains("COPY"), "the binary came from the solution's COPY: {stdlib:#}");
     assert!(Path::new(&file).exists());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failing_check_as_sarif_points_at_the_learners_lines() {
+    let Some(_docker) = docker_lock() else { return };
+    let map = image_map().display().to_string();
+    let output = shipshape(&["check", NODE_STARTER, "--image-map", &map, "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(1), "the starter fails\n{}", stderr(&output));
+    let log: Value = serde_json::from_str(&stdout(&output)).expect("the SARIF log is JSON");
+    assert_valid(&jsonschema::validator_for(&schema("sarif-2.1.0.schema.json")).unwrap(), &log, "the SARIF log");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let at = |result: &Value| result["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64();
+    let lodash = results.iter().find(|r| r["message"]["text"].as_str().unwrap().contains("lodash")).expect("the lodash finding");
+    assert_eq!((lodash["ruleId"].as_str(), lodash["level"].as_str(), at(lodash)), (Some("scan"), Some("error"), Some(10)), "{lodash:#}");
+    let dockerfile = std::fs::read_to_string(root().join(NODE_STARTER).join("Dockerfile")).unwrap();
+    let from_line = dockerfile.lines().position(|line| line.starts_with("FROM ")).unwrap() as u64 + 1;
+    let expat = results.iter().find(|r| r["message"]["text"].as_str().unwrap().contains("expat")).expect("a finding from the base");
+    assert_eq!(at(expat), Some(from_line), "a base finding points at the FROM line: {expat:#}");
+    assert_eq!(lodash["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], format!("{NODE_STARTER}/Dockerfile"));
 }
