@@ -427,10 +427,13 @@ fn scan_if_required(
 ) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
     status.phase(&format!("Scanning for known vulnerabilities ({})", settings.scanner.as_str()));
-    let ignores = match &settings.ignore_file {
+    let mut ignores = match &settings.ignore_file {
         Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
         None => Vec::new(),
     };
+    if let Some(file) = &settings.vex_file {
+        ignores.extend(scan::vex::load_vex_file(&spec.base_dir.join(file))?);
+    }
     let inventory = scan::inventory::inventory(&image.filesystem);
     let os = inventory.os.as_ref().map(|os| os.pretty_name.clone()).filter(|name| !name.is_empty());
     let mut record = ScanRecord {

@@ -152,3 +152,45 @@ fn a_failing_check_as_sarif_points_at_the_learners_lines() {
     assert_eq!(at(expat), Some(from_line), "a base finding points at the FROM line: {expat:#}");
     assert_eq!(lodash["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], format!("{NODE_STARTER}/Dockerfile"));
 }
+
+/// The scan finding of `id` in a JSON report.
+fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
+    let evidence = check_of(report, "scan")["evidence"].as_array().unwrap();
+    &evidence.iter().find(|e| e["finding"]["id"] == id).unwrap_or_else(|| panic!("no finding {id}"))["finding"]
+}
+
+#[test]
+fn openvex_statements_silence_their_findings_within_their_products_and_dates() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = tempfile_dir();
+    let vex = dir.join("triage.vex.json");
+    let statements = r#"[
+        {"vulnerability": {"name": "GHSA-35jh-r3h4-6jhm"}, "products": [{"@id": "pkg:oci/harbour", "subcomponents": [{"@id": "pkg:npm/lodash"}]}],
+         "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path", "impact_statement": "template() is never called", "expires": "2099-12-31"},
+        {"vulnerability": {"name": "GHSA-xvch-5gv4-984h"}, "products": ["pkg:npm/some-other-package"], "status": "fixed"},
+        {"vulnerability": {"name": "CVE-2025-59375"}, "status": "not_affected", "justification": "component_not_present", "expires": "2026-01-01"},
+        {"vulnerability": {"name": "CVE-2026-57433"}, "status": "affected", "action_statement": "rebuild on the next base"}
+    ]"#;
+    let document = format!(
+        r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/harbour-1", "author": "test", "timestamp": "2026-12-01T00:00:00Z", "version": 1, "statements": {statements}}}"#
+    );
+    std::fs::write(&vex, document).unwrap();
+    let map = image_map().display().to_string();
+    let output = shipshape(&["check", NODE_STARTER, "--image-map", &map, "--vex-file", &vex.display().to_string(), "--format", "json"]);
+    let report = report(&output);
+    assert_eq!(output.status.code(), Some(1), "the other findings still block\n{report:#}");
+    let lodash = finding(&report, "GHSA-35jh-r3h4-6jhm");
+    assert_eq!(lodash["disposition"], "ignored", "{lodash:#}");
+    assert_eq!(lodash["ignore"]["statement"], "VEX https://example.com/vex/harbour-1, statement 1 (not_affected)");
+    assert_eq!(lodash["ignore"]["reason"], "vulnerable_code_not_in_execute_path: template() is never called");
+    assert_eq!(finding(&report, "GHSA-xvch-5gv4-984h")["disposition"], "failing", "a statement about another package silences nothing");
+    let expat = finding(&report, "DEBIAN-CVE-2025-59375");
+    assert_eq!(expat["disposition"], "expired-ignore", "an expired statement counts again: {expat:#}");
+    assert_eq!(finding(&report, "DEBIAN-CVE-2026-57433")["disposition"], "failing", "affected leaves it counting");
+
+    std::fs::write(&vex, r#"{"statements": [{"vulnerability": {"name": "CVE-1"}, "status": "not_affected"}]}"#).unwrap();
+    let refused = shipshape(&["check", NODE_STARTER, "--image-map", &map, "--vex-file", &vex.display().to_string()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("statement 1: not_affected needs a justification or an impact_statement"), "{}", stderr(&refused));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -40,6 +40,9 @@ struct RawSettings {
     /// An ignore file, relative to the spec's folder.
     #[serde(default)]
     ignore_file: Option<String>,
+    /// An OpenVEX document, relative to the spec's folder.
+    #[serde(default)]
+    vex_file: Option<String>,
     /// `shipshape` (default) or `trivy`.
     #[serde(default)]
     scanner: Option<String>,
@@ -55,6 +58,8 @@ pub(crate) struct Settings {
     pub policy: Policy,
     /// An ignore file, relative to the spec's folder (or absolute, from the command line).
     pub ignore_file: Option<PathBuf>,
+    /// An OpenVEX document whose statements triage findings, as the ignore file's path is given.
+    pub vex_file: Option<PathBuf>,
     pub scanner: Scanner,
 }
 
@@ -147,6 +152,9 @@ pub struct IgnoreNote {
     /// The last day the entry ignores; absent when it ignores for good.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<chrono::NaiveDate>,
+    /// The VEX statement that silenced the finding; absent for the ignore file's entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
 }
 
 impl Check for Scan {
@@ -156,16 +164,18 @@ impl Check for Scan {
         let raw: RawSettings = deserialize(table)?;
         let policy = Policy { fail_on: fail_on(&raw.fail_on)?, ignore_unfixed: raw.ignore_unfixed };
         let scanner = raw.scanner.as_deref().map_or(Ok(Scanner::Shipshape), Scanner::parse)?;
-        Ok(Settings { policy, ignore_file: raw.ignore_file.map(PathBuf::from), scanner })
+        Ok(Settings { policy, ignore_file: raw.ignore_file.map(PathBuf::from), vex_file: raw.vex_file.map(PathBuf::from), scanner })
     }
 
     /// The threshold, whether unfixed findings count, and the ignore file (the scanner is the
     /// machine's business, not the learner's).
     fn asks(&self, settings: &Settings) -> Option<String> {
         let unfixed = if settings.policy.ignore_unfixed { " with a fix available" } else { "" };
-        let ignores = match &settings.ignore_file {
-            Some(file) => format!(" Findings listed in {} do not count.", code_span(&file.display().to_string())),
-            None => String::new(),
+        let files: Vec<String> = [&settings.ignore_file, &settings.vex_file].into_iter().flatten().map(|file| code_span(&file.display().to_string())).collect();
+        let ignores = match files.as_slice() {
+            [] => String::new(),
+            [file] => format!(" Findings listed in {file} do not count."),
+            both => format!(" Findings listed in {} do not count.", both.join(" or ")),
         };
         Some(format!("No known vulnerability{unfixed} of severity {} or above in what the image ships.{ignores}", settings.policy.fail_on.as_str()))
     }
@@ -271,7 +281,9 @@ fn finding_evidence(finding: &Finding, disposition: &Disposition<'_>, policy: Po
         finding.summary
     );
     let ignore = match disposition {
-        Disposition::Ignored(entry) | Disposition::Expired(entry) => Some(IgnoreNote { reason: entry.reason.clone(), expires: entry.expires }),
+        Disposition::Ignored(entry) | Disposition::Expired(entry) => {
+            Some(IgnoreNote { reason: entry.reason.clone(), expires: entry.expires, statement: entry.source.clone() })
+        }
         _ => None,
     };
     let mut evidence = Evidence::from_layer(message, Some(&finding.location), origin);
@@ -284,11 +296,19 @@ fn status(disposition: &Disposition<'_>, policy: Policy) -> String {
     let day = |entry: &IgnoreEntry, word: &str| entry.expires.map(|d| format!(" {word} {d}")).unwrap_or_default();
     match disposition {
         Disposition::Failing => "blocking".into(),
-        Disposition::Expired(entry) => format!("blocking: its ignore entry expired{}", day(entry, "on")),
+        Disposition::Expired(entry) => format!("blocking: its {} expired{}", written_in(entry), day(entry, "on")),
         Disposition::Unfixed => "not blocking: no fix".into(),
         Disposition::Below => format!("not blocking: below {}", policy.fail_on.as_str()),
-        Disposition::Ignored(entry) => format!("ignored{} ({})", day(entry, "until"), entry.reason),
+        Disposition::Ignored(entry) => match &entry.source {
+            Some(statement) => format!("ignored{} by {statement}: {}", day(entry, "until"), entry.reason),
+            None => format!("ignored{} ({})", day(entry, "until"), entry.reason),
+        },
     }
+}
+
+/// What an entry is, in words: an ignore entry, or the VEX statement that made it.
+fn written_in(entry: &IgnoreEntry) -> String {
+    entry.source.clone().unwrap_or_else(|| "ignore entry".to_string())
 }
 
 /// How to lose the finding, from where its package came from.
@@ -328,7 +348,13 @@ mod tests {
     }
 
     fn ignore(id: &str, expires: &str) -> IgnoreEntry {
-        IgnoreEntry { id: id.into(), reason: "not reachable".into(), expires: NaiveDate::parse_from_str(expires, "%Y-%m-%d").ok() }
+        IgnoreEntry {
+            id: id.into(),
+            reason: "not reachable".into(),
+            expires: NaiveDate::parse_from_str(expires, "%Y-%m-%d").ok(),
+            source: None,
+            packages: Vec::new(),
+        }
     }
 
     /// Judges `findings` at HIGH on 2026-12-06, with these ignores, unfixed ones let through or not.
@@ -337,7 +363,7 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
         let record =
             ScanRecord { scanner: "shipshape".into(), database: Some(database), os: None, packages: 20, findings, blind_spots: Vec::new(), ignores, today };
-        let settings = Settings { policy: Policy { fail_on: Severity::High, ignore_unfixed }, ignore_file: None, scanner: Scanner::Shipshape };
+        let settings = Settings { policy: Policy { fail_on: Severity::High, ignore_unfixed }, ignore_file: None, vex_file: None, scanner: Scanner::Shipshape };
         Scan.judge(&Input { scan: Some(&record), ..Input::default() }, &settings)
     }
 
@@ -383,7 +409,7 @@ mod tests {
         assert!(messages[1].starts_with("blocking: its ignore entry expired on 2026-12-05 · HIGH H-expired"), "{messages:?}");
         assert!(messages[2].starts_with("ignored until 2027-01-31 (not reachable) · HIGH H-ignored"), "{messages:?}");
         let ignored = outcome.evidence[2].finding.as_ref().unwrap().ignore.clone();
-        assert_eq!(ignored, Some(IgnoreNote { reason: "not reachable".into(), expires: NaiveDate::from_ymd_opt(2027, 1, 31) }));
+        assert_eq!(ignored, Some(IgnoreNote { reason: "not reachable".into(), expires: NaiveDate::from_ymd_opt(2027, 1, 31), statement: None }));
         let one = judge(vec![finding("C", Severity::Critical, Some("2"))], Vec::new(), true);
         assert_eq!(one.summary, format!("1 blocks (HIGH or above with a fix): 1 CRITICAL; {SCANNED}"));
     }

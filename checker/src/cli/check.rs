@@ -146,6 +146,9 @@ pub(super) fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()>
     if let Some(file) = &flags.ignore_file {
         settings.ignore_file = Some(std::path::absolute(file).unwrap_or_else(|_| file.clone()));
     }
+    if let Some(file) = &flags.vex_file {
+        settings.vex_file = Some(std::path::absolute(file).unwrap_or_else(|_| file.clone()));
+    }
     Ok(())
 }
 

@@ -142,6 +142,9 @@ pub(crate) struct ScanFlags {
     /// An ignore file ([[ignore]] id, reason, expires).
     #[arg(long)]
     ignore_file: Option<PathBuf>,
+    /// An OpenVEX document whose not_affected and fixed statements silence their findings.
+    #[arg(long)]
+    vex_file: Option<PathBuf>,
     /// The vulnerability database folder (default: $SHIPSHAPE_DB_DIR or the user cache).
     #[arg(long, env = "SHIPSHAPE_DB_DIR")]
     db_dir: Option<PathBuf>,

@@ -226,7 +226,7 @@ mod tests {
             location: "var/lib/dpkg/status".into(),
             layer: 0,
         };
-        let ignore = Some(IgnoreNote { reason: "minizip is not used".into(), expires: chrono::NaiveDate::from_ymd_opt(2026, 12, 1) });
+        let ignore = Some(IgnoreNote { reason: "minizip is not used".into(), expires: chrono::NaiveDate::from_ymd_opt(2026, 12, 1), statement: None });
         FindingReport { finding, disposition: Shown::ExpiredIgnore, ignore, advice: "switch to a base without it".into() }
     }
 

@@ -13,3 +13,4 @@ pub(crate) mod osv;
 pub(crate) mod policy;
 pub(crate) mod trivy;
 pub(crate) mod version;
+pub(crate) mod vex;

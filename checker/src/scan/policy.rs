@@ -20,6 +20,19 @@ pub(crate) struct IgnoreEntry {
     pub reason: String,
     /// The last day the entry ignores; `None` ignores for good.
     pub expires: Option<NaiveDate>,
+    /// Where the entry was written, when not in the ignore file: the VEX statement that made it.
+    pub source: Option<String>,
+    /// The packages it is limited to (by name, binary or source); empty: any package.
+    pub packages: Vec<String>,
+}
+
+impl IgnoreEntry {
+    /// Whether the entry speaks of `finding`: its advisory (by id or alias), in a package it names.
+    fn covers(&self, finding: &Finding) -> bool {
+        let advisory = self.id == finding.id || finding.aliases.contains(&self.id);
+        let package = |name: &String| *name == finding.advisory_package || finding.packages.contains(name);
+        advisory && (self.packages.is_empty() || self.packages.iter().any(package))
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,12 +67,12 @@ pub(crate) fn load_ignore_file(path: &Path) -> Result<Vec<IgnoreEntry>> {
                 return Err(bad(format!("the entry for {} gives no reason", entry.id)));
             }
             let expires = entry.expires.map(|value| parse_date(&value)).transpose().map_err(|e| bad(format!("{}: {e}", entry.id)))?;
-            Ok(IgnoreEntry { id: entry.id, reason: entry.reason, expires })
+            Ok(IgnoreEntry { id: entry.id, reason: entry.reason, expires, source: None, packages: Vec::new() })
         })
         .collect()
 }
 
-fn parse_date(value: &toml::Value) -> std::result::Result<NaiveDate, String> {
+pub(super) fn parse_date(value: &toml::Value) -> std::result::Result<NaiveDate, String> {
     let text = match value {
         toml::Value::Datetime(date) => date.to_string(),
         toml::Value::String(text) => text.clone(),
@@ -99,7 +112,7 @@ pub(crate) enum Disposition<'a> {
 
 impl Policy {
     pub(crate) fn judge<'a>(&self, finding: &Finding, ignores: &'a [IgnoreEntry], today: NaiveDate) -> Disposition<'a> {
-        let entry = ignores.iter().find(|e| e.id == finding.id || finding.aliases.contains(&e.id));
+        let entry = ignores.iter().find(|e| e.covers(finding));
         if let Some(entry) = entry {
             if entry.expires.is_none_or(|last| today <= last) {
                 return Disposition::Ignored(entry);
@@ -149,10 +162,15 @@ mod tests {
         assert_eq!(policy.judge(&finding("X", Severity::Medium, None), &[], day("2026-11-26")), Disposition::Below);
         let lenient = Policy { ignore_unfixed: true, ..policy };
         assert_eq!(lenient.judge(&critical, &[], day("2026-11-26")), Disposition::Unfixed);
-        let entry = IgnoreEntry { id: "CVE-2023-45853".into(), reason: "minizip unused".into(), expires: Some(day("2026-12-31")) };
+        let entry =
+            IgnoreEntry { id: "CVE-2023-45853".into(), reason: "minizip unused".into(), expires: Some(day("2026-12-31")), source: None, packages: Vec::new() };
         let entries = [entry.clone()];
         assert_eq!(policy.judge(&critical, &entries, day("2026-12-31")), Disposition::Ignored(&entry));
         assert_eq!(policy.judge(&critical, &entries, day("2027-01-01")), Disposition::Expired(&entry));
+        let elsewhere = IgnoreEntry { packages: vec!["libxml2".into()], ..entry.clone() };
+        assert_eq!(policy.judge(&critical, &[elsewhere], day("2026-12-31")), Disposition::Failing, "limited to another package");
+        let here = IgnoreEntry { packages: vec!["zlib1g".into()], ..entry.clone() };
+        assert_eq!(policy.judge(&critical, std::slice::from_ref(&here), day("2026-12-31")), Disposition::Ignored(&here));
     }
 
     #[test]
