@@ -320,6 +320,7 @@ impl Scratch {
     pub fn new(name: &str, files: &[(&str, &str)]) -> Scratch {
         let dir = std::env::temp_dir().join(format!("shipshape-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         for (path, content) in files {
             let path = dir.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -39,20 +39,18 @@ fn assert_valid(validator: &Validator, document: &Value, what: &str) {
 
 /// Runs `shipshape ARGS --output FILE` and reads the document it wrote.
 fn sbom(args: &[&str], format: &str) -> Value {
-    let dir = tempfile_dir();
-    let file = dir.join(format!("sbom.{format}.json"));
-    let file_arg = file.display().to_string();
+    let scratch = scratch();
+    let file = scratch.path(&format!("sbom.{format}.json"));
     let mut all = args.to_vec();
-    all.extend(["--format", format, "--output", &file_arg]);
+    all.extend(["--format", format, "--output", &file]);
     let output = shipshape(&all);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
 }
 
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("shipshape-sbom-test-{}-{}", std::process::id(), nonce()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A folder of its own for one test's files, removed when dropped.
+fn scratch() -> Scratch {
+    Scratch::new(&format!("supply-chain-{}", nonce()), &[])
 }
 
 fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
@@ -101,8 +99,8 @@ fn an_exercise_build_is_described_in_both_formats_with_its_lines() {
 #[test]
 fn an_archive_and_a_daemon_image_give_the_same_components() {
     let Some(_docker) = docker_lock() else { return };
-    let dir = tempfile_dir();
-    let archive = dir.join("python.tar");
+    let dir = scratch();
+    let archive = dir.dir.join("python.tar");
     let saved =
         std::process::Command::new("docker").args(["save", "-o"]).arg(&archive).arg("shipshape.test/distroless/python3-debian12:nonroot").status().unwrap();
     assert!(saved.success());
@@ -113,14 +111,13 @@ fn an_archive_and_a_daemon_image_give_the_same_components() {
     assert!(purls(&from_archive).iter().any(|p| p.starts_with("pkg:deb/debian/python3.11-minimal@")), "{:?}", purls(&from_archive));
     assert_eq!(purls(&from_archive), purls(&from_daemon));
     assert_eq!(from_archive["metadata"]["component"]["version"], from_daemon["metadata"]["component"]["version"], "the same image id");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn check_writes_the_sbom_beside_its_report() {
     let Some(_docker) = docker_lock() else { return };
-    let dir = tempfile_dir();
-    let file = dir.join("go.spdx.json");
+    let dir = scratch();
+    let file = dir.dir.join("go.spdx.json");
     let map = image_map().display().to_string();
     let output =
         shipshape(&["check", "exercises/03-go-distroless", "--solution", "--image-map", &map, "--sbom", &file.display().to_string(), "--sbom-format", "spdx"]);
@@ -131,7 +128,6 @@ fn check_writes_the_sbom_beside_its_report() {
     assert!(stdlib["externalRefs"][0]["referenceLocator"].as_str().unwrap().starts_with("pkg:golang/stdlib@1."), "{stdlib:#}");
     assert!(stdlib["sourceInfo"].as_str().unwrap().contains("COPY"), "the binary came from the solution's COPY: {stdlib:#}");
     assert!(Path::new(&file).exists());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -162,8 +158,8 @@ fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
 #[test]
 fn openvex_statements_silence_their_findings_within_their_products_and_dates() {
     let Some(_docker) = docker_lock() else { return };
-    let dir = tempfile_dir();
-    let vex = dir.join("triage.vex.json");
+    let dir = scratch();
+    let vex = dir.dir.join("triage.vex.json");
     let statements = r#"[
         {"vulnerability": {"name": "GHSA-35jh-r3h4-6jhm"}, "products": [{"@id": "pkg:oci/harbour", "subcomponents": [{"@id": "pkg:npm/lodash"}]}],
          "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path", "impact_statement": "template() is never called", "expires": "2099-12-31"},
@@ -192,5 +188,4 @@ fn openvex_statements_silence_their_findings_within_their_products_and_dates() {
     let refused = shipshape(&["check", NODE_STARTER, "--image-map", &map, "--vex-file", &vex.display().to_string()]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("statement 1: not_affected needs a justification or an impact_statement"), "{}", stderr(&refused));
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -59,7 +59,8 @@ pub(super) fn run(args: Args) -> Result<u8> {
             let mut exercise = Exercise::open(&dir)?;
             exercise.spec.retain(&[CheckId::Builds]);
             let dockerfile = exercise.dockerfile(args.solution);
-            let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout: 600 };
+            let build_timeout = crate::docker::build::Limits::default().timeout.as_secs();
+            let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout };
             (build_and_judge(exercise, dockerfile, &build, facts)?, dir.display().to_string())
         }
         _ => unreachable!("clap requires an exercise, --image or --archive"),
