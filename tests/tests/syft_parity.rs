@@ -1,5 +1,6 @@
 //! Parity with Syft 1.18.1 (issue 14): Shipshape's SBOM and Syft's, made from the same
-//! `docker save` archive of every stand-in base image the course maps to, compared by
+//! `docker save` archive of every stand-in base image the course maps to and of every exercise's
+//! reference solution, compared by
 //! (ecosystem, name, version). Every difference must be one that checker/docs/sbom.md lists
 //! with its reason; [`explained`] is that list, rule by rule, so a new kind of difference fails
 //! here until it is fixed or documented.
@@ -98,32 +99,116 @@ fn explained(package: &Package, only_syft: bool, path: &str) -> bool {
     }
 }
 
+/// The differences between the two tools' packages in `archive` that [`explained`] does not
+/// explain, each named with `image`.
+fn unexplained_differences(syft: &Path, image: &str, archive: &Path) -> Vec<String> {
+    let (theirs, ours) = (syft_packages(syft, archive), shipshape_packages(archive));
+    let shared = theirs.keys().filter(|p| ours.contains_key(*p)).count();
+    eprintln!("{image}: Syft {}, Shipshape {}, both {shared}", theirs.len(), ours.len());
+    let both_empty = theirs.is_empty() && ours.is_empty();
+    assert!(shared > 0 || both_empty || image.contains("busybox"), "{image}: the two agree on nothing");
+    let only = |side: &Found, other: &Found, only_syft: bool| {
+        side.iter().filter(|(p, _)| !other.contains_key(*p)).map(|(p, path)| (p.clone(), path.clone(), only_syft)).collect::<Vec<_>>()
+    };
+    let differences = only(&theirs, &ours, true).into_iter().chain(only(&ours, &theirs, false));
+    differences
+        .filter(|(p, path, only_syft)| !explained(p, *only_syft, path))
+        .map(|(p, path, only_syft)| format!("{image}: {p:?} at {path} only in {}", if only_syft { "Syft" } else { "Shipshape" }))
+        .collect()
+}
+
+fn save(image: &str, archive: &Path) {
+    assert!(Command::new("docker").args(["save", "-o"]).arg(archive).arg(image).status().unwrap().success(), "docker save {image}");
+}
+
 #[test]
 fn every_difference_from_syft_on_the_stand_ins_is_documented() {
     let Some(_docker) = docker_lock() else { return };
     let Some(syft) = syft() else { return };
-    let dir = std::env::temp_dir().join(format!("shipshape-parity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("parity-stand-ins", &[]);
+    let archive = dir.dir.join("image.tar");
     let mut unexplained = Vec::new();
     for image in stand_ins() {
-        let archive = dir.join("image.tar");
-        assert!(Command::new("docker").args(["save", "-o"]).arg(&archive).arg(&image).status().unwrap().success(), "docker save {image}");
-        let (theirs, ours) = (syft_packages(&syft, &archive), shipshape_packages(&archive));
-        let shared = theirs.keys().filter(|p| ours.contains_key(*p)).count();
-        eprintln!("{image}: Syft {}, Shipshape {}, both {shared}", theirs.len(), ours.len());
-        assert!(shared > 0 || image.contains("busybox"), "{image}: the two agree on nothing");
-        let only = |side: &Found, other: &Found, only_syft: bool| {
-            side.iter().filter(|(p, _)| !other.contains_key(*p)).map(|(p, path)| (p.clone(), path.clone(), only_syft)).collect::<Vec<_>>()
-        };
-        let differences = only(&theirs, &ours, true).into_iter().chain(only(&ours, &theirs, false));
-        unexplained.extend(
-            differences
-                .filter(|(p, path, only_syft)| !explained(p, *only_syft, path))
-                .map(|(p, path, only_syft)| format!("{image}: {p:?} at {path} only in {}", if only_syft { "Syft" } else { "Shipshape" })),
-        );
+        save(&image, &archive);
+        unexplained.extend(unexplained_differences(&syft, &image, &archive));
     }
-    std::fs::remove_dir_all(&dir).unwrap();
     assert!(unexplained.is_empty(), "differences checker/docs/sbom.md does not explain:\n{}", unexplained.join("\n"));
+}
+
+#[test]
+fn every_difference_from_syft_on_the_solution_images_is_documented() {
+    let Some(_docker) = docker_lock() else { return };
+    let Some(syft) = syft() else { return };
+    let dir = Scratch::new("parity-solutions", &[]);
+    let archive = dir.dir.join("image.tar");
+    let mut unexplained = Vec::new();
+    for exercise in exercises() {
+        let image = SolutionImage::build(&exercise, &dir.dir);
+        save(&image.reference, &archive);
+        unexplained.extend(unexplained_differences(&syft, &image.reference, &archive));
+    }
+    assert!(unexplained.is_empty(), "differences checker/docs/sbom.md does not explain:\n{}", unexplained.join("\n"));
+}
+
+/// An exercise's reference solution built by the docker CLI (BuildKit, no network) from the
+/// exercise folder, as `shipshape check --solution` builds it: the image map written into its
+/// `FROM` and `COPY --from` references, the exercise's build secrets and build arguments passed.
+/// Removed on drop.
+struct SolutionImage {
+    reference: String,
+}
+
+impl SolutionImage {
+    fn build(exercise: &Path, scratch: &Path) -> SolutionImage {
+        let name = exercise.file_name().unwrap().to_string_lossy().to_string();
+        let reference = format!("shipshape.test/parity-{}:{name}", nonce());
+        let dockerfile = scratch.join(format!("{name}.Dockerfile"));
+        std::fs::write(&dockerfile, mapped(&std::fs::read_to_string(exercise.join("solution/Dockerfile")).unwrap())).unwrap();
+        let mut build = Command::new("docker");
+        build.args(["buildx", "build", "--quiet", "--load", "--network", "none", "-t", &reference, "-f"]).arg(&dockerfile);
+        let spec: toml::Table = toml::from_str(&std::fs::read_to_string(exercise.join("exercise.toml")).unwrap()).unwrap();
+        let settings = spec["exercise"].as_table().unwrap();
+        for (id, source) in settings.get("secrets").and_then(|s| s.as_table()).into_iter().flatten() {
+            let file = exercise.join(source["file"].as_str().expect("the course's secrets come from files"));
+            build.arg("--secret").arg(format!("id={id},src={}", file.display()));
+        }
+        for (key, value) in settings.get("build-args").and_then(|s| s.as_table()).into_iter().flatten() {
+            build.arg("--build-arg").arg(format!("{key}={}", value.as_str().unwrap()));
+        }
+        let built = build.arg(exercise).output().unwrap();
+        let image = SolutionImage { reference };
+        assert!(built.status.success(), "{name}: the solution does not build: {}", stderr(&built));
+        image
+    }
+}
+
+impl Drop for SolutionImage {
+    fn drop(&mut self) {
+        docker(&["image", "rm", "-f", &self.reference]);
+    }
+}
+
+/// A Dockerfile with every image reference of a `FROM` or `--from=` that the course's image map
+/// names replaced by its stand-in (a digest after the name matched as the map matches it).
+fn mapped(dockerfile: &str) -> String {
+    let map: toml::Table = toml::from_str(&std::fs::read_to_string(image_map()).unwrap()).unwrap();
+    let images = map["images"].as_table().unwrap();
+    let stand_in = |word: &str| {
+        let name = word.split('@').next().unwrap();
+        images.get(name).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    let word = |word: &str, after_from: bool| match word.strip_prefix("--from=") {
+        Some(reference) => stand_in(reference).map_or(word.to_string(), |s| format!("--from={s}")),
+        None if after_from => stand_in(word).unwrap_or_else(|| word.to_string()),
+        None => word.to_string(),
+    };
+    let line = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let from = words.first().is_some_and(|w| w.eq_ignore_ascii_case("FROM"));
+        let image_at = words.iter().position(|w| !w.eq_ignore_ascii_case("FROM") && !w.starts_with("--") && !w.is_empty());
+        words.iter().enumerate().map(|(i, w)| word(w, from && Some(i) == image_at)).collect::<Vec<_>>().join(" ")
+    };
+    dockerfile.lines().map(line).collect::<Vec<_>>().join("\n")
 }
 
 #[test]
