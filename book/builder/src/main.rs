@@ -16,6 +16,7 @@
 
 mod checker;
 mod checks;
+mod date;
 mod directive;
 mod driver;
 mod exercise;
