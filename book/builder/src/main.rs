@@ -29,6 +29,7 @@ mod preprocessor;
 mod requirements;
 mod schedule;
 mod settings;
+mod speaker_notes;
 mod transcript;
 
 use clap::{Parser, Subcommand};
