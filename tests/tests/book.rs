@@ -2,7 +2,8 @@
 //! measures today, its first page shows the report the real checker prints on the first
 //! exercise's starter (made while the book is built, with no progress recorded in the course),
 //! and the built book works in a real browser (an exercise page shows its requirements table,
-//! and the client-side search finds a check by its id).
+//! the client-side search finds a check by its id, a chapter shows its SVG diagram, which
+//! Chromium reads as SVG, and its Dockerfile and TOML blocks highlighted).
 //!
 //! What must hold: every test needs the Docker daemon, since building the book runs the checker
 //! (`docker_lock`: they skip without one unless SHIPSHAPE_REQUIRE_DOCKER=1); the book is built
@@ -19,6 +20,9 @@ use std::process::Command;
 /// The exercise page the browser test opens, and a check its requirements table lists.
 const EXERCISE_PAGE: &str = "05-distroless.html";
 const CHECK: &str = "no-shell";
+/// A chapter with a diagram, a Dockerfile block and a TOML block (in that order), and its diagram.
+const DIAGRAM_PAGE: &str = "02-anatomy.html";
+const DIAGRAM: &str = "figures/layers.svg";
 /// The book's first page, and the exercise whose starter it reports on.
 const FIRST_PAGE: &str = "00-getting-started.html";
 const FIRST_EXERCISE: &str = "exercises/01-node-multistage";
@@ -80,7 +84,8 @@ fn the_built_book_shows_requirements_and_finds_checks_in_a_browser() {
     let Some(chromium) = Chromium::find() else { return };
     let Some(_docker) = docker_lock() else { return };
     let html = built_book("book-html");
-    let page = format!("{}/{EXERCISE_PAGE}", serve_dir(html.dir.clone()));
+    let served = serve_dir(html.dir.clone());
+    let page = format!("{served}/{EXERCISE_PAGE}");
 
     let dom = chromium.headless(&["--dump-dom"], &page);
     let table = element_after(&dom, r#"id="requirements""#, "<table", "</table>");
@@ -89,6 +94,19 @@ fn the_built_book_shows_requirements_and_finds_checks_in_a_browser() {
     let dom = chromium.headless(&["--dump-dom"], &format!("{page}?search={CHECK}"));
     let results = element_after(&dom, r#"id="mdbook-searchresults""#, "", "</ul>");
     assert!(results.contains(&format!(r#"href="checks/{CHECK}.html?"#)), "searching `{CHECK}` finds its check page:\n{results}");
+
+    let dom = chromium.headless(&["--dump-dom"], &format!("{served}/{DIAGRAM_PAGE}"));
+    assert!(dom.contains(&format!(r#"src="{DIAGRAM}""#)), "{DIAGRAM_PAGE} shows {DIAGRAM}:\n{dom}");
+    let dockerfile = element_after(&dom, r#"class="language-dockerfile"#, "", "</code>");
+    assert!(dockerfile.contains(r#"<span class="hljs-keyword">FROM</span>"#), "the Dockerfile block is highlighted:\n{dockerfile}");
+    let toml = element_after(&dom, r#"class="language-toml"#, "", "</code>");
+    assert!(toml.contains(r#"<span class="hljs-section">[checks.size]</span>"#), "the TOML block after it is highlighted too:\n{toml}");
+    assert!(dom.contains(r#"class="clip-button""#), "book.js ran to the end: code blocks have their copy button");
+    let svg = chromium.headless(&["--dump-dom"], &format!("{served}/{DIAGRAM}"));
+    assert!(
+        svg.trim_start().starts_with("<svg") && svg.contains("<title id=\"layers-title\">Layers and whiteouts</title>"),
+        "Chromium reads {DIAGRAM} as SVG:\n{svg}"
+    );
 
     let screenshot = root().join("target/test-output/book-exercise.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).expect("create target/test-output");

@@ -16,6 +16,7 @@
 
 mod checker;
 mod checks;
+mod date;
 mod directive;
 mod driver;
 mod exercise;
@@ -28,6 +29,7 @@ mod preprocessor;
 mod requirements;
 mod schedule;
 mod settings;
+mod speaker_notes;
 mod transcript;
 
 use clap::{Parser, Subcommand};

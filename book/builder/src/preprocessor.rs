@@ -3,9 +3,13 @@
 //!
 //! - `{{#shipshape-exercise NAME}}`: the exercise in `<exercises>/NAME/` (see `exercise`).
 //! - `{{#shipshape-check ID}}`: the documentation of check ID, whole (see `checks`).
-//! - `{{#shipshape-schedule}}`: half-day and full-day schedules of the course (see `schedule`).
+//! - `{{#shipshape-schedule}}`: the instructor tracks, laid out on their days (see `schedule`).
 //! - `{{#shipshape-report NAME}}`: what `shipshape check` prints on the starter of exercise NAME,
 //!   run by the real checker during the build (see `transcript`).
+//! - `{{#shipshape-speaker-notes}}`: every chapter's speaker notes, collected (see
+//!   `speaker_notes`).
+//! - `{{#shipshape-date +N}}`: the date N days after the build, for examples' expiry dates (see
+//!   `date`).
 //!
 //! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
 //! folders of the exercises and of the check documentation, relative to the book; the image map
@@ -18,8 +22,9 @@
 use crate::directive::{single_name, DIRECTIVE};
 use crate::schedule::Outline;
 use crate::settings::{self, Settings};
+use crate::speaker_notes::Notes;
 use crate::transcript::Reports;
-use crate::{checks, exercise, schedule};
+use crate::{checks, date, exercise, schedule};
 use anyhow::{bail, Result};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
@@ -32,6 +37,8 @@ struct Whole {
     order: Vec<String>,
     /// The chapters that take time, with their exercises.
     outline: Outline,
+    /// The chapters' speaker notes.
+    notes: Notes,
 }
 
 /// The preprocessor, registered with `MDBook::with_preprocessor`.
@@ -74,12 +81,16 @@ impl Shipshape {
         match kind {
             "exercise" => exercise::render(single_name(args)?, chapter, &self.settings, &book.order),
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
-            "schedule" if args.trim().is_empty() => schedule::render(&book.outline, &self.settings.exercises, chapter),
+            "schedule" if args.trim().is_empty() => schedule::render(&book.outline, self.settings.schedule.as_ref(), &self.settings.exercises, chapter),
             "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
+            "speaker-notes" if args.trim().is_empty() => book.notes.render(),
+            "speaker-notes" => bail!("it takes no argument, and got `{}`", args.trim()),
             "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
+            "date" => date::render(args, date::today()),
             _ => bail!(
                 "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
-                 `shipshape-check`, `shipshape-schedule` or `shipshape-report`"
+                 `shipshape-check`, `shipshape-schedule`, `shipshape-speaker-notes`, `shipshape-report` \
+                 or `shipshape-date`"
             ),
         }
     }
@@ -91,7 +102,7 @@ impl Preprocessor for Shipshape {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
-        let whole = Whole { order: checks::page_order(&book), outline: Outline::of(&book) };
+        let whole = Whole { order: checks::page_order(&book), outline: Outline::of(&book), notes: Notes::of(&book) };
         let mut failures = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(path) = chapter.path.as_deref() else {
@@ -117,7 +128,7 @@ mod tests {
 
     fn shipshape() -> Shipshape {
         let missing = PathBuf::from("/nonexistent");
-        Shipshape::new(Settings { exercises: missing.clone(), checks: missing }, None)
+        Shipshape::new(Settings { exercises: missing.clone(), checks: missing, schedule: None }, None)
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The preprocessor's settings, `[preprocessor.shipshape]` in book.toml: the folders of the
-//! exercises and of the check documentation, relative to the book.
+//! exercises and of the check documentation, relative to the book, and the instructor tracks
+//! (`[preprocessor.shipshape.schedule]`, see `schedule::Tracks`).
 //!
-//! Must hold: both folders exist once read (paths are made absolute and canonical).
+//! Must hold: both folders exist once read (paths are made absolute and canonical); tracks that
+//! do not read as `Tracks` fail here, with book.toml's message.
 
+use crate::schedule::Tracks;
 use anyhow::{Context, Result};
 use mdbook_preprocessor::config::Config;
 use std::path::{Path, PathBuf};
@@ -17,12 +20,20 @@ pub(crate) struct Settings {
     pub exercises: PathBuf,
     /// The check documentation folder: one `<id>.md` per check.
     pub checks: PathBuf,
+    /// The instructor tracks the schedule lays out, if the book has a schedule.
+    pub schedule: Option<Tracks>,
 }
 
 impl Settings {
     /// Reads `[preprocessor.shipshape]` from the config of the book in `root`.
     pub(crate) fn from_config(root: &Path, config: &Config) -> Result<Self> {
-        Ok(Settings { exercises: folder(root, config, "exercises", "the exercises")?, checks: folder(root, config, "checks", "the check documentation")? })
+        let schedule =
+            config.get(&format!("preprocessor.{NAME}.schedule")).context("book.toml's `[preprocessor.shipshape.schedule]` is not a list of tracks")?;
+        Ok(Settings {
+            exercises: folder(root, config, "exercises", "the exercises")?,
+            checks: folder(root, config, "checks", "the check documentation")?,
+            schedule,
+        })
     }
 }
 

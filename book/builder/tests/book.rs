@@ -160,19 +160,52 @@ fn the_tiny_book_checks_out_and_builds() {
     for cell in ["<td>09:00</td>", r#"<a href="task.html">Task</a>"#, "<td>09:10</td>", "Exercise: <em>Tiny task</em>", "<td>09:15</td>"] {
         assert!(intro.contains(cell), "the schedule has {cell}: {intro}");
     }
+    assert!(intro.contains("<li>Ask who has seen a shell in a production image.</li>"), "the guide collects the notes: {intro}");
+    assert!(task.contains("<details class=\"speaker-notes\">\n<summary>Speaker notes</summary>"), "the chapter keeps them, collapsed: {task}");
 }
 
 #[test]
-fn the_course_schedule_covers_the_first_chapters_in_half_a_day() {
+fn the_course_tracks_are_chosen_and_each_teaches_the_core() {
     let dest = tempfile::tempdir().expect("temp dir");
     let out = shipshape_book(&["build", "--dest", dest.path().to_str().expect("UTF-8 path")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let guide = read(&dest.path().join("instructor-guide.html"));
-    assert!(guide.contains("Half day (about 3.5 hours)"), "{guide}");
-    assert!(guide.contains("Full day (about 7 hours)"), "{guide}");
-    assert!(guide.contains(r#"<a href="01-why.html">Why size and attack surface matter</a>"#));
-    assert!(guide.contains("Exercise: <em>Harbour master: a multi-stage Node image</em>"));
+    let half = section(&guide, "Half day (about 4 hours)", "Full day (about 7 hours)");
+    let full = section(&guide, "Full day (about 7 hours)", "Two days");
+    let two = section(&guide, "Two days", "Speaker notes");
+    for chapter in ["03-multi-stage", "04-bases", "05-distroless", "06-non-root", "09-scanning"] {
+        for (name, track) in [("half day", half), ("full day", full), ("two days", two)] {
+            assert!(track.contains(&format!(r#"<td><a href="{chapter}.html">"#)), "the {name} teaches {chapter}: {track}");
+        }
+    }
+    for chapter in ["10-ci-gating", "11-pinning", "12-debugging-cves"] {
+        assert!(full.contains(&format!(r#"<td><a href="{chapter}.html">"#)), "the full day teaches {chapter}: {full}");
+    }
+    assert!(full.contains("Exercise: <em>"), "{full}");
+    assert!(half.contains("Not taught in this track:"), "{half}");
+    assert!(two.contains("<strong>Day 2</strong>") && !two.contains("Exercises left for later"), "two days do every exercise: {two}");
     assert!(guide.contains("<em>Lunch</em>"));
+
+    let notes = section(&guide, "Speaker notes", "Room set-up for bad Wi-Fi");
+    assert!(notes.contains("6. Non-root users"), "the guide collects every chapter's notes: {notes}");
+    let chapter = read(&dest.path().join("06-non-root.html"));
+    assert!(chapter.contains(r#"<details class="speaker-notes">"#), "the chapter keeps its notes, collapsed");
+    assert!(chapter.contains("Numbers, not names") && notes.contains("Numbers, not names"), "one text in both places");
+}
+
+/// The part of `html` from the heading that holds `from` up to the next one that holds `to`.
+fn section<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
+    let start = html.find(from).unwrap_or_else(|| panic!("no {from:?} in the page"));
+    let end = start + html[start..].find(to).unwrap_or_else(|| panic!("no {to:?} after {from:?}"));
+    &html[start..end]
+}
+
+#[test]
+fn a_track_that_leaves_out_a_core_chapter_fails_naming_it() {
+    let book = tiny_book();
+    edit(book.path(), "book.toml", "days = [\"half\"]\n", "days = [\"half\"]\nchapters = []\n");
+    let stderr = check_fails(book.path());
+    assert!(stderr.contains("track \"Half day\": it leaves out `task.md`, which every track must teach (`core`)"), "{stderr}");
 }
 
 #[test]
