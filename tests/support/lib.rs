@@ -49,22 +49,23 @@ pub fn exercises() -> Vec<PathBuf> {
 /// The `shipshape` binary of this workspace, built once per test process with the same profile.
 pub fn shipshape_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Ok(path) = std::env::var("SHIPSHAPE_BIN") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = !cfg!(debug_assertions);
-        let mut build = Command::new(cargo);
-        build.current_dir(root()).args(["build", "--quiet", "-p", "shipshape", "--bin", "shipshape"]);
-        if release {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building shipshape failed");
-        root().join("target").join(if release { "release" } else { "debug" }).join("shipshape")
-    })
-    .clone()
+    BIN.get_or_init(|| std::env::var_os("SHIPSHAPE_BIN").map_or_else(|| workspace_bin("shipshape", "shipshape"), PathBuf::from)).clone()
+}
+
+/// A binary of this workspace's `package`, built with the tests' own profile into the target
+/// folder cargo uses ($CARGO_TARGET_DIR, else `target/`).
+fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let release = !cfg!(debug_assertions);
+    let mut build = Command::new(cargo);
+    build.current_dir(root()).args(["build", "--quiet", "-p", package, "--bin", bin]);
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building {bin} failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |dir| root().join(dir));
+    target.join(if release { "release" } else { "debug" }).join(bin)
 }
 
 /// The course's vulnerability database (tests/vulndb: real advisories), imported once per test
@@ -344,19 +345,7 @@ impl Drop for Scratch {
 /// process with the same profile.
 pub fn book_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = !cfg!(debug_assertions);
-        let mut build = Command::new(cargo);
-        build.current_dir(root()).args(["build", "--quiet", "-p", "shipshape-book", "--bin", "shipshape-book"]);
-        if release {
-            build.arg("--release");
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building shipshape-book failed");
-        root().join("target").join(if release { "release" } else { "debug" }).join("shipshape-book")
-    })
-    .clone()
+    BIN.get_or_init(|| workspace_bin("shipshape-book", "shipshape-book")).clone()
 }
 
 /// Writes `image` (in the daemon) as an OCI-layout archive at `archive`, with skopeo and its
