@@ -107,8 +107,8 @@ fn setup(figures: &Figures) -> String {
     let images = match &setup.image_map {
         Some(map) => format!(
             "built through the image map {}: stand-ins that `tests/images/build-images` makes \
-             from Debian bookworm packages, not the public images the Dockerfiles name. The \
-             public `node:20-bookworm` and its friends weigh somewhat differently; the \
+             from Debian packages, not the public images the Dockerfiles name. The \
+             public `node:24-trixie` and its friends weigh somewhat differently; the \
              proportions are the point.",
             code_span(map)
         ),
