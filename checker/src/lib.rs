@@ -15,6 +15,7 @@
 //!   validated, with each required check in its own words), [`hints`] (`hints.md`) and
 //!   [`markdown`] (the code spans and fences both write), and [`report`], the report model the
 //!   book's measurements read back from `shipshape check --format json`.
+//! - [`support`], the support windows of base images, which the book's chapter on bases prints.
 //!
 //! Everything else is `pub(crate)`, kept so by the `unreachable_pub` lint.
 
@@ -23,6 +24,7 @@
 pub(crate) mod attribution;
 pub(crate) mod checks;
 pub mod cli;
+pub(crate) mod clock;
 pub(crate) mod course;
 pub mod course_format;
 pub(crate) mod docker;
@@ -43,4 +45,5 @@ pub mod scan;
 pub(crate) mod spec;
 pub(crate) mod status_line;
 pub(crate) mod stop;
+pub mod support;
 pub(crate) mod units;

@@ -28,6 +28,7 @@ mod preprocessor;
 mod requirements;
 mod schedule;
 mod settings;
+mod support;
 mod transcript;
 
 use clap::{Parser, Subcommand};

@@ -6,6 +6,8 @@
 //! - `{{#shipshape-schedule}}`: half-day and full-day schedules of the course (see `schedule`).
 //! - `{{#shipshape-report NAME}}`: what `shipshape check` prints on the starter of exercise NAME,
 //!   run by the real checker during the build (see `transcript`).
+//! - `{{#shipshape-support}}`: the support windows of the course's base images, from the
+//!   checker's support table (see `support`).
 //!
 //! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
 //! folders of the exercises and of the check documentation, relative to the book; the image map
@@ -19,7 +21,7 @@ use crate::directive::{single_name, DIRECTIVE};
 use crate::schedule::Outline;
 use crate::settings::{self, Settings};
 use crate::transcript::Reports;
-use crate::{checks, exercise, schedule};
+use crate::{checks, exercise, schedule, support};
 use anyhow::{bail, Result};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
@@ -75,11 +77,12 @@ impl Shipshape {
             "exercise" => exercise::render(single_name(args)?, chapter, &self.settings, &book.order),
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
             "schedule" if args.trim().is_empty() => schedule::render(&book.outline, &self.settings.exercises, chapter),
-            "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
             "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
+            "support" if args.trim().is_empty() => Ok(support::render(shipshape::support::SupportTable::course())),
+            "schedule" | "support" => bail!("it takes no argument, and got `{}`", args.trim()),
             _ => bail!(
                 "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
-                 `shipshape-check`, `shipshape-schedule` or `shipshape-report`"
+                 `shipshape-check`, `shipshape-schedule`, `shipshape-report` or `shipshape-support`"
             ),
         }
     }
