@@ -38,6 +38,7 @@ pub(crate) mod image;
 pub mod markdown;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
+pub(crate) mod recommend;
 pub(crate) mod record;
 pub mod report;
 pub(crate) mod sbom;
