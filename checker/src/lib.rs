@@ -15,6 +15,7 @@
 //!   validated, with each required check in its own words), [`hints`] (`hints.md`) and
 //!   [`markdown`] (the code spans and fences both write), and [`report`], the report model the
 //!   book's measurements read back from `shipshape check --format json`.
+//! - [`support`], the support windows of base images, which the book's chapter on bases prints.
 //!
 //! Everything else is `pub(crate)`, kept so by the `unreachable_pub` lint.
 
@@ -23,6 +24,7 @@
 pub(crate) mod attribution;
 pub(crate) mod checks;
 pub mod cli;
+pub(crate) mod clock;
 pub(crate) mod course;
 pub mod course_format;
 pub(crate) mod docker;
@@ -36,6 +38,7 @@ pub(crate) mod image;
 pub mod markdown;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
+pub(crate) mod recommend;
 pub(crate) mod record;
 pub mod report;
 pub(crate) mod sbom;
@@ -43,4 +46,5 @@ pub mod scan;
 pub(crate) mod spec;
 pub(crate) mod status_line;
 pub(crate) mod stop;
+pub mod support;
 pub(crate) mod units;

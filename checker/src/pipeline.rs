@@ -444,7 +444,7 @@ fn scan_if_required(
         findings: Vec::new(),
         blind_spots: scan::blind_spots::find(image, &inventory),
         ignores,
-        today: scan::policy::today(),
+        today: crate::clock::today(),
     };
     if settings.scanner == Scanner::Trivy {
         let (reference, archive) = trivy_target;
@@ -470,6 +470,15 @@ fn scan_if_required(
 fn judge_all(spec: &Spec, gathered: &Gathered, scan: Option<&ScanRecord>, build_secrets: &[String]) -> Vec<Verdict> {
     let (dockerfile, image) = (gathered.dockerfile.as_ref(), gathered.image.as_ref());
     let origins = image.map(|i| Origins::new(i, dockerfile));
-    let input = Input { dockerfile, build: gathered.build.as_ref(), image, probe: gathered.probe.as_ref(), scan, origins: origins.as_ref(), build_secrets };
+    let input = Input {
+        dockerfile,
+        build: gathered.build.as_ref(),
+        image,
+        probe: gathered.probe.as_ref(),
+        scan,
+        origins: origins.as_ref(),
+        build_secrets,
+        today: crate::clock::today(),
+    };
     checks::judge_all(spec.requirements(), &input)
 }

@@ -237,7 +237,15 @@ fn doctor_finds_the_engine_the_images_and_the_database() {
     let db = tempfile::tempdir().unwrap();
     database(db.path());
     let map = image_map();
-    let doctor = || course.command(".", &["doctor", "--image-map", map.to_str().unwrap()]).env("SHIPSHAPE_DB_DIR", db.path()).output().unwrap();
+    let doctor_on = |today: &str| {
+        course
+            .command(".", &["doctor", "--image-map", map.to_str().unwrap()])
+            .env("SHIPSHAPE_DB_DIR", db.path())
+            .env("SHIPSHAPE_TODAY", today)
+            .output()
+            .unwrap()
+    };
+    let doctor = || doctor_on("2026-12-06");
     let output = doctor();
     let stdout = text(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -254,6 +262,11 @@ fn doctor_finds_the_engine_the_images_and_the_database() {
         "{stdout}"
     );
     assert!(stdout.contains("ok    vulnerability database ") && stdout.contains(" days old)"), "{stdout}");
+    let ended = "warn  base gcr.io/distroless/static-debian12:nonroot for 01-static, 02-second: past its end of life by 119 days \
+                 (distroless Debian 12 static, base and cc images ended 2026-08-09) → move the course to a supported base";
+    assert!(stdout.contains(ended), "{stdout}");
+    let before = text(&doctor_on("2025-06-01").stdout);
+    assert!(!before.contains("warn "), "supported then: {before}");
     // Only the disk can need doing on a machine set up for the tests.
     let todo: Vec<&&str> = lines.iter().filter(|l| l.starts_with("todo")).collect();
     assert!(todo.iter().all(|l| l.contains("free disk")), "{stdout}");

@@ -30,6 +30,7 @@ mod requirements;
 mod schedule;
 mod settings;
 mod speaker_notes;
+mod support;
 mod transcript;
 
 use clap::{Parser, Subcommand};

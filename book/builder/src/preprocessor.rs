@@ -10,6 +10,8 @@
 //!   `speaker_notes`).
 //! - `{{#shipshape-date +N}}`: the date N days after the build, for examples' expiry dates (see
 //!   `date`).
+//! - `{{#shipshape-support}}`: the support windows of the course's base images, from the
+//!   checker's support table (see `support`).
 //!
 //! Its settings come from `[preprocessor.shipshape]` in book.toml: `exercises` and `checks`, the
 //! folders of the exercises and of the check documentation, relative to the book; the image map
@@ -24,7 +26,7 @@ use crate::schedule::Outline;
 use crate::settings::{self, Settings};
 use crate::speaker_notes::Notes;
 use crate::transcript::Reports;
-use crate::{checks, date, exercise, schedule};
+use crate::{checks, date, exercise, schedule, support};
 use anyhow::{bail, Result};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
@@ -82,15 +84,15 @@ impl Shipshape {
             "exercise" => exercise::render(single_name(args)?, chapter, &self.settings, &book.order),
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
             "schedule" if args.trim().is_empty() => schedule::render(&book.outline, self.settings.schedule.as_ref(), &self.settings.exercises, chapter),
-            "schedule" => bail!("it takes no argument, and got `{}`", args.trim()),
             "speaker-notes" if args.trim().is_empty() => book.notes.render(),
-            "speaker-notes" => bail!("it takes no argument, and got `{}`", args.trim()),
             "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
             "date" => date::render(args, date::today()),
+            "support" if args.trim().is_empty() => Ok(support::render(shipshape::support::SupportTable::course())),
+            "schedule" | "speaker-notes" | "support" => bail!("it takes no argument, and got `{}`", args.trim()),
             _ => bail!(
                 "there is no directive `shipshape-{kind}`: use `shipshape-exercise`, \
-                 `shipshape-check`, `shipshape-schedule`, `shipshape-speaker-notes`, `shipshape-report` \
-                 or `shipshape-date`"
+                 `shipshape-check`, `shipshape-schedule`, `shipshape-speaker-notes`, `shipshape-report`, \
+                 `shipshape-date` or `shipshape-support`"
             ),
         }
     }

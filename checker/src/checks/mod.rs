@@ -20,6 +20,7 @@ mod runs;
 mod runtime_user;
 pub(crate) mod scan;
 mod size;
+mod supported_base;
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,11 +50,12 @@ pub enum CheckId {
     NoSecrets,
     PinnedBase,
     NoSetuid,
+    SupportedBase,
 }
 
 impl CheckId {
     /// Every check, in the order reports list them.
-    pub(crate) const ALL: [CheckId; 12] = [
+    pub(crate) const ALL: [CheckId; 13] = [
         CheckId::Builds,
         CheckId::Size,
         CheckId::NonRoot,
@@ -66,6 +68,7 @@ impl CheckId {
         CheckId::NoSecrets,
         CheckId::PinnedBase,
         CheckId::NoSetuid,
+        CheckId::SupportedBase,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl CheckId {
             CheckId::NoSecrets => &no_secrets::META,
             CheckId::PinnedBase => &pinned_base::META,
             CheckId::NoSetuid => &no_setuid::META,
+            CheckId::SupportedBase => &supported_base::META,
         }
     }
 }
@@ -247,6 +251,8 @@ pub(crate) struct Input<'a> {
     pub origins: Option<&'a Origins>,
     /// The build secrets' values as text, read for this run when it needed them.
     pub build_secrets: &'a [String],
+    /// The day the run judges on ([`crate::clock::today`]): support windows end against it.
+    pub today: chrono::NaiveDate,
 }
 
 impl Input<'_> {
@@ -306,6 +312,7 @@ pub(crate) enum Settings {
     NoSecrets(no_secrets::Settings),
     PinnedBase,
     NoSetuid,
+    SupportedBase,
 }
 
 impl Settings {
@@ -324,6 +331,7 @@ impl Settings {
             CheckId::NoSecrets => Settings::NoSecrets(no_secrets::NoSecrets.settings(table, exercise)?),
             CheckId::PinnedBase => pinned_base::PinnedBase.settings(table, exercise).map(|()| Settings::PinnedBase)?,
             CheckId::NoSetuid => no_setuid::NoSetuid.settings(table, exercise).map(|()| Settings::NoSetuid)?,
+            CheckId::SupportedBase => supported_base::SupportedBase.settings(table, exercise).map(|()| Settings::SupportedBase)?,
         })
     }
 
@@ -341,6 +349,7 @@ impl Settings {
             Settings::NoSecrets(_) => CheckId::NoSecrets,
             Settings::PinnedBase => CheckId::PinnedBase,
             Settings::NoSetuid => CheckId::NoSetuid,
+            Settings::SupportedBase => CheckId::SupportedBase,
         }
     }
 
@@ -359,6 +368,7 @@ impl Settings {
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.asks(settings),
             Settings::PinnedBase => pinned_base::PinnedBase.asks(&()),
             Settings::NoSetuid => no_setuid::NoSetuid.asks(&()),
+            Settings::SupportedBase => supported_base::SupportedBase.asks(&()),
         };
         words.unwrap_or_else(|| self.id().meta().lead().to_string())
     }
@@ -378,6 +388,7 @@ impl Settings {
             Settings::NoSecrets(settings) => no_secrets::NoSecrets.judge(input, settings),
             Settings::PinnedBase => pinned_base::PinnedBase.judge(input, &()),
             Settings::NoSetuid => no_setuid::NoSetuid.judge(input, &()),
+            Settings::SupportedBase => supported_base::SupportedBase.judge(input, &()),
         }
     }
 }
@@ -492,7 +503,8 @@ mod tests {
                 "scan",
                 "no-secrets",
                 "pinned-base",
-                "no-setuid"
+                "no-setuid",
+                "supported-base"
             ]
         );
         for id in CheckId::ALL {

@@ -171,10 +171,11 @@ fn render(report: &Report, format: Format, dockerfile: Option<&Path>) -> String 
 
 /// Connects, runs `work` as its own task with a janitor, and sweeps whatever happens to it:
 /// it finishes, fails, panics, or a signal stops it (Ctrl-C, SIGTERM, SIGHUP).
-fn with_daemon<F, Fut>(work: F) -> Result<Judgement>
+pub(super) fn with_daemon<T, F, Fut>(work: F) -> Result<T>
 where
+    T: Send + 'static,
     F: FnOnce(bollard::Docker, Arc<Janitor>) -> Fut,
-    Fut: Future<Output = Result<Judgement>> + Send + 'static,
+    Fut: Future<Output = Result<T>> + Send + 'static,
 {
     runtime()?.block_on(async move {
         let mut stop = StopSignals::listen()?;

@@ -1,12 +1,16 @@
 //! `shipshape doctor`: checks the set-up a course needs, one line per item, each `ok` or what to
 //! do: the Docker engine and its (negotiated) API version, whether builds get BuildKit, the storage driver, the free disk in
 //! the daemon's data root, every base image the course's Dockerfiles build from (through the
-//! image map when one is given), and the vulnerability database with its age.
+//! image map when one is given), each of those bases whose support ends within
+//! [`SUPPORT_HORIZON_DAYS`] or has ended (by the course's support table, [`crate::support`]), and
+//! the vulnerability database with its age.
 //!
 //! What must hold: doctor only looks (it creates, pulls and removes nothing); it exits 0 when
 //! every item is ok, 1 when something needs doing (an unreachable engine included: saying so is
 //! its job), and 2 only when it cannot run at all (an unreadable image map or `--course`).
-//! Items it cannot judge from here (the disk of a remote daemon) are `skip` and do not count.
+//! Items it cannot judge from here (the disk of a remote daemon) are `skip` and do not count; a
+//! base near or past its end of life is a `warn`, which does not count either: the course's
+//! author moves it, not the learner.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,11 +25,14 @@ use crate::docker::engine::Engine;
 use crate::dockerfile::image_map::ImageMap;
 use crate::error::{Error, Result, EXIT_FAILED, EXIT_PASSED};
 use crate::scan::db::{self, Database};
+use crate::support::{Standing, SupportTable};
 use crate::units::format_size;
 
 /// Less free disk than this in the daemon's data root is worth a warning: a course's images and
 /// builds take several gigabytes.
 const LOW_DISK: u64 = 5_000_000_000;
+/// A course base whose support ends within this many days is worth a warning.
+const SUPPORT_HORIZON_DAYS: i64 = 180;
 /// How long the engine may take to answer before doctor gives up on it.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -46,6 +53,8 @@ enum Status {
     Todo,
     /// Not judged from here; the line says why.
     Skip,
+    /// Worth knowing, but nothing this machine can fix; the line says why.
+    Warn,
 }
 
 struct Item {
@@ -63,6 +72,7 @@ impl Item {
             Status::Ok => "ok  ".green(),
             Status::Todo => "todo".red().bold(),
             Status::Skip => "skip".dimmed(),
+            Status::Warn => "warn".yellow().bold(),
         };
         format!("{mark}  {}", self.text)
     }
@@ -204,7 +214,28 @@ async fn base_images(docker: &Docker, course: &Result<Course>, map: &ImageMap) -
     for (image, exercises) in &needed {
         items.push(image_item(docker, image, exercises, map).await);
     }
+    let today = crate::clock::today();
+    items.extend(needed.iter().filter_map(|(image, exercises)| support_item(image, exercises, today)));
     items
+}
+
+/// A warning when the base `image` ends its support within [`SUPPORT_HORIZON_DAYS`] of `today`
+/// or has ended; nothing when it is supported longer or the table does not know it.
+fn support_item(image: &str, exercises: &BTreeSet<String>, today: chrono::NaiveDate) -> Option<Item> {
+    let window = SupportTable::course().window(image)?;
+    let when = match window.standing(today, SUPPORT_HORIZON_DAYS) {
+        Standing::Supported => return None,
+        Standing::EndsSoon(days) => format!("its support ends in {days} days"),
+        Standing::Ended(days) => format!("past its end of life by {days} days"),
+    };
+    Some(Item::new(
+        Status::Warn,
+        format!(
+            "base {image} for {}: {when} ({}) → move the course to a supported base (`shipshape recommend EXERCISE` compares them)",
+            join(exercises),
+            window.describe(today)
+        ),
+    ))
 }
 
 /// Every image an exercise's Dockerfiles need from outside, build arguments filled in (as
@@ -287,6 +318,20 @@ fn one_line(error: &Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_base_near_or_past_its_end_is_a_warning() {
+        let exercises = BTreeSet::from(["01-a".to_string()]);
+        let day = |text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let past = support_item("node:20-bookworm", &exercises, day("2026-12-06")).unwrap();
+        assert!(past.status == Status::Warn);
+        assert!(past.text.starts_with("base node:20-bookworm for 01-a: past its end of life by 220 days (Node.js 20 ended 2026-04-30)"), "{}", past.text);
+        let soon = support_item("node:20-bookworm", &exercises, day("2026-03-01")).unwrap();
+        assert!(soon.text.contains("its support ends in 60 days"), "{}", soon.text);
+        assert!(support_item("node:20-bookworm", &exercises, day("2025-06-01")).is_none());
+        assert!(support_item("node:24-trixie", &exercises, day("2026-12-06")).is_none());
+        assert!(support_item("busybox:1.36", &exercises, day("2026-12-06")).is_none(), "no dates known");
+    }
 
     #[test]
     fn an_error_fits_on_one_line() {

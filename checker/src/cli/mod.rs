@@ -10,6 +10,7 @@ mod grade;
 mod hint;
 mod images;
 mod list;
+mod recommend;
 mod sbom;
 mod watch;
 
@@ -49,6 +50,9 @@ enum Command {
     /// Re-check an exercise on every save, until every check passes; keys: h hint, n next, l list,
     /// r re-check, q quit.
     Watch(watch::Args),
+    /// Compare an image's base with every base this room has (size, vulnerabilities, shell,
+    /// package manager, support window) and recommend one, saying why and what would change.
+    Recommend(recommend::Args),
     /// Check the set-up: engine, storage, disk, base images, vulnerability database.
     Doctor(doctor::Args),
     /// Fetch, save and load the images a course needs, for rooms without a registry.
@@ -174,6 +178,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Hint(args) => hint::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Recommend(args) => recommend::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Images(args) => images::run(args),
         Command::Grade(args) => grade::run(args),

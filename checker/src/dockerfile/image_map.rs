@@ -54,6 +54,11 @@ impl ImageMap {
         self.images.values().map(String::as_str)
     }
 
+    /// The public references the map sends to the local image `target`, in their normal form.
+    pub(crate) fn sources_of(&self, target: &str) -> Vec<&str> {
+        self.images.iter().filter(|(_, local)| *local == target).map(|(public, _)| public.as_str()).collect()
+    }
+
     /// The local reference for `reference`, trying it as written, then without its digest.
     pub(crate) fn lookup(&self, reference: &str) -> Option<&str> {
         let parsed = ImageRef::parse(reference);

@@ -204,6 +204,13 @@ impl Dockerfile {
         chain
     }
 
+    /// The `FROM` line of the stage the shipping stage inherits from, at the root of its ancestry,
+    /// and what that line names: an image or `scratch` (never a stage).
+    pub(crate) fn shipped_base(&self) -> (usize, Named<'_>) {
+        let root = self.ancestry(self.shipping).pop().expect("a stage's ancestry holds the stage");
+        (root.line, self.names(&root.base, root.index))
+    }
+
     /// The images the Dockerfile names — in `FROM`, `COPY --from` and `RUN --mount=…,from=` —
     /// that are neither one of its own stages nor `scratch`, with the instruction naming each.
     pub(crate) fn external_images(&self) -> Vec<ExternalImage<'_>> {

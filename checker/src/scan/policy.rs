@@ -81,12 +81,6 @@ pub(super) fn parse_date(value: &toml::Value) -> std::result::Result<NaiveDate, 
     NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| format!("expires = {text} is not a date like 2026-12-31"))
 }
 
-/// Today in UTC, from the system clock.
-pub(crate) fn today() -> NaiveDate {
-    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    chrono::DateTime::from_timestamp(seconds, 0).map_or(NaiveDate::MIN, |t| t.date_naive())
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Policy {
     /// Findings at or above this severity fail the scan.
