@@ -260,7 +260,11 @@ fn baseline_of(name: String, image: BaseFacts, candidates: &[BaseFacts]) -> (Sub
     let begins = |c: &&BaseFacts| !c.diff_ids.is_empty() && image.diff_ids.starts_with(&c.diff_ids);
     match candidates.iter().enumerate().filter(|(_, c)| begins(c)).max_by_key(|(_, c)| c.diff_ids.len()) {
         Some((index, base)) => {
-            let found_by = format!("whose {} layer(s) begin the image's {}", base.diff_ids.len(), image.diff_ids.len());
+            let layers = match base.diff_ids.len() {
+                1 => "layer is".to_string(),
+                n => format!("{n} layers are"),
+            };
+            let found_by = format!("whose {layers} the first of the image's {}", image.diff_ids.len());
             (Subject { name, base: Some(base.name.clone()), found_by, command: image.command }, Baseline::Candidate(index))
         }
         None => {
