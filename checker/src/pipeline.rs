@@ -453,6 +453,9 @@ fn scan_if_required(
     }
     let database = database.expect("the database is opened before the run whenever Shipshape's scanner scans");
     let matches = scan::matcher::find(&inventory, database);
+    if let Some(damage) = database.damage() {
+        return Err(Error::new("the scan could not read every record it needed from the vulnerability database").because(damage));
+    }
     if let Some(problem) = matches.problems.first() {
         return Err(Error::new("the scan cannot compare some versions, so it cannot say whether they are affected")
             .because(problem)

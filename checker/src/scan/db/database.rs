@@ -1,17 +1,21 @@
-//! The opened database: records loaded once, looked up by (ecosystem, package name).
+//! The opened database: its directory in memory, and each package's records read and decoded the
+//! first time a lookup asks for them, looked up by (ecosystem, package name).
 //!
 //! What must hold: a database that is missing, empty, damaged or of another format is an error
 //! telling how to get a good one — never an empty list of vulnerabilities, which would make every
-//! scan pass. Package names compare as each ecosystem does: PyPI by its PEP 503 normal form
-//! (lowercase, runs of `-`, `_`, `.` as one `-`), every other ecosystem exactly (npm and Go are
-//! case-sensitive; Debian is looked up by source package).
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+//! scan pass; a record that cannot be read after opening is kept in [`Database::damage`], which
+//! the scan turns into an error. Package names compare as each ecosystem does: PyPI by its PEP 503
+//! normal form (lowercase, runs of `-`, `_`, `.` as one `-`), every other ecosystem exactly (npm
+//! and Go are case-sensitive; Debian is looked up by source package). A lookup lists the entries a full
+//! decode would, in the same order (records by id, then each record's entries), each with its
+//! record cut to that entry.
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::record::{StoredAffected, StoredRecord};
-use super::store::{self, Meta};
+use super::store::{self, Index};
 use crate::error::{Error, Result};
 use crate::scan::ecosystem::Ecosystem;
 
@@ -19,10 +23,12 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 pub struct Database {
     dir: PathBuf,
-    meta: Meta,
-    records: Vec<StoredRecord>,
-    /// Per ecosystem and package key, the (record, affected entry) positions.
-    by_package: HashMap<Ecosystem, HashMap<String, Vec<(usize, usize)>>>,
+    index: Index,
+    /// Per directory key, its records, once read: one per entry naming the key, holding that
+    /// entry alone.
+    read: Vec<OnceLock<Vec<StoredRecord>>>,
+    /// The first record that could not be read, if any.
+    damage: OnceLock<String>,
 }
 
 /// What `shipshape db info` shows.
@@ -39,44 +45,67 @@ pub struct Info {
 }
 
 impl Database {
-    /// Opens the database in `dir`.
+    /// Opens the database in `dir`, checking it whole.
     pub fn open(dir: &Path) -> Result<Database> {
-        let Some(stored) = store::read(dir)? else {
+        let Some(index) = store::open(dir)? else {
             return Err(Error::new(format!("no vulnerability database in {}", dir.display()))
                 .action("run `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline)"));
         };
-        if stored.records.is_empty() {
+        if index.meta.records == 0 {
             return Err(Error::new(format!("the vulnerability database in {} is empty", dir.display()))
                 .because("an empty database would make every scan pass")
                 .action("run `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline) with records for Debian, Alpine, npm, PyPI or Go"));
         }
-        let by_package = index(&stored.records);
-        Ok(Database { dir: dir.to_path_buf(), meta: stored.meta, records: stored.records, by_package })
+        let read = std::iter::repeat_with(OnceLock::new).take(index.directory.len()).collect();
+        Ok(Database { dir: dir.to_path_buf(), index, read, damage: OnceLock::new() })
     }
 
-    /// Every affected entry naming `package` in `ecosystem`, with its record.
+    /// Every affected entry naming `package` in `ecosystem`, with its record (which, read for
+    /// this lookup, holds that entry alone: the scan needs no other).
     pub fn affected<'a>(&'a self, ecosystem: &Ecosystem, package: &str) -> impl Iterator<Item = (&'a StoredRecord, &'a StoredAffected)> + 'a {
-        let positions = self.by_package.get(ecosystem).and_then(|packages| packages.get(package_key(ecosystem, package).as_ref()));
-        positions.into_iter().flatten().map(|&(record, affected)| {
-            let record = &self.records[record];
-            (record, &record.affected[affected])
-        })
+        let records = self.index.directory.find(ecosystem, package).map(|key| self.read[key].get_or_init(|| self.read_key(key)));
+        records.into_iter().flatten().map(|record| (record, &record.affected[0]))
+    }
+
+    /// Why a record could not be read, when one could not: the lookups that needed it found
+    /// nothing, so a scan must not be trusted.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
     }
 
     /// The content hash (`sha256:…`): the same records give the same hash.
     pub fn hash(&self) -> &str {
-        &self.meta.hash
+        &self.index.meta.hash
     }
 
     pub fn info(&self) -> Info {
+        let meta = &self.index.meta;
         Info {
             dir: self.dir.clone(),
             format: store::FORMAT_VERSION,
-            records: self.records.len(),
-            ecosystems: self.meta.counts.clone(),
-            written_at: self.meta.written_at,
-            hash: self.meta.hash.clone(),
+            records: usize::try_from(meta.records).unwrap_or(usize::MAX),
+            ecosystems: meta.counts.clone(),
+            written_at: meta.written_at,
+            hash: meta.hash.clone(),
         }
+    }
+
+    /// Reads the records of the directory key `key`, each cut to the entry naming it; one that
+    /// cannot be read is left out and kept as the damage.
+    fn read_key(&self, key: usize) -> Vec<StoredRecord> {
+        let mut records = Vec::new();
+        for posting in self.index.directory.postings(key) {
+            match self.index.record(posting) {
+                Ok(mut record) => {
+                    record.affected = vec![record.affected.swap_remove(posting.affected as usize)];
+                    records.push(record);
+                }
+                Err(error) => {
+                    let _ = self.damage.set(error.to_string());
+                }
+            }
+        }
+        records
     }
 }
 
@@ -94,48 +123,25 @@ impl Info {
     }
 }
 
-fn index(records: &[StoredRecord]) -> HashMap<Ecosystem, HashMap<String, Vec<(usize, usize)>>> {
-    let mut by_package: HashMap<Ecosystem, HashMap<String, Vec<(usize, usize)>>> = HashMap::new();
-    for (r, record) in records.iter().enumerate() {
-        for (a, affected) in record.affected.iter().enumerate() {
-            let key = package_key(&affected.ecosystem, &affected.package).into_owned();
-            by_package.entry(affected.ecosystem.clone()).or_default().entry(key).or_default().push((r, a));
-        }
-    }
-    by_package
-}
-
-/// The form a package name is compared in, per ecosystem.
-pub(crate) fn package_key<'a>(ecosystem: &Ecosystem, name: &'a str) -> Cow<'a, str> {
-    match ecosystem {
-        Ecosystem::PyPI => Cow::Owned(pep503(name)),
-        _ => Cow::Borrowed(name),
-    }
-}
-
-/// PEP 503's normal form: lowercase, each run of `-`, `_`, `.` as one `-`.
-fn pep503(name: &str) -> String {
-    let mut normal = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !normal.ends_with('-') {
-                normal.push('-');
-            }
-        } else {
-            normal.extend(c.to_lowercase());
-        }
-    }
-    normal
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::db::{import, store::index_path};
 
     #[test]
-    fn pypi_names_are_normalised_and_others_kept() {
-        assert_eq!(pep503("Foo.Bar__baz-_.qux"), "foo-bar-baz-qux");
-        assert_eq!(package_key(&Ecosystem::PyPI, "Django_REST.framework"), "django-rest-framework");
-        assert_eq!(package_key(&Ecosystem::Npm, "JSONStream"), "JSONStream");
+    fn a_record_that_cannot_be_read_is_kept_as_the_damage() {
+        let (sources, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let record = r#"{"id": "X-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": "p"}}]}"#;
+        std::fs::write(sources.path().join("x.json"), record).unwrap();
+        import(dir.path(), &[sources.path().join("x.json")]).unwrap();
+        let whole = Database::open(dir.path()).unwrap();
+        assert_eq!((whole.affected(&Ecosystem::Npm, "p").count(), whole.damage()), (1, None));
+
+        let mut bytes = std::fs::read(index_path(dir.path())).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::write(index_path(dir.path()), bytes).unwrap();
+        let damaged = Database::open(dir.path()).unwrap();
+        assert_eq!(damaged.affected(&Ecosystem::Npm, "p").count(), 0);
+        assert!(damaged.damage().is_some_and(|d| d.contains("checksum does not match")), "{:?}", damaged.damage());
     }
 }

@@ -68,7 +68,7 @@ impl Merge {
     /// Starts from the database in `dir`; one that cannot be read is discarded, and reported.
     pub(super) fn existing(dir: &Path) -> Merge {
         let (records, discarded) = match store::read(dir) {
-            Ok(stored) => (stored.map(|s| s.records).unwrap_or_default(), None),
+            Ok(records) => (records.unwrap_or_default(), None),
             Err(error) => (Vec::new(), Some(error.to_string())),
         };
         Merge { records: records.into_iter().map(|r| (r.id.clone(), r)).collect(), report: ImportReport { discarded, ..Default::default() } }

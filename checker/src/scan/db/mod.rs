@@ -1,12 +1,13 @@
 //! The local, pinned vulnerability database the scan matches against: OSV records, imported
 //! offline ([`import()`]) or downloaded from OSV's bulk exports ([`update()`]), kept in one index
-//! file ([`store`]) that loads fast, and opened for lookups by ecosystem and package
-//! ([`Database`]).
+//! file ([`store`]) whose directory finds a package's records without reading the others, and
+//! opened for lookups by ecosystem and package ([`Database`]).
 //!
 //! What must hold: the database is where [`default_dir`] says unless a folder is given; it changes
 //! only as a whole (a failed import or update leaves it as it was); its content hash identifies the
 //! records it holds, so two machines with the same hash judge images alike.
 mod database;
+mod directory;
 mod import;
 mod record;
 pub mod store;
