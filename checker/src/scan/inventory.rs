@@ -111,8 +111,10 @@ static NPM_MANIFEST: PackageAnalyzer = PackageAnalyzer {
 static NPM_LOCKFILE: PackageAnalyzer = PackageAnalyzer {
     capture: Analyzer {
         name: "npm-lockfile",
-        version: 2,
-        wants: |path| (path.ends_with("package-lock.json") && !path.contains("node_modules/") && !is_debian_managed(path)).then_some(WHOLE),
+        version: 3,
+        wants: |path| {
+            (path.ends_with("package-lock.json") && !path.contains("node_modules/") && !is_debian_managed(path) && !is_vendored(path)).then_some(WHOLE)
+        },
     },
     parse: |text, _| npm_lockfile(text),
 };
@@ -140,6 +142,13 @@ pub(super) fn is_python_metadata(path: &str) -> bool {
 /// Debian packages JavaScript and Python libraries itself: dpkg's database speaks for them.
 pub(super) fn is_debian_managed(path: &str) -> bool {
     path.starts_with("usr/share/nodejs/") || path.starts_with("usr/lib/nodejs/") || path.contains("/dist-packages/")
+}
+
+/// Inside a `vendor/` or `testdata/` folder: another project's source copied in (Go's toolchain
+/// carries x/telemetry's `package-lock.json` in `src/cmd/vendor/`), whose lockfile lists that
+/// project's own tooling, not anything installed in the image.
+fn is_vendored(path: &str) -> bool {
+    path.split('/').any(|folder| folder == "vendor" || folder == "testdata")
 }
 
 /// `…/node_modules/name/package.json` or `…/node_modules/@scope/name/package.json`.
@@ -409,6 +418,16 @@ mod tests {
         assert!(!wanted("app/node_modules/@types/package.json"));
         assert!(!wanted("app/node_modules/a/lib/package.json"));
         assert!(!wanted("usr/share/nodejs/node_modules/x/package.json"), "Debian's own: dpkg speaks for it");
+    }
+
+    #[test]
+    fn an_apps_lockfile_is_captured_a_vendored_projects_is_not() {
+        let wanted = |path: &str| (NPM_LOCKFILE.capture.wants)(path).is_some();
+        assert!(wanted("app/package-lock.json"));
+        assert!(wanted("srv/www/vendorama/package-lock.json"));
+        assert!(!wanted("usr/local/go/src/cmd/vendor/golang.org/x/telemetry/package-lock.json"), "Go's toolchain, golang:1.27");
+        assert!(!wanted("app/testdata/fixture/package-lock.json"));
+        assert!(!wanted("app/node_modules/a/package-lock.json"));
     }
 
     #[test]
