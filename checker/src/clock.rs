@@ -1,5 +1,6 @@
 //! Today's date, the one clock every dated judgement reads: the ignore file's and VEX statements'
-//! expiry, the support windows of base images (`supported-base`, `doctor`, `recommend`).
+//! expiry, the support windows of base images (`supported-base`, `doctor`, `recommend`), and the
+//! book's `{{#shipshape-date +N}}` examples.
 //!
 //! What must hold: the date is UTC's; `SHIPSHAPE_TODAY=YYYY-MM-DD` replaces it, for tests only
 //! (so a test can stand before or after an end of life), and a value that is not a date is
@@ -7,14 +8,10 @@
 use chrono::NaiveDate;
 
 /// The test-only variable that sets today's date.
-pub(crate) const TODAY_VARIABLE: &str = "SHIPSHAPE_TODAY";
+const TODAY_VARIABLE: &str = "SHIPSHAPE_TODAY";
 
 /// Today in UTC, from the system clock, unless `SHIPSHAPE_TODAY` names a date.
-pub(crate) fn today() -> NaiveDate {
-    std::env::var(TODAY_VARIABLE).ok().and_then(|text| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()).unwrap_or_else(system_today)
-}
-
-fn system_today() -> NaiveDate {
-    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    chrono::DateTime::from_timestamp(seconds, 0).map_or(NaiveDate::MIN, |t| t.date_naive())
+pub fn today() -> NaiveDate {
+    let injected = std::env::var(TODAY_VARIABLE).ok().and_then(|text| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok());
+    injected.unwrap_or_else(|| chrono::Utc::now().date_naive())
 }

@@ -15,7 +15,8 @@
 //!   validated, with each required check in its own words), [`hints`] (`hints.md`) and
 //!   [`markdown`] (the code spans and fences both write), and [`report`], the report model the
 //!   book's measurements read back from `shipshape check --format json`.
-//! - [`support`], the support windows of base images, which the book's chapter on bases prints.
+//! - [`support`], the support windows of base images, which the book's chapter on bases prints,
+//!   and [`clock`], the one "today" both judge dates by.
 //!
 //! Everything else is `pub(crate)`, kept so by the `unreachable_pub` lint.
 
@@ -24,7 +25,7 @@
 pub(crate) mod attribution;
 pub(crate) mod checks;
 pub mod cli;
-pub(crate) mod clock;
+pub mod clock;
 pub(crate) mod course;
 pub mod course_format;
 pub(crate) mod docker;

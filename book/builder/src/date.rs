@@ -2,7 +2,8 @@
 //! that an example's expiry or review date is never already past when the book is read.
 //!
 //! Must hold: the argument is `+N`, N a whole number of days up to ten years; anything else fails
-//! the directive, named. The date is UTC, the same day the checker's ignore files are judged on.
+//! the directive, named. The day counted from is the checker's own ([`shipshape::clock::today`]), the
+//! same day its ignore files are judged on.
 
 use anyhow::{bail, Result};
 use chrono::{Days, NaiveDate};
@@ -17,11 +18,6 @@ pub(crate) fn render(args: &str, today: NaiveDate) -> Result<String> {
     };
     let date = today.checked_add_days(Days::new(days)).expect("ten years from a real date is a date");
     Ok(date.format("%Y-%m-%d").to_string())
-}
-
-/// Today in UTC.
-pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ impl Shipshape {
             "schedule" if args.trim().is_empty() => schedule::render(&book.outline, self.settings.schedule.as_ref(), &self.settings.exercises, chapter),
             "speaker-notes" if args.trim().is_empty() => book.notes.render(),
             "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
-            "date" => date::render(args, date::today()),
+            "date" => date::render(args, shipshape::clock::today()),
             "support" if args.trim().is_empty() => Ok(support::render(shipshape::support::SupportTable::course())),
             "schedule" | "speaker-notes" | "support" => bail!("it takes no argument, and got `{}`", args.trim()),
             _ => bail!(

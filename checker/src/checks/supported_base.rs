@@ -43,7 +43,7 @@ impl Check for SupportedBase {
         if ended.is_empty() {
             return Outcome::pass(format!("{reference}: {}", window.describe(input.today)));
         }
-        let text = dockerfile.instructions.iter().find(|i| i.line == line).map(|i| i.text.as_str()).unwrap_or_default();
+        let text = dockerfile.instruction_at(line).map(|i| i.text.as_str()).unwrap_or_default();
         let evidence = ended
             .iter()
             .map(|c| {

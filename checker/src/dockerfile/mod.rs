@@ -169,6 +169,11 @@ impl Dockerfile {
         shown.join(", ")
     }
 
+    /// The instruction that starts at `line`.
+    pub(crate) fn instruction_at(&self, line: usize) -> Option<&Instruction> {
+        self.instructions.iter().find(|i| i.line == line)
+    }
+
     /// Instructions of one stage, `FROM` included.
     pub(crate) fn stage_instructions(&self, stage: usize) -> impl Iterator<Item = &Instruction> {
         self.instructions.iter().filter(move |i| i.stage == Some(stage))

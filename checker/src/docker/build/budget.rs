@@ -45,7 +45,7 @@ pub(crate) async fn within_budget(docker: &Docker, mut record: BuildRecord, dock
 /// Dockerfile made it, else as the base image's own step.
 fn blame(record: &mut BuildRecord, steps: &[HistoryEntry], largest: usize, dockerfile: &Dockerfile, error: &str) -> String {
     let line = history_lines(steps, dockerfile)[largest];
-    match line.and_then(|line| dockerfile.instructions.iter().find(|i| i.line == line)) {
+    match line.and_then(|line| dockerfile.instruction_at(line)) {
         Some(instruction) => {
             record.failed_line = Some(instruction.line);
             record.failed_instruction = Some(instruction.text.clone());

@@ -207,7 +207,7 @@ impl Progress {
         let error = error.or(self.error).or_else(|| step.map(|s| s.error.clone())).unwrap_or_else(|| "the builder finished without reporting an image".into());
         let error = plain_error(&error);
         let instruction = step.and_then(|s| s.position()).and_then(|(stage, n)| step_instruction(dockerfile, stage, n));
-        let instruction = instruction.or_else(|| line_named(&error).and_then(|line| dockerfile.instructions.iter().find(|i| i.line == line)));
+        let instruction = instruction.or_else(|| line_named(&error).and_then(|line| dockerfile.instruction_at(line)));
         let mut log_tail = step.map(|s| s.log_tail(LOG_TAIL)).unwrap_or_default();
         if step.is_some_and(|s| s.position().is_none()) {
             log_tail.insert(0, step.map(|s| s.name.clone()).unwrap_or_default());
