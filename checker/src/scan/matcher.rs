@@ -6,6 +6,7 @@
 //! that does not parse never silently counts as "not affected": it is a problem the caller must
 //! surface. Binary packages built from one source share one finding.
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +50,13 @@ pub(crate) struct Matches {
 
 pub(crate) fn find(inventory: &Inventory, db: &Database) -> Matches {
     let mut matches = Matches::default();
+    // Binary packages built from one source share its records: each is read once.
+    let mut read: HashMap<(String, &str), Vec<StoredRecord>> = HashMap::new();
     for package in &inventory.packages {
         let (name, version) = package.advisory_name();
-        for (record, affected) in db.affected(&package.ecosystem, name) {
+        let records = read.entry((package.ecosystem.osv_name(), name)).or_insert_with(|| db.affected(&package.ecosystem, name));
+        for record in records.iter() {
+            let affected = &record.affected[0];
             match affects(package.ecosystem.scheme(), version, affected) {
                 Ok(Some(fixed)) => add(&mut matches.findings, finding(package, record, affected, fixed)),
                 Ok(None) => {}

@@ -1,5 +1,7 @@
-//! The opened database: its directory in memory, and each package's records read and decoded the
-//! first time a lookup asks for them, looked up by (ecosystem, package name).
+//! The opened database: its header in memory; a lookup by (ecosystem, package name) searches the
+//! directory in the file and reads and decodes that package's records, and nothing is kept
+//! between lookups (the caller keeps what it needs), so memory follows the image, not the
+//! database's size.
 //!
 //! What must hold: a database that is missing, empty, damaged or of another format is an error
 //! telling how to get a good one — never an empty list of vulnerabilities, which would make every
@@ -14,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::record::{StoredAffected, StoredRecord};
+use super::directory::Posting;
+use super::record::StoredRecord;
 use super::store::{self, Index};
 use crate::error::{Error, Result};
 use crate::scan::ecosystem::Ecosystem;
@@ -24,9 +27,6 @@ const SECONDS_PER_DAY: i64 = 86_400;
 pub struct Database {
     dir: PathBuf,
     index: Index,
-    /// Per directory key, its records, once read: one per entry naming the key, holding that
-    /// entry alone.
-    read: Vec<OnceLock<Vec<StoredRecord>>>,
     /// The first record that could not be read, if any.
     damage: OnceLock<String>,
 }
@@ -56,15 +56,21 @@ impl Database {
                 .because("an empty database would make every scan pass")
                 .action("run `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline) with records for Debian, Alpine, npm, PyPI or Go"));
         }
-        let read = std::iter::repeat_with(OnceLock::new).take(index.directory.len()).collect();
-        Ok(Database { dir: dir.to_path_buf(), index, read, damage: OnceLock::new() })
+        Ok(Database { dir: dir.to_path_buf(), index, damage: OnceLock::new() })
     }
 
-    /// Every affected entry naming `package` in `ecosystem`, with its record (which, read for
-    /// this lookup, holds that entry alone: the scan needs no other).
-    pub fn affected<'a>(&'a self, ecosystem: &Ecosystem, package: &str) -> impl Iterator<Item = (&'a StoredRecord, &'a StoredAffected)> + 'a {
-        let records = self.index.directory.find(ecosystem, package).map(|key| self.read[key].get_or_init(|| self.read_key(key)));
-        records.into_iter().flatten().map(|record| (record, &record.affected[0]))
+    /// The records with an affected entry naming `package` in `ecosystem`, one per such entry,
+    /// each cut to that entry alone (`affected[0]`: the scan needs no other). A lookup that cannot
+    /// read the directory or a record leaves it out and keeps the cause as the damage.
+    pub fn affected(&self, ecosystem: &Ecosystem, package: &str) -> Vec<StoredRecord> {
+        let directory = &self.index.directory;
+        match directory.find(ecosystem, package).and_then(|key| key.map(|key| directory.postings(key)).transpose()) {
+            Ok(postings) => postings.map(|postings| self.read(postings)).unwrap_or_default(),
+            Err(error) => {
+                self.keep_damage(self.index.unusable(error));
+                Vec::new()
+            }
+        }
     }
 
     /// Why a record could not be read, when one could not: the lookups that needed it found
@@ -90,22 +96,24 @@ impl Database {
         }
     }
 
-    /// Reads the records of the directory key `key`, each cut to the entry naming it; one that
-    /// cannot be read is left out and kept as the damage.
-    fn read_key(&self, key: usize) -> Vec<StoredRecord> {
+    /// Reads the records `postings` point at, each cut to the entry naming it; one that cannot be
+    /// read is left out and kept as the damage.
+    fn read(&self, postings: Vec<Posting>) -> Vec<StoredRecord> {
         let mut records = Vec::new();
-        for posting in self.index.directory.postings(key) {
+        for posting in postings {
             match self.index.record(posting) {
                 Ok(mut record) => {
                     record.affected = vec![record.affected.swap_remove(posting.affected as usize)];
                     records.push(record);
                 }
-                Err(error) => {
-                    let _ = self.damage.set(error.to_string());
-                }
+                Err(error) => self.keep_damage(error),
             }
         }
         records
+    }
+
+    fn keep_damage(&self, error: Error) {
+        let _ = self.damage.set(error.to_string());
     }
 }
 
@@ -135,13 +143,13 @@ mod tests {
         std::fs::write(sources.path().join("x.json"), record).unwrap();
         import(dir.path(), &[sources.path().join("x.json")]).unwrap();
         let whole = Database::open(dir.path()).unwrap();
-        assert_eq!((whole.affected(&Ecosystem::Npm, "p").count(), whole.damage()), (1, None));
+        assert_eq!((whole.affected(&Ecosystem::Npm, "p").len(), whole.damage()), (1, None));
 
         let mut bytes = std::fs::read(index_path(dir.path())).unwrap();
         *bytes.last_mut().unwrap() ^= 1;
         std::fs::write(index_path(dir.path()), bytes).unwrap();
         let damaged = Database::open(dir.path()).unwrap();
-        assert_eq!(damaged.affected(&Ecosystem::Npm, "p").count(), 0);
+        assert_eq!(damaged.affected(&Ecosystem::Npm, "p").len(), 0);
         assert!(damaged.damage().is_some_and(|d| d.contains("checksum does not match")), "{:?}", damaged.damage());
     }
 }

@@ -14,6 +14,9 @@
 //! reading, never searched.
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 
 use super::record::StoredRecord;
 use crate::scan::ecosystem::Ecosystem;
@@ -21,6 +24,9 @@ use crate::scan::ecosystem::Ecosystem;
 const COUNTS_BYTES: usize = 8;
 const KEY_BYTES: usize = 16;
 const POSTING_BYTES: usize = 20;
+/// How much of the directory one read takes when it is checked: a whole number of key entries,
+/// after the counts.
+const CHUNK_BYTES: u64 = 4096 * KEY_BYTES as u64;
 
 /// Where one affected entry is: its record's bytes in the body, and the entry's index in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +43,14 @@ pub(super) struct Span {
     pub crc32: u32,
 }
 
-/// A directory read from the index file.
+/// A directory in the index file, checked when opened and searched in place: only the few
+/// entries a binary search visits and the postings of the keys found are ever read, so a
+/// directory of hundreds of thousands of keys costs no memory.
 pub(super) struct Directory {
-    bytes: Vec<u8>,
+    file: File,
+    /// Where the directory starts in the file, and its length.
+    start: u64,
+    len: u64,
     keys: usize,
     postings: usize,
 }
@@ -78,63 +89,103 @@ pub(super) fn encode(records: &[StoredRecord], spans: &[Span]) -> Vec<u8> {
 }
 
 impl Directory {
-    /// Takes a directory's bytes, checking that its sections add up.
-    pub(super) fn read(bytes: Vec<u8>) -> Result<Directory, String> {
+    /// Checks the directory at `start..start + len` of `file` in one streamed pass (its CRC-32
+    /// against `crc32`, and that its sections add up), keeping only where it is.
+    pub(super) fn open(file: File, start: u64, len: u64, crc32: u32) -> Result<Directory, String> {
         let damaged = || "its directory is damaged".to_string();
-        let (keys, postings) = (read_u32(&bytes, 0).ok_or_else(damaged)?, read_u32(&bytes, 4).ok_or_else(damaged)?);
-        let directory = Directory { bytes, keys, postings };
+        let mut counts = [0; COUNTS_BYTES];
+        file.read_exact_at(&mut counts, start).map_err(|_| damaged())?;
+        let (keys, postings) = (read_u32(&counts, 0).ok_or_else(damaged)?, read_u32(&counts, 4).ok_or_else(damaged)?);
+        let directory = Directory { file, start, len, keys, postings };
         let text = directory.text_start().ok_or_else(damaged)?;
-        let text_len = directory.bytes.len() - text;
-        let fits = (0..keys).all(|k| {
-            let entry = directory.entry(k);
-            entry.text.end <= text_len && entry.postings.end <= postings
-        });
-        fits.then_some(directory).ok_or_else(damaged)
-    }
-
-    /// How many keys there are: each found key has an index below this.
-    pub(super) fn len(&self) -> usize {
-        self.keys
+        let mut checksum = crc32fast::Hasher::new();
+        checksum.update(&counts);
+        let text_len = len - text as u64;
+        let fits = |entry: Entry| entry.text.end as u64 <= text_len && entry.postings.end <= postings;
+        let mut at = COUNTS_BYTES as u64;
+        while at < len {
+            let chunk = directory.read_at(at, CHUNK_BYTES.min(len - at) as usize).map_err(|e| e.to_string())?;
+            checksum.update(&chunk);
+            let entries = directory.entries_in(at, chunk.len());
+            if !entries.clone().all(|k| fits(directory.entry_from(&chunk, at, k))) {
+                return Err(damaged());
+            }
+            at += chunk.len() as u64;
+        }
+        (checksum.finalize() == crc32).then_some(directory).ok_or_else(|| "it is damaged (its directory's checksum does not match)".to_string())
     }
 
     /// The index of the key of `package` in `ecosystem`, if any record names it.
-    pub(super) fn find(&self, ecosystem: &Ecosystem, package: &str) -> Option<usize> {
+    pub(super) fn find(&self, ecosystem: &Ecosystem, package: &str) -> io::Result<Option<usize>> {
         let wanted = key(ecosystem, package);
-        let text = self.text_start().expect("checked when read");
-        let key_text = |k: usize| &self.bytes[text..][self.entry(k).text];
+        let text = self.text_start().expect("checked when opened") as u64;
         let (mut low, mut high) = (0, self.keys);
         while low < high {
             let middle = low + (high - low) / 2;
-            match key_text(middle).cmp(wanted.as_slice()) {
+            let entry = self.entry(middle)?;
+            let key_text = self.read_at(text + entry.text.start as u64, entry.text.len())?;
+            match key_text.as_slice().cmp(wanted.as_slice()) {
                 std::cmp::Ordering::Less => low = middle + 1,
                 std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return Some(middle),
+                std::cmp::Ordering::Equal => return Ok(Some(middle)),
             }
         }
-        None
+        Ok(None)
     }
 
     /// The postings of the key at `index`, in record order.
-    pub(super) fn postings(&self, index: usize) -> impl Iterator<Item = Posting> + '_ {
-        let start = COUNTS_BYTES + self.keys * KEY_BYTES;
-        self.entry(index).postings.map(move |p| {
-            let at = start + p * POSTING_BYTES;
-            let field = |from: usize| u32::from_le_bytes(self.bytes[at + from..at + from + 4].try_into().expect("four bytes"));
-            let offset = u64::from_le_bytes(self.bytes[at..at + 8].try_into().expect("eight bytes"));
-            Posting { span: Span { offset, len: field(8), crc32: field(12) }, affected: field(16) }
-        })
+    pub(super) fn postings(&self, index: usize) -> io::Result<Vec<Posting>> {
+        let range = self.entry(index)?.postings;
+        let first = (COUNTS_BYTES + self.keys * KEY_BYTES + range.start * POSTING_BYTES) as u64;
+        let bytes = self.read_at(first, range.len() * POSTING_BYTES)?;
+        Ok(bytes.chunks_exact(POSTING_BYTES).map(posting).collect())
     }
 
     fn text_start(&self) -> Option<usize> {
         let start = COUNTS_BYTES.checked_add(self.keys.checked_mul(KEY_BYTES)?)?.checked_add(self.postings.checked_mul(POSTING_BYTES)?)?;
-        (start <= self.bytes.len()).then_some(start)
+        (start as u64 <= self.len).then_some(start)
     }
 
-    fn entry(&self, index: usize) -> Entry {
-        let at = COUNTS_BYTES + index * KEY_BYTES;
-        let field = |n: usize| read_u32(&self.bytes, at + 4 * n).expect("inside the key table");
-        Entry { text: field(0)..field(0).saturating_add(field(1)), postings: field(2)..field(2).saturating_add(field(3)) }
+    fn entry(&self, index: usize) -> io::Result<Entry> {
+        let at = (COUNTS_BYTES + index * KEY_BYTES) as u64;
+        Ok(entry(&self.read_at(at, KEY_BYTES)?))
     }
+
+    /// The key entries that lie whole in `len` bytes read at `at` (the chunks are multiples of
+    /// [`KEY_BYTES`], and the key table starts right after the counts, so none is cut).
+    fn entries_in(&self, at: u64, len: usize) -> std::ops::Range<usize> {
+        let table_end = (COUNTS_BYTES + self.keys * KEY_BYTES) as u64;
+        let first = ((at - COUNTS_BYTES as u64) / KEY_BYTES as u64) as usize;
+        let end = (at + len as u64).min(table_end).saturating_sub(COUNTS_BYTES as u64) / KEY_BYTES as u64;
+        first..(end as usize).max(first)
+    }
+
+    fn entry_from(&self, chunk: &[u8], at: u64, index: usize) -> Entry {
+        let offset = (COUNTS_BYTES + index * KEY_BYTES) as u64 - at;
+        entry(&chunk[offset as usize..][..KEY_BYTES])
+    }
+
+    fn read_at(&self, at: u64, len: usize) -> io::Result<Vec<u8>> {
+        if at + len as u64 > self.len {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "the directory points outside itself"));
+        }
+        let mut bytes = vec![0; len];
+        self.file.read_exact_at(&mut bytes, self.start + at)?;
+        Ok(bytes)
+    }
+}
+
+/// A key's 16-byte entry: where its text is in the key text, and where its postings are.
+fn entry(bytes: &[u8]) -> Entry {
+    let field = |n: usize| read_u32(bytes, 4 * n).expect("a whole entry");
+    Entry { text: field(0)..field(0).saturating_add(field(1)), postings: field(2)..field(2).saturating_add(field(3)) }
+}
+
+/// A 20-byte posting.
+fn posting(bytes: &[u8]) -> Posting {
+    let field = |from: usize| u32::from_le_bytes(bytes[from..from + 4].try_into().expect("four bytes"));
+    let offset = u64::from_le_bytes(bytes[..8].try_into().expect("eight bytes"));
+    Posting { span: Span { offset, len: field(8), crc32: field(12) }, affected: field(16) }
 }
 
 struct Entry {
@@ -208,6 +259,30 @@ mod tests {
         }
     }
 
+    /// The directory `bytes`, written after a few bytes of something else, as in the index file.
+    fn opened(bytes: &[u8]) -> Result<Directory, String> {
+        opened_expecting(bytes, crc32fast::hash(bytes))
+    }
+
+    fn opened_expecting(bytes: &[u8], crc32: u32) -> Result<Directory, String> {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &[&b"head"[..], bytes, b"tail"].concat()).unwrap();
+        Directory::open(file, 4, bytes.len() as u64, crc32)
+    }
+
+    #[test]
+    fn a_directory_larger_than_one_read_is_checked_and_searched_whole() {
+        let names: Vec<String> = (0..9000).map(|n| format!("package-{n:05}")).collect();
+        let records: Vec<StoredRecord> = names.iter().map(|name| record(name, &[(Ecosystem::Npm, name)])).collect();
+        let spans: Vec<Span> = (0..records.len() as u64).map(|n| Span { offset: n, len: 1, crc32: 0 }).collect();
+        let directory = opened(&encode(&records, &spans)).unwrap();
+        for (n, name) in names.iter().enumerate().step_by(997) {
+            let key = directory.find(&Ecosystem::Npm, name).unwrap().expect("every key is found");
+            assert_eq!(directory.postings(key).unwrap()[0].span.offset, n as u64);
+        }
+        assert_eq!(directory.find(&Ecosystem::Npm, "package-9").unwrap(), None);
+    }
+
     #[test]
     fn finds_each_key_with_its_postings_in_record_order() {
         let debian = Ecosystem::Debian("12".into());
@@ -217,10 +292,10 @@ mod tests {
             record("C", &[(Ecosystem::Npm, "lodash")]),
         ];
         let spans = [(1, 10), (11, 20), (31, 5)].map(|(offset, len)| Span { offset, len, crc32: len * 7 });
-        let directory = Directory::read(encode(&records, &spans)).unwrap();
-        assert_eq!(directory.len(), 4);
+        let directory = opened(&encode(&records, &spans)).unwrap();
+        assert_eq!(directory.keys, 4);
         let postings = |ecosystem: &Ecosystem, name: &str| -> Vec<(u64, u32, u32)> {
-            let postings = directory.find(ecosystem, name).map(|k| directory.postings(k).collect::<Vec<_>>()).unwrap_or_default();
+            let postings = directory.find(ecosystem, name).unwrap().map(|k| directory.postings(k).unwrap()).unwrap_or_default();
             assert!(postings.iter().all(|p| p.span.crc32 == p.span.len * 7));
             postings.iter().map(|p| (p.span.offset, p.span.len, p.affected)).collect()
         };
@@ -237,8 +312,11 @@ mod tests {
     fn a_directory_that_does_not_add_up_is_refused() {
         let bytes = encode(&[record("A", &[(Ecosystem::Npm, "lodash")])], &[Span { offset: 0, len: 3, crc32: 0 }]);
         for damaged in [&bytes[..3], &bytes[..bytes.len() - 1], &[&u32_le(9)[..], &bytes[4..]].concat()] {
-            assert!(Directory::read(damaged.to_vec()).is_err());
+            assert!(opened(damaged).is_err());
         }
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(opened_expecting(&flipped, crc32fast::hash(&bytes)).is_err_and(|e| e.contains("checksum")));
     }
 
     #[test]

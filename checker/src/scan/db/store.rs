@@ -6,8 +6,9 @@
 //! the body: the records sorted by id, encoded with postcard as one sequence, each record's bytes
 //! where the directory says, with their CRC-32. The content hash is the sha256 of the body, so the
 //! same records give the same hash whatever order they were imported in (the same hash as format
-//! 1 gave). Opening reads the header and the directory only, and checks the file's length and the
-//! directory's CRC-32; a lookup reads the records it needs and checks each one's CRC-32; reading
+//! 1 gave). Opening reads the header and streams through the directory once, checking the file's
+//! length and the directory's CRC-32, and keeps only the header in memory; a lookup searches the directory
+//! in the file and reads the records it needs and checks each one's CRC-32; reading
 //! every record (to merge an import) checks the content hash. So a truncated or damaged file is
 //! refused, never half-read, and a scan reads only the records of the packages it looks up.
 //!
@@ -58,7 +59,7 @@ struct Header {
     crc32: u32,
 }
 
-/// An opened, checked index: its meta and directory in memory, its records read on demand.
+/// An opened, checked index: its meta in memory, its directory and records read on demand.
 pub(crate) struct Index {
     pub(super) meta: Meta,
     pub(super) directory: Directory,
@@ -138,6 +139,11 @@ pub(crate) fn read(dir: &Path) -> Result<Option<Vec<StoredRecord>>> {
 }
 
 impl Index {
+    /// The error for a directory that cannot be read after it was opened.
+    pub(super) fn unusable(&self, cause: std::io::Error) -> Error {
+        unusable(&self.path, cause)
+    }
+
     /// The record a posting points at; an error when it cannot be read or decoded.
     pub(super) fn record(&self, posting: Posting) -> Result<StoredRecord> {
         let damaged = |cause: String| unusable(&self.path, cause);
@@ -164,7 +170,7 @@ fn unusable(path: &Path, cause: impl std::fmt::Display) -> Error {
         .action("re-import it: `shipshape db update` (online) or `shipshape db import FILE|DIR` (offline)")
 }
 
-/// Checks the preamble, the file's length and the directory's CRC-32, keeping the directory.
+/// Checks the preamble, the file's length and the directory (its CRC-32 and its sections).
 fn check(mut file: File, path: &Path) -> Result<Index, String> {
     let size = file.metadata().map_err(|e| e.to_string())?.len();
     let mut preamble = [0; PREAMBLE_BYTES];
@@ -186,12 +192,8 @@ fn check(mut file: File, path: &Path) -> Result<Index, String> {
     if body_start.checked_add(header.body_bytes) != Some(size) {
         return Err("it is truncated or damaged (its length does not match its header)".into());
     }
-    let mut directory = vec![0; usize::try_from(header.directory_bytes).map_err(|e| e.to_string())?];
-    file.read_exact(&mut directory).map_err(|e| e.to_string())?;
-    if crc32fast::hash(&directory) != header.crc32 {
-        return Err("it is damaged (its directory's checksum does not match)".into());
-    }
-    let directory = Directory::read(directory)?;
+    let directory_start = PREAMBLE_BYTES as u64 + header_len;
+    let directory = Directory::open(file.try_clone().map_err(|e| e.to_string())?, directory_start, header.directory_bytes, header.crc32)?;
     Ok(Index { meta: header.meta, directory, file, path: path.to_path_buf(), body_start, body_bytes: header.body_bytes })
 }
 
@@ -275,8 +277,8 @@ mod tests {
         *bytes.last_mut().unwrap() ^= 1;
         std::fs::write(index_path(dir.path()), bytes).unwrap();
         let index = open(dir.path()).unwrap().expect("the header and the directory are whole");
-        let key = index.directory.find(&Ecosystem::Npm, "p").unwrap();
-        let posting = index.directory.postings(key).next().unwrap();
+        let key = index.directory.find(&Ecosystem::Npm, "p").unwrap().unwrap();
+        let posting = index.directory.postings(key).unwrap()[0];
         let error = index.record(posting).unwrap_err().to_string();
         assert!(error.contains("checksum does not match") && error.contains("re-import"), "{error}");
     }
