@@ -41,6 +41,7 @@ pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod recommend;
 pub(crate) mod record;
+pub(crate) mod registry;
 pub mod report;
 pub(crate) mod sbom;
 pub mod scan;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use bollard::Docker;
 
 use crate::attribution::Origins;
-use crate::checks::{self, scan::Scanner, Input, Verdict};
+use crate::checks::{self, scan::Scanner, CheckId, Input, Verdict};
 use crate::docker::build::{BuildInput, Limits};
 use crate::docker::engine::{Builder, BuilderChoice, Engine};
 use crate::docker::{self, cleanup::Janitor};
@@ -29,6 +29,7 @@ use crate::image::capture::Captures;
 use crate::image::secrets::SecretSearch;
 use crate::image::ImageFacts;
 use crate::record::{BuildRecord, DatabaseSummary, ProbeRecord, ScanRecord, Stopped};
+use crate::registry::{DigestRecord, Registry};
 use crate::scan::{self, db::Database};
 use crate::spec::{BuildSecrets, Spec};
 use crate::status_line::StatusLine;
@@ -58,6 +59,9 @@ pub(crate) struct BuildOptions {
     pub missing_base: MissingBase,
     /// While grading: the images a submission may name (anything else fails `builds`).
     pub course_images: Option<CourseImages>,
+    /// The room's registry (`HOST:PORT`): when set, and the spec requires `pinned-base`, every
+    /// digest the Dockerfile pins is looked up there.
+    pub registry: Option<String>,
     pub limits: Limits,
     /// Largest build context accepted, in bytes.
     pub context_limit: u64,
@@ -209,6 +213,8 @@ struct Gathered {
     probe: Option<ProbeRecord>,
     /// The image's id in the daemon, for a build or an image: where it was read and probed.
     daemon_id: Option<String>,
+    /// The registry's answers about the Dockerfile's pinned digests, when they were asked.
+    digests: Option<DigestRecord>,
 }
 
 impl Gathered {
@@ -245,12 +251,31 @@ async fn gather_build(
         }
         Err(unbuildable) => (None, unbuildable),
     };
-    let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, ..Gathered::default() };
+    let digests = match &dockerfile {
+        Some(dockerfile) => record_digests_if_required(&exercise.spec, dockerfile, options).await?,
+        None => None,
+    };
+    let mut gathered = Gathered { exercise: Some(exercise.name.clone()), dockerfile, digests, ..Gathered::default() };
     if let Some(id) = &build.image_id {
         gathered = gathered.read_in_daemon(daemon, id.clone(), &exercise.spec, plan).await?;
     }
     gathered.build = Some(build);
     Ok(gathered)
+}
+
+/// The room's registry's answers about the digests `dockerfile` pins, when a registry is
+/// configured and the spec requires `pinned-base` (one `HEAD` per pinned reference, off the
+/// async threads).
+async fn record_digests_if_required(spec: &Spec, dockerfile: &Dockerfile, options: &BuildOptions) -> Result<Option<DigestRecord>> {
+    let Some(host) = options.registry.clone() else { return Ok(None) };
+    if spec.requirement(CheckId::PinnedBase).is_none() {
+        return Ok(None);
+    }
+    let (dockerfile, map) = (dockerfile.clone(), options.image_map.clone());
+    let record = tokio::task::spawn_blocking(move || Registry::new(&host).record_digests(&dockerfile, &map))
+        .await
+        .map_err(|e| Error::new("the registry lookup stopped").because(e))?;
+    Ok(Some(record))
 }
 
 /// Builds the exercise's context with the Dockerfile as the builder is to see it: images mapped,
@@ -293,6 +318,9 @@ async fn missing_base(docker: &Docker, dockerfile: &Dockerfile, options: &BuildO
         let Ok(expanded) = &external.expanded else { continue }; // the builder says which argument is unset
         if !external.instruction.stage.is_some_and(|s| needed.contains(&s)) {
             continue;
+        }
+        if options.image_map.pulled_from_registry(expanded) {
+            continue; // the builder pulls it from the room's registry, and says so if it cannot
         }
         let local = options.image_map.resolve(expanded);
         match docker.inspect_image(local).await {
@@ -480,6 +508,7 @@ fn judge_all(spec: &Spec, gathered: &Gathered, scan: Option<&ScanRecord>, build_
         probe: gathered.probe.as_ref(),
         scan,
         origins: origins.as_ref(),
+        digests: gathered.digests.as_ref(),
         build_secrets,
         today: crate::clock::today(),
     };

@@ -1,7 +1,7 @@
 //! README's first command as a learner sees it (issue 12): `scripts/setup` prints one line as each
-//! step starts and one with its duration as it ends, from its own three voices (`setup:`,
-//! `engine:`, `build-images:`) and nothing else — no apt, debconf or compiler noise — and ends by
-//! saying what to run next.
+//! step starts and one with its duration as it ends, from its own four voices (`setup:`,
+//! `engine:`, `build-images:`, `registry:`) and nothing else — no apt, debconf or compiler noise —
+//! and ends by saying what to run next.
 //!
 //! What must hold: two outputs are judged by the same rules. CI's own first run on its clean
 //! machine (`.ci/run` keeps it and names it in `SHIPSHAPE_SETUP_LOG`; under CI a missing log
@@ -18,7 +18,7 @@ fn problems(output: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let lines: Vec<&str> = output.lines().filter(|line| !line.trim().is_empty()).collect();
     for line in &lines {
-        if !["setup: ", "engine: ", "build-images: "].iter().any(|voice| line.starts_with(voice)) {
+        if !["setup: ", "engine: ", "build-images: ", "registry: "].iter().any(|voice| line.starts_with(voice)) {
             problems.push(format!("a line that is not setup's own: {line:?}"));
         }
     }

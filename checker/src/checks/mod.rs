@@ -249,6 +249,8 @@ pub(crate) struct Input<'a> {
     pub probe: Option<&'a ProbeRecord>,
     pub scan: Option<&'a ScanRecord>,
     pub origins: Option<&'a Origins>,
+    /// What the room's registry said about the digests the Dockerfile pins, when one was asked.
+    pub digests: Option<&'a crate::registry::DigestRecord>,
     /// The build secrets' values as text, read for this run when it needed them.
     pub build_secrets: &'a [String],
     /// The day the run judges on ([`crate::clock::today`]): support windows end against it.

@@ -41,7 +41,8 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
             }
             let dockerfile = args.dockerfile.clone().unwrap_or_else(|| exercise.dockerfile(args.solution));
             judged_dockerfile = Some(dockerfile.clone());
-            let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout: args.build_timeout };
+            let build =
+                BuildFlags { image_map: args.image_map.clone(), registry: args.registry.clone(), builder: args.builder, build_timeout: args.build_timeout };
             let judgement = build_and_judge(exercise, dockerfile, &build, options)?;
             if !args.solution && args.dockerfile.is_none() {
                 crate::progress::record_check(dir, &judgement);
@@ -65,6 +66,8 @@ fn sbom_name(args: &CheckArgs) -> String {
 /// How a build is run, from the command line.
 pub(super) struct BuildFlags {
     pub image_map: Option<PathBuf>,
+    /// The room's registry, where `pinned-base` verifies digests.
+    pub registry: Option<String>,
     pub builder: BuilderChoice,
     pub build_timeout: u64,
 }
@@ -79,6 +82,7 @@ pub(super) fn build_and_judge(exercise: Exercise, dockerfile: PathBuf, build: &B
         cache_namespace: None,
         missing_base: MissingBase::Error,
         course_images: None,
+        registry: build.registry.clone(),
         limits: docker::build::Limits { timeout: Duration::from_secs(build.build_timeout), ..Default::default() },
         context_limit: CONTEXT_LIMIT,
         facts,

@@ -170,6 +170,7 @@ fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
         cache_namespace: None,
         missing_base: MissingBase::FailsBuild,
         course_images,
+        registry: None,
         limits,
         context_limit: CONTEXT_LIMIT,
         facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone(), status: StatusLine::default() },

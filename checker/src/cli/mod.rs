@@ -82,6 +82,10 @@ pub(crate) struct CheckArgs {
     /// TOML file mapping public images to local ones (also $SHIPSHAPE_IMAGE_MAP).
     #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
     image_map: Option<PathBuf>,
+    /// The room's registry on HOST:PORT (e.g. 127.0.0.1:5000): `pinned-base` verifies there that
+    /// every pinned digest exists (without it, only their form is checked).
+    #[arg(long, env = "SHIPSHAPE_REGISTRY", value_name = "HOST:PORT")]
+    registry: Option<String>,
     /// Judge an image the daemon already has (needs --spec).
     #[arg(long, requires = "spec", conflicts_with = "archive")]
     image: Option<String>,

@@ -10,7 +10,6 @@
 //! candidate; a candidate that is not on this machine is listed as not compared, with why.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bollard::Docker;
 
@@ -26,14 +25,13 @@ use crate::pipeline::{self, Daemon, FactOptions, Judgement, Source};
 use crate::recommend::facts::{BaseFacts, Support};
 use crate::recommend::rank::{self, Baseline, Skipped, Subject};
 use crate::recommend::render;
+use crate::registry::Registry;
 use crate::spec::Spec;
 use crate::support::SupportTable;
 
 /// What `recommend` asks of every image it reads: a scan, and the two checks whose verdicts say
 /// whether it has a shell or a package manager.
 const FACTS_SPEC: &str = "[checks.scan]\n[checks.no-shell]\n[checks.no-package-manager]\n";
-/// How long a registry may take to answer a listing.
-const REGISTRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(clap::Args)]
 pub(super) struct Args {
@@ -163,44 +161,11 @@ fn command_words(dockerfile: &Dockerfile) -> Vec<String> {
 fn candidate_names(map: &ImageMap, registry: Option<&str>) -> Result<Vec<String>> {
     let mut names: Vec<String> = map.targets().map(String::from).collect();
     if let Some(host) = registry {
-        names.extend(registry_references(host)?);
+        names.extend(Registry::new(host).references()?);
     }
     names.sort();
     names.dedup();
     Ok(names)
-}
-
-#[derive(serde::Deserialize)]
-struct Catalog {
-    repositories: Vec<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Tags {
-    tags: Option<Vec<String>>,
-}
-
-/// Every `host/repository:tag` the registry at `host` lists (the Distribution API's catalog).
-fn registry_references(host: &str) -> Result<Vec<String>> {
-    let agent = ureq::Agent::config_builder().timeout_global(Some(REGISTRY_TIMEOUT)).build().new_agent();
-    let get = |path: String| -> Result<Vec<u8>> {
-        let url = format!("http://{host}/v2/{path}");
-        let failed = |cause: String| {
-            Error::new(format!("the registry {host} did not list its images ({url})"))
-                .because(cause)
-                .action("start it (`docker-registry serve CONFIG`), or leave out --registry / $SHIPSHAPE_REGISTRY")
-        };
-        let response = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
-        response.into_body().read_to_vec().map_err(|e| failed(e.to_string()))
-    };
-    let unreadable = |e: serde_json::Error| Error::new(format!("the registry {host} answered something that is not a listing")).because(e);
-    let catalog: Catalog = serde_json::from_slice(&get("_catalog".into())?).map_err(unreadable)?;
-    let mut references = Vec::new();
-    for repository in catalog.repositories {
-        let tags: Tags = serde_json::from_slice(&get(format!("{repository}/tags/list"))?).map_err(unreadable)?;
-        references.extend(tags.tags.unwrap_or_default().into_iter().map(|tag| format!("{host}/{repository}:{tag}")));
-    }
-    Ok(references)
 }
 
 /// What the edge gathered for the ranking.

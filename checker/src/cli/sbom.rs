@@ -60,7 +60,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
             exercise.spec.retain(&[CheckId::Builds]);
             let dockerfile = exercise.dockerfile(args.solution);
             let build_timeout = crate::docker::build::Limits::default().timeout.as_secs();
-            let build = BuildFlags { image_map: args.image_map.clone(), builder: args.builder, build_timeout };
+            let build = BuildFlags { image_map: args.image_map.clone(), registry: None, builder: args.builder, build_timeout };
             (build_and_judge(exercise, dockerfile, &build, facts)?, dir.display().to_string())
         }
         _ => unreachable!("clap requires an exercise, --image or --archive"),

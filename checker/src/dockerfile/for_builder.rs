@@ -33,11 +33,12 @@ const DIRECTIVES: [&str; 3] = ["syntax", "escape", "check"];
 impl Dockerfile {
     /// The text to send the builder: image references the map knows replaced by their local
     /// images (looked up as written first, so a key spelled `node:${V}` works, then with build
-    /// arguments filled in), and a `# syntax=` directive set aside.
+    /// arguments filled in; a target in a registry keeps the reference's digest, see
+    /// [`ImageMap::builder_reference`]), and a `# syntax=` directive set aside.
     pub(crate) fn for_builder(&self, map: &ImageMap) -> ForBuilder {
         let mut text = self.text.clone();
         for (span, local) in self.mapped(map).into_iter().rev() {
-            text.replace_range(span, local);
+            text.replace_range(span, &local);
         }
         let mut notes = Vec::new();
         if let Some((without, line)) = set_aside_syntax(&text) {
@@ -50,14 +51,14 @@ impl Dockerfile {
     }
 
     /// The spans of image references to replace, in text order, with their local images.
-    fn mapped<'m>(&self, map: &'m ImageMap) -> Vec<(Range<usize>, &'m str)> {
+    fn mapped(&self, map: &ImageMap) -> Vec<(Range<usize>, String)> {
         let mut edits = Vec::new();
         for instruction in &self.instructions {
             for reference in instruction.references() {
                 let (Some(span), Named::Image(expanded)) = (&reference.span, self.names(&reference.written, instruction.stage.unwrap_or(0))) else {
                     continue;
                 };
-                let local = map.lookup(&reference.written).or_else(|| expanded.ok().and_then(|image| map.lookup(&image)));
+                let local = map.builder_reference(&reference.written).or_else(|| expanded.ok().and_then(|image| map.builder_reference(&image)));
                 edits.extend(local.map(|local| (span.clone(), local)));
             }
         }

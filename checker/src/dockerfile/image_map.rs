@@ -49,6 +49,26 @@ impl ImageMap {
         self.lookup(reference).unwrap_or(reference)
     }
 
+    /// What the builder is to use for `reference` when the map has it: the target, carrying the
+    /// reference's digest when the target is in a registry ([`ImageRef::names_a_pullable_registry`]),
+    /// so the build pulls exactly that manifest from it; a local image's name as it is (a local
+    /// name has no registry digest to resolve).
+    pub(crate) fn builder_reference(&self, reference: &str) -> Option<String> {
+        let target = self.lookup(reference)?;
+        let parsed = ImageRef::parse(target);
+        let digest = ImageRef::parse(reference).digest.filter(|_| parsed.names_a_pullable_registry() && parsed.digest.is_none());
+        Some(match digest {
+            Some(digest) => format!("{target}@{digest}"),
+            None => target.to_string(),
+        })
+    }
+
+    /// Whether the builder pulls `reference` from a registry (the map's target is in one, or the
+    /// reference itself when the map has no entry) rather than finding it in the daemon.
+    pub(crate) fn pulled_from_registry(&self, reference: &str) -> bool {
+        ImageRef::parse(self.resolve(reference)).names_a_pullable_registry()
+    }
+
     /// The local images the map points at.
     pub(crate) fn targets(&self) -> impl Iterator<Item = &str> {
         self.images.values().map(String::as_str)
@@ -89,5 +109,16 @@ pub(super) mod tests {
         assert_eq!(map.lookup("busybox:latest"), Some("local/busybox"));
         assert_eq!(map.lookup("node:20@sha256:aaaa"), Some("local/node:20"));
         assert_eq!(map.lookup("node:22"), None);
+    }
+
+    #[test]
+    fn a_target_in_a_registry_carries_the_digest_a_local_name_does_not() {
+        let map = map(&[("gcc:14", "127.0.0.1:5000/shipshape.test/gcc:trixie"), ("node:24", "shipshape.test/node:trixie")]);
+        let hex = "a".repeat(64);
+        assert_eq!(map.builder_reference(&format!("gcc:14@sha256:{hex}")), Some(format!("127.0.0.1:5000/shipshape.test/gcc:trixie@sha256:{hex}")));
+        assert_eq!(map.builder_reference("gcc:14").as_deref(), Some("127.0.0.1:5000/shipshape.test/gcc:trixie"));
+        assert_eq!(map.builder_reference(&format!("node:24@sha256:{hex}")).as_deref(), Some("shipshape.test/node:trixie"));
+        assert!(map.pulled_from_registry("gcc:14") && map.pulled_from_registry("localhost/x:1"));
+        assert!(!map.pulled_from_registry("node:24") && !map.pulled_from_registry("python:3.13"));
     }
 }

@@ -69,6 +69,13 @@ impl<'a> ImageRef<'a> {
         }
     }
 
+    /// Whether the reference names a registry a build can pull from: a host with a port
+    /// (`127.0.0.1:5000/…`, a room's mirror) or `localhost`. A name like `shipshape.test/node`
+    /// reads as a registry to Docker too, but the course's stand-ins under it are local images.
+    pub(crate) fn names_a_pullable_registry(&self) -> bool {
+        self.registry.is_some_and(|registry| registry.contains(':') || registry == "localhost" || registry.starts_with("localhost:"))
+    }
+
     /// The same reference without its digest.
     pub(crate) fn without_digest(self) -> ImageRef<'a> {
         ImageRef { digest: None, ..self }
