@@ -1,5 +1,8 @@
 //! An exercise folder: `exercise.toml` (the spec and metadata), the learner's Dockerfile, the app,
 //! `hints.md`, and the reference solution. Like rustlings' exercises, the folder is the unit.
+//!
+//! What must hold: the reference's own files (its Dockerfile, and a triage file the spec names
+//! that its folder holds) are read only when the reference is judged.
 use std::path::{Path, PathBuf};
 
 use crate::dockerfile::Dockerfile;
@@ -39,6 +42,21 @@ impl Exercise {
         self.dir.join(if solution { &meta.solution } else { &meta.dockerfile })
     }
 
+    /// Judging the reference: a triage file the spec's `scan` names (`ignore-file`, `vex-file`)
+    /// is read from the reference's folder when that folder holds it, as the learner's is read
+    /// from the exercise folder; the learner's folder never holds the reference's triage.
+    pub(crate) fn use_reference_triage(&mut self) {
+        let reference = self.dockerfile(true);
+        let Some(folder) = reference.parent().map(Path::to_path_buf) else { return };
+        let Some(settings) = self.spec.scan_mut() else { return };
+        for file in [&mut settings.ignore_file, &mut settings.vex_file].into_iter().flatten() {
+            let there = folder.join(&*file);
+            if there.is_file() {
+                *file = std::path::absolute(&there).unwrap_or(there);
+            }
+        }
+    }
+
     pub(crate) fn context_dir(&self) -> PathBuf {
         self.dir.join(&self.spec.exercise.context)
     }
@@ -72,6 +90,21 @@ mod tests {
         let text = "ARG V=20\nARG OS=bookworm\nFROM node:${V}-$OS AS Build\nRUN make\nFROM scratch AS empty\nFROM gcr.io/distroless/static-debian12:nonroot\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\nCOPY --from=busybox:1.36 /bin/busybox /busybox\n";
         let spec = "[exercise]\nbuild-args = { V = \"22\" }\n";
         assert_eq!(base_images(text, spec).unwrap(), ["node:22-bookworm", "gcr.io/distroless/static-debian12:nonroot", "busybox:1.36"]);
+    }
+
+    #[test]
+    fn the_reference_is_judged_with_the_triage_in_its_own_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = "[checks.scan]\nignore-file = \"accepted-risk.toml\"\nvex-file = \"triage.openvex.json\"\n";
+        std::fs::write(dir.path().join(SPEC_FILE), spec).unwrap();
+        std::fs::create_dir(dir.path().join("solution")).unwrap();
+        std::fs::write(dir.path().join("solution/accepted-risk.toml"), "").unwrap();
+        let mut exercise = Exercise::open(dir.path()).unwrap();
+        exercise.use_reference_triage();
+        let scan = exercise.spec.scan().unwrap();
+        let reference = std::path::absolute(dir.path().join("solution/accepted-risk.toml")).unwrap();
+        assert_eq!(scan.ignore_file.as_deref(), Some(reference.as_path()), "the reference's own ignore file");
+        assert_eq!(scan.vex_file.as_deref(), Some(Path::new("triage.openvex.json")), "one the reference lacks stays the learner's");
     }
 
     #[test]

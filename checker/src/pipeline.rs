@@ -455,13 +455,8 @@ fn scan_if_required(
 ) -> Result<Option<ScanRecord>> {
     let Some(settings) = spec.scan() else { return Ok(None) };
     status.phase(&format!("Scanning for known vulnerabilities ({})", settings.scanner.as_str()));
-    let mut ignores = match &settings.ignore_file {
-        Some(file) => scan::policy::load_ignore_file(&spec.base_dir.join(file))?,
-        None => Vec::new(),
-    };
-    if let Some(file) = &settings.vex_file {
-        ignores.extend(scan::vex::load_vex_file(&spec.base_dir.join(file))?);
-    }
+    let in_folder = |file: &Option<PathBuf>| file.as_ref().map(|file| spec.base_dir.join(file));
+    let ignores = scan::triage::load(in_folder(&settings.ignore_file).as_deref(), in_folder(&settings.vex_file).as_deref())?;
     let inventory = scan::inventory::inventory(&image.filesystem);
     let os = inventory.os.as_ref().map(|os| os.pretty_name.clone()).filter(|name| !name.is_empty());
     let mut record = ScanRecord {

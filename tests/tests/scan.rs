@@ -165,3 +165,69 @@ fn trivy_reports_are_graded_by_the_same_policy() {
     let (code, _) = run(&["--fail-on", "LOW", "--ignore-file", &dir_ignore.path("ignore.toml"), "--ignore-unfixed"]);
     assert_eq!(code, Some(0), "and is let through as unfixed");
 }
+
+/// Exercise 11 handed in as its reference does it, with `triage` (file name, text) beside the
+/// Dockerfile instead of the reference's own triage files.
+fn notice_board(name: &str, triage: &[(&str, String)]) -> Scratch {
+    let exercise = root().join("exercises/11-nginx-cves");
+    let mut files: Vec<(String, String)> = vec![("Dockerfile".into(), std::fs::read_to_string(exercise.join("solution/Dockerfile")).unwrap())];
+    for name in ["exercise.toml", "nginx.conf", "site.conf.template"] {
+        files.push((name.into(), std::fs::read_to_string(exercise.join(name)).unwrap()));
+    }
+    for page in std::fs::read_dir(exercise.join("site")).unwrap().chain(std::fs::read_dir(exercise.join("site/notices")).unwrap()) {
+        let path = page.unwrap().path();
+        if path.is_file() {
+            let relative = path.strip_prefix(&exercise).unwrap().display().to_string();
+            files.push((relative, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    files.extend(triage.iter().map(|(file, text)| (file.to_string(), text.clone())));
+    let borrowed: Vec<(&str, &str)> = files.iter().map(|(path, text)| (path.as_str(), text.as_str())).collect();
+    Scratch::new(name, &borrowed)
+}
+
+/// `check` of a notice board submission on `today`, as JSON; the scan check and its findings.
+fn check_notice_board(submission: &Scratch, today: &str) -> (i32, serde_json::Value) {
+    let (dir, map) = (submission.dir.display().to_string(), image_map().display().to_string());
+    let output = shipshape_with_env(&["check", &dir, "--image-map", &map, "--format", "json"], &[("SHIPSHAPE_TODAY", today)]);
+    (output.status.code().unwrap_or(-1), report(&output))
+}
+
+fn reference_triage(file: &str) -> (&str, String) {
+    (file, std::fs::read_to_string(root().join("exercises/11-nginx-cves/solution").join(file)).unwrap())
+}
+
+#[test]
+fn the_notice_board_is_triaged_by_either_file_until_the_entries_expire() {
+    let Some(_docker) = docker_lock() else { return };
+    let scan_of = |report: &serde_json::Value| check_of(report, "scan").clone();
+    let upgraded_only = notice_board("nginx-untriaged", &[]);
+    let (code, report) = check_notice_board(&upgraded_only, "2026-12-06");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids_with_status(&report, "fail"), ["scan"], "the upgrade alone passes everything else: {report:#}");
+    assert!(scan_of(&report)["summary"].as_str().unwrap().starts_with("3 block (HIGH or above): 1 CRITICAL, 2 HIGH; 159 packages scanned"), "{report:#}");
+
+    for file in ["accepted-risk.toml", "triage.openvex.json"] {
+        let submission = notice_board(&format!("nginx-{file}"), &[reference_triage(file)]);
+        let (code, report) = check_notice_board(&submission, "2027-06-30");
+        assert_eq!(code, 0, "{file} triages the three libxml2 findings until their last day: {report:#}");
+        let scan = scan_of(&report);
+        assert!(
+            scan["summary"].as_str().unwrap().starts_with("nothing blocks (HIGH or above); 3 not blocking: 1 CRITICAL ignored, 2 HIGH ignored"),
+            "{scan:#}"
+        );
+        let notes: Vec<&serde_json::Value> = scan["evidence"].as_array().unwrap().iter().map(|e| &e["finding"]["ignore"]).collect();
+        assert!(notes.iter().all(|n| n["expires"] == "2027-06-30"), "{notes:#?}");
+        let statement = notes[0].get("statement").and_then(|s| s.as_str());
+        assert_eq!(statement.is_some(), file.ends_with(".json"), "a VEX statement is named, an ignore entry is not: {notes:#?}");
+
+        let (code, report) = check_notice_board(&submission, "2027-07-01");
+        assert_eq!(code, 1, "{report:#}");
+        let scan = scan_of(&report);
+        assert!(scan["summary"].as_str().unwrap().starts_with("3 block (HIGH or above): 1 CRITICAL, 2 HIGH"), "{scan:#}");
+        for evidence in scan["evidence"].as_array().unwrap() {
+            assert_eq!(evidence["finding"]["disposition"], "expired-ignore", "{evidence:#}");
+            assert!(evidence["message"].as_str().unwrap().contains("expired on 2027-06-30"), "{evidence:#}");
+        }
+    }
+}

@@ -2,10 +2,12 @@
 """Validate the test vulnerability database and recompute expected findings.
 
 Checks every *.json record for the OSV fields the course relies on, then matches
-the Debian:12 records against installed/<image>.txt (lines: binary version
-source source-version) with `dpkg --compare-versions`, and the npm records
-against the sample versions in NPM_SAMPLES. Prints the findings per image and
-writes nothing. Exit status 1 on any validation error.
+the Debian records against installed/<image>.txt (lines: binary version source
+source-version) with `dpkg --compare-versions`, each image against its own
+release's entries (Debian:12 or Debian:13, read from the image's base-files
+version), and the npm records against the sample versions in NPM_SAMPLES.
+Prints the findings per image and writes nothing. Exit status 1 on any
+validation error.
 """
 import glob, json, os, subprocess, sys
 from collections import Counter
@@ -38,41 +40,52 @@ errors, records = [], []
 for path in sorted(glob.glob(os.path.join(HERE, "*.json"))):
     r = json.load(open(path))
     name = os.path.basename(path)[:-5]
-    for k in ("id", "modified", "published", "aliases", "summary", "affected"):
+    for k in ("id", "modified", "aliases", "summary", "affected"):
         if k not in r: errors.append(f"{name}: missing {k}")
+    notes = (r.get("database_specific") or {}).get("shipshape_notes", "")
+    if "published" not in r and "no published date" not in notes:
+        errors.append(f"{name}: missing published (and no shipshape_notes saying why)")
     if r.get("id") != name: errors.append(f"{name}: id {r.get('id')} != file name")
     for a in r.get("affected", []):
         if not a.get("ranges"): errors.append(f"{name}: affected entry without ranges")
     records.append(r)
 
-images = {}
+def release(name, src):
+    """The image's Debian release: base-files' major version, else the name's codename."""
+    if "base-files" in src:
+        return "Debian:" + src["base-files"].split(".")[0]
+    return "Debian:13" if ("trixie" in name or "debian13" in name) else "Debian:12"
+
+images, releases = {}, {}
 for path in sorted(glob.glob(os.path.join(HERE, "installed", "*.txt"))):
     src = {}
     for line in open(path):
         b, v, s, sv = line.split()
         src[s] = sv
-    images[os.path.basename(path)[:-4]] = src
+    img = os.path.basename(path)[:-4]
+    images[img], releases[img] = src, release(img, src)
 
 deb_sources = set()
 for r in records:
     for a in r["affected"]:
-        if a["package"]["ecosystem"] == "Debian:12":
-            deb_sources.add(a["package"]["name"])
-for s in sorted(deb_sources):
-    if not any(s in src for src in images.values()):
-        errors.append(f"Debian source package {s} is installed in no stand-in")
+        eco = a["package"]["ecosystem"]
+        if eco.startswith("Debian:"):
+            deb_sources.add((eco, a["package"]["name"]))
+for eco, s in sorted(deb_sources):
+    if not any(s in src for img, src in images.items() if releases[img] == eco):
+        errors.append(f"{eco} source package {s} is installed in no {eco} stand-in")
 
 for img, src in images.items():
     hits = []
     for r in records:
         for a in r["affected"]:
             p = a["package"]
-            if p["ecosystem"] != "Debian:12" or p["name"] not in src: continue
+            if p["ecosystem"] != releases[img] or p["name"] not in src: continue
             if any(affected(rg["events"], src[p["name"]], lt) for rg in a["ranges"]):
                 hits.append((label(r), r["id"], p["name"], src[p["name"]]))
                 break
     c = Counter(h[0] for h in hits)
-    print(f"{img}: {len(hits)} findings " + ", ".join(f"{k}={c[k]}" for k in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN") if c[k]))
+    print(f"{img} ({releases[img]}): {len(hits)} findings " + ", ".join(f"{k}={c[k]}" for k in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN") if c[k]))
     for h in sorted(hits): print("   ", *h)
 
 for pkg, ver in NPM_SAMPLES.items():

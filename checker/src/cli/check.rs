@@ -35,6 +35,9 @@ pub(super) fn run(args: CheckArgs) -> Result<u8> {
             let here = std::env::current_dir().unwrap_or_default();
             let dir = &crate::course::exercise_dir(wanted, &here)?;
             let mut exercise = Exercise::open(dir)?;
+            if args.solution {
+                exercise.use_reference_triage();
+            }
             apply_scan_flags(&mut exercise.spec, &args.scan)?;
             if let Some(target) = &args.target {
                 exercise.spec.exercise.target = Some(target.clone());
@@ -148,12 +151,22 @@ pub(super) fn apply_scan_flags(spec: &mut Spec, flags: &ScanFlags) -> Result<()>
         settings.scanner = Scanner::parse(scanner).map_err(invalid)?;
     }
     if let Some(file) = &flags.ignore_file {
-        settings.ignore_file = Some(std::path::absolute(file).unwrap_or_else(|_| file.clone()));
+        settings.ignore_file = Some(given_file(file)?);
     }
     if let Some(file) = &flags.vex_file {
-        settings.vex_file = Some(std::path::absolute(file).unwrap_or_else(|_| file.clone()));
+        settings.vex_file = Some(given_file(file)?);
     }
     Ok(())
+}
+
+/// A triage file named on the command line, made absolute: it must exist, even where a spec that
+/// names both files lets either be missing (a typed name is never silently skipped).
+fn given_file(file: &Path) -> Result<PathBuf> {
+    if !file.exists() {
+        return Err(Error::new(format!("there is no file {}", file.display()))
+            .action("give the path of the ignore file or VEX document, relative to where the command runs"));
+    }
+    Ok(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()))
 }
 
 /// Renders the report; `dockerfile` (what was built, if anything) is where annotations point.

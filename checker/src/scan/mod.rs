@@ -11,6 +11,7 @@ pub(crate) mod licenses;
 pub(crate) mod matcher;
 pub(crate) mod osv;
 pub(crate) mod policy;
+pub(crate) mod triage;
 pub(crate) mod trivy;
 pub(crate) mod version;
 pub(crate) mod vex;

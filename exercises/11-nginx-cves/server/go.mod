@@ -1,3 +1,0 @@
-module example.com/quay
-
-go 1.19
