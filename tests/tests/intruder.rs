@@ -78,7 +78,8 @@ fn the_starter_gives_an_intruder_a_root_shell_and_tools_and_the_solution_nothing
     let solution = check(&["check", &dir, "--solution"], "human");
     let printed = stdout(&solution);
     assert_eq!(solution.status.code(), Some(0), "{printed}{}", stderr(&solution));
-    assert!(printed.contains("✔ pass intruder  all 10 intruder moves were blocked through GET /debug/exec?cmd="), "{printed}");
+    let verdict = printed.lines().find(|l| l.starts_with("✔ pass intruder ")).unwrap_or_else(|| panic!("intruder passes:\n{printed}"));
+    assert!(verdict.ends_with("  all 10 intruder moves were blocked through GET /debug/exec?cmd="), "{verdict}");
     for id in MOVES {
         let shown = printed.lines().find(|l| l.trim_start().starts_with(&format!("{id}: blocked ("))).unwrap_or_else(|| panic!("{id} not listed:\n{printed}"));
         assert!(shown.contains("500: spawn /bin/sh ENOENT"), "the endpoint is still there, with no shell behind it: {shown}");
