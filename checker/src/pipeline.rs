@@ -6,7 +6,8 @@
 //! in the source's daemon and under its janitor, which the caller sweeps on every path out; an
 //! archive needs no daemon at all, and neither does a Dockerfile that cannot go to a builder (it
 //! does not parse, or names no stage to ship: [`judge_unbuildable`] judges it, `builds` failing).
-//! Facts a spec does not ask for are not collected (no probe without `runs`, no scan without
+//! Facts a spec does not ask for are not collected (no probe without `runs`, no intruder's moves
+//! without `intruder`, no scan without
 //! `scan`), and the build secrets are read only when the source builds or `no-secrets` seeks
 //! them. A scan's database is opened before anything is built, so a missing one stops the run at
 //! once.
@@ -426,8 +427,12 @@ fn read_plan(spec: &Spec, options: &FactOptions, secrets: &BuildSecrets) -> Read
 
 async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts, status: &StatusLine) -> Result<Option<ProbeRecord>> {
     let Some(plan) = spec.probe_plan() else { return Ok(None) };
-    status.phase("Running the image to see that it starts");
-    docker::probe::probe(daemon.docker, daemon.janitor, id, &image.config.user, plan).await.map(Some)
+    let intruder = spec.intruder_probe();
+    status.phase(match intruder {
+        Some(_) => "Running the image and trying an intruder's moves through the app",
+        None => "Running the image to see that it starts",
+    });
+    docker::probe::probe(daemon.docker, daemon.janitor, id, &image.config.user, plan, intruder.as_ref()).await.map(Some)
 }
 
 /// The pinned database Shipshape's own scanner needs, opened before anything is built or read,

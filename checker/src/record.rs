@@ -74,6 +74,37 @@ pub(crate) struct ProbeRecord {
     pub output: String,
     /// Why the probe could not complete (timeout, start failure), in plain words.
     pub failure: Option<String>,
+    /// What each intruder move got through the app's endpoint, in the order tried, when the
+    /// spec asks for `intruder` and the app answered the HTTP probe; `None` when none was tried.
+    pub intrusions: Option<Vec<Intrusion>>,
+}
+
+/// What the intruder probe sends through the app's endpoint once the app has answered the HTTP
+/// probe, from the `intruder` check's settings: one request per move, each given this long.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IntruderProbe {
+    pub requests: Vec<IntruderRequest>,
+    pub timeout_seconds: u64,
+}
+
+/// One request the intruder probe sends through the app's own endpoint: the move it tries and
+/// the path (the endpoint with the move's command line, percent-encoded, after it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IntruderRequest {
+    pub move_id: &'static str,
+    pub path: String,
+}
+
+/// What one intruder move got back from the app's endpoint, unjudged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Intrusion {
+    pub move_id: &'static str,
+    /// The HTTP status of the endpoint's answer, if it answered.
+    pub status: Option<u16>,
+    /// The answer's body (first 64 kB).
+    pub body: String,
+    /// Why no answer came (the endpoint never answered in time), in plain words.
+    pub failure: Option<String>,
 }
 
 /// What a scan found: the scanner, the database it used (its hash makes a grade reproducible),

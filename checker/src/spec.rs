@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::checks::{self, CheckId, ExerciseDefaults, Requirement, Settings, Severity};
 use crate::error::{Error, Result};
-use crate::record::ProbePlan;
+use crate::record::{IntruderProbe, ProbePlan};
 
 /// The spec's `[exercise]` table, with its defaults filled in. Public through
 /// [`crate::course_format`], for the book.
@@ -180,7 +180,13 @@ impl Spec {
         if let Some(unknown) = exercise.starter_fails.iter().find(|id| id.parse::<CheckId>().is_err()) {
             return Err(unknown_check(unknown, "exercise.starter-fails"));
         }
-        Ok(Spec { exercise, requirements, base_dir: base_dir.to_path_buf() })
+        let spec = Spec { exercise, requirements, base_dir: base_dir.to_path_buf() };
+        if spec.requirement(CheckId::Intruder).is_some() && !matches!(spec.probe_plan(), Some(ProbePlan::Http { .. })) {
+            return Err(Error::new("[checks.intruder] needs [checks.runs] with an `http` probe")
+                .because("the intruder's moves go through the app's endpoint once the app has answered the HTTP probe")
+                .action("add `[checks.runs]` with `http = { path = \"/\" }`; see checker/docs/spec.md"));
+        }
+        Ok(spec)
     }
 
     /// Keeps only the requirements `keep` names (a run that needs the image, not the verdicts).
@@ -209,6 +215,14 @@ impl Spec {
     pub(crate) fn probe_plan(&self) -> Option<&ProbePlan> {
         match self.requirement(CheckId::Runs).map(|r| &r.settings) {
             Some(Settings::Runs(plan)) => Some(plan),
+            _ => None,
+        }
+    }
+
+    /// What to send through the app's endpoint, when the spec requires `intruder`.
+    pub(crate) fn intruder_probe(&self) -> Option<IntruderProbe> {
+        match self.requirement(CheckId::Intruder).map(|r| &r.settings) {
+            Some(Settings::Intruder(settings)) => Some(settings.probe()),
             _ => None,
         }
     }
@@ -332,6 +346,19 @@ mod tests {
         assert_eq!(spec.secret_values(&none), ["a", "b"]);
         let message = Spec::parse("[checks.scan]\nscanner = \"grype\"\n").unwrap_err().to_string();
         assert!(message.contains("[checks.scan]: scanner must be one of shipshape, trivy, not `grype`"), "{message}");
+    }
+
+    #[test]
+    fn intruder_needs_an_http_probe_and_plans_one_request_per_move() {
+        for without in ["", "[checks.runs]\ncommand = {}\n"] {
+            let message = Spec::parse(&format!("{without}[checks.intruder]\nendpoint = \"/x?c=\"\n")).unwrap_err().to_string();
+            assert!(message.contains("[checks.intruder] needs [checks.runs] with an `http` probe"), "{message}");
+        }
+        let spec = Spec::parse("[checks.runs]\nhttp = {}\n[checks.intruder]\nendpoint = \"/x?c=\"\n").unwrap();
+        let probe = spec.intruder_probe().unwrap();
+        assert_eq!(probe.timeout_seconds, 10);
+        assert!(probe.requests.iter().all(|r| r.path.starts_with("/x?c=")));
+        assert_eq!(Spec::parse("[checks.runs]\nhttp = {}\n").unwrap().intruder_probe(), None);
     }
 
     #[test]

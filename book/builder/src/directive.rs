@@ -4,6 +4,7 @@
 //!
 //! Must hold: a directive's name argument is a plain name, never a path.
 
+use crate::checker::Variant;
 use anyhow::{bail, Result};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -30,6 +31,19 @@ pub(crate) fn single_name(args: &str) -> Result<&str> {
     }
 }
 
+/// A report directive's arguments: an exercise's name, then `starter` (the default) or `solution`.
+pub(crate) fn report_target(args: &str) -> Result<(&str, Variant)> {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let (name, variant) = match words[..] {
+        [name] => (name, Variant::Starter),
+        [name, "starter"] => (name, Variant::Starter),
+        [name, "solution"] => (name, Variant::Solution),
+        [_, other] => bail!("`{other}` is neither `starter` nor `solution`"),
+        _ => bail!("it takes an exercise's name, then `starter` or `solution`, and got `{}`", args.trim()),
+    };
+    Ok((single_name(name)?, variant))
+}
+
 fn is_plain_name(name: &str) -> bool {
     !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
@@ -43,5 +57,15 @@ mod tests {
         let text = "{{#shipshape-exercise 01-a}} \\{{#shipshape-exercise 02-b}} \
                     {{#shipshape-check size}} {{ #shipshape-exercise 03-c }}";
         assert_eq!(exercise_names(text), ["01-a", "03-c"]);
+    }
+
+    #[test]
+    fn a_report_names_an_exercise_and_its_starter_or_solution() {
+        assert!(matches!(report_target(" 01-a "), Ok(("01-a", Variant::Starter))));
+        assert!(matches!(report_target("01-a starter"), Ok(("01-a", Variant::Starter))));
+        assert!(matches!(report_target("01-a solution"), Ok(("01-a", Variant::Solution))));
+        assert!(report_target("01-a final").unwrap_err().to_string().contains("`final` is neither `starter` nor `solution`"));
+        assert!(report_target("../x solution").unwrap_err().to_string().contains("is not a name"));
+        assert!(report_target("").unwrap_err().to_string().contains("an exercise's name, then"));
     }
 }

@@ -4,8 +4,9 @@
 //! - `{{#shipshape-exercise NAME}}`: the exercise in `<exercises>/NAME/` (see `exercise`).
 //! - `{{#shipshape-check ID}}`: the documentation of check ID, whole (see `checks`).
 //! - `{{#shipshape-schedule}}`: the instructor tracks, laid out on their days (see `schedule`).
-//! - `{{#shipshape-report NAME}}`: what `shipshape check` prints on the starter of exercise NAME,
-//!   run by the real checker during the build (see `transcript`).
+//! - `{{#shipshape-report NAME}}`: what `shipshape check` prints on the starter of exercise NAME
+//!   (`{{#shipshape-report NAME solution}}`: on its reference solution), run by the real checker
+//!   during the build (see `transcript`).
 //! - `{{#shipshape-speaker-notes}}`: every chapter's speaker notes, collected (see
 //!   `speaker_notes`).
 //! - `{{#shipshape-date +N}}`: the date N days after the build, for examples' expiry dates (see
@@ -21,7 +22,7 @@
 //! drops the backslash); an unknown directive, exercise or check fails the build with the
 //! chapter and the directive named, and every failure in the book is reported at once.
 
-use crate::directive::{single_name, DIRECTIVE};
+use crate::directive::{report_target, single_name, DIRECTIVE};
 use crate::schedule::Outline;
 use crate::settings::{self, Settings};
 use crate::speaker_notes::Notes;
@@ -85,7 +86,10 @@ impl Shipshape {
             "check" => checks::doc(&self.settings.checks, single_name(args)?),
             "schedule" if args.trim().is_empty() => schedule::render(&book.outline, self.settings.schedule.as_ref(), &self.settings.exercises, chapter),
             "speaker-notes" if args.trim().is_empty() => book.notes.render(),
-            "report" => self.reports.render(&self.settings.exercises, single_name(args)?),
+            "report" => {
+                let (name, variant) = report_target(args)?;
+                self.reports.render(&self.settings.exercises, name, variant)
+            }
             "date" => date::render(args, shipshape::clock::today()),
             "support" if args.trim().is_empty() => Ok(support::render(shipshape::support::SupportTable::course())),
             "schedule" | "speaker-notes" | "support" => bail!("it takes no argument, and got `{}`", args.trim()),
@@ -149,6 +153,6 @@ mod tests {
         assert!(failures[1].contains("`../etc` is not a name"));
         assert!(failures[2].contains("exactly one name"));
         assert!(failures[3].contains("takes no argument, and got `today`"));
-        assert!(failures[4].contains("exactly one name"));
+        assert!(failures[4].contains("an exercise's name, then `starter` or `solution`"));
     }
 }

@@ -1,5 +1,5 @@
 //! `{{#shipshape-report NAME}}`: the report `shipshape check` prints on the starter of exercise
-//! NAME, made by the real checker while the book is built (see `checker`: the same binary,
+//! NAME (`{{#shipshape-report NAME solution}}`: on its reference solution), made by the real checker while the book is built (see `checker`: the same binary,
 //! daemon, image map and course database as `measure`) and shown as a console block: the command
 //! as run from the course folder, its output and its exit code. The image map is the one given
 //! (`--image-map` or $SHIPSHAPE_IMAGE_MAP), else the course's own `.shipshape/image-map.toml`
@@ -10,8 +10,8 @@
 //! machine to the next replaced by `…` (image ids, build times, build-cache hits), colours
 //! stripped and the course's and the checker's own folders left out, so the page changes only
 //! when the report does. A check that cannot run (no binary, no daemon, no base image, an exit
-//! code other than 0 or 1) fails the build with the checker's own words. Each exercise is checked
-//! once per build, however often the book is preprocessed.
+//! code other than 0 or 1) fails the build with the checker's own words. Each exercise's starter
+//! and solution are checked at most once per build, however often the book is preprocessed.
 
 use crate::checker::{Checker, Variant};
 use crate::markdown::fenced;
@@ -44,7 +44,7 @@ static UNSTABLE: LazyLock<[(Regex, &str); 4]> = LazyLock::new(|| {
 pub(crate) struct Reports {
     image_map: Option<PathBuf>,
     checker: OnceLock<Result<Checker, String>>,
-    made: Mutex<BTreeMap<String, String>>,
+    made: Mutex<BTreeMap<(String, &'static str), String>>,
 }
 
 impl Reports {
@@ -53,18 +53,19 @@ impl Reports {
         Reports { image_map, checker: OnceLock::new(), made: Mutex::new(BTreeMap::new()) }
     }
 
-    /// The console block of `shipshape check` on the starter of exercise `name` in `exercises`.
-    pub(crate) fn render(&self, exercises: &Path, name: &str) -> Result<String> {
+    /// The console block of `shipshape check` on `variant` of exercise `name` in `exercises`.
+    pub(crate) fn render(&self, exercises: &Path, name: &str, variant: Variant) -> Result<String> {
         let mut made = self.made.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(block) = made.get(name) {
+        let key = (name.to_string(), variant.name());
+        if let Some(block) = made.get(&key) {
             return Ok(block.clone());
         }
-        let block = self.make(exercises, name).context("cannot show the report of its starter")?;
-        made.insert(name.to_string(), block.clone());
+        let block = self.make(exercises, name, variant).with_context(|| format!("cannot show the report of its {}", variant.name()))?;
+        made.insert(key, block.clone());
         Ok(block)
     }
 
-    fn make(&self, exercises: &Path, name: &str) -> Result<String> {
+    fn make(&self, exercises: &Path, name: &str, variant: Variant) -> Result<String> {
         let course = exercises.parent().context("the exercises folder has no parent")?;
         let checker = self.checker.get_or_init(|| {
             let image_map = self.image_map.clone().or_else(|| Some(course.join(COURSE_IMAGE_MAP)).filter(|map| map.exists()));
@@ -74,10 +75,14 @@ impl Reports {
         let exercise = Path::new(exercises.file_name().context("the exercises folder has no name")?).join(name);
         let copy = checker.folder().join("course");
         copy_dir(&exercises.join(name), &copy.join(&exercise))?;
-        let out = checker.check(&copy, &exercise, Variant::Starter, "human")?;
+        let out = checker.check(&copy, &exercise, variant, "human")?;
         let printed = stable(&String::from_utf8_lossy(&out.stdout), &[&copy, checker.folder(), course]);
         let code = out.status.code().unwrap_or_default();
-        Ok(fenced("console", &format!("$ shipshape check {}\n{}\n$ echo $?\n{code}", exercise.display(), printed.trim_end())))
+        let flag = match variant {
+            Variant::Starter => "",
+            Variant::Solution => " --solution",
+        };
+        Ok(fenced("console", &format!("$ shipshape check {}{flag}\n{}\n$ echo $?\n{code}", exercise.display(), printed.trim_end())))
     }
 }
 
@@ -130,7 +135,7 @@ mod tests {
     #[test]
     fn a_checker_that_cannot_start_fails_every_report_with_its_reason() {
         let reports = Reports::new(Some(PathBuf::from("/nonexistent/image-map.toml")));
-        let error = format!("{:#}", reports.render(Path::new("/nonexistent/exercises"), "01-a").unwrap_err());
+        let error = format!("{:#}", reports.render(Path::new("/nonexistent/exercises"), "01-a", Variant::Starter).unwrap_err());
         assert!(error.contains("cannot show the report of its starter: there is no image map `/nonexistent/image-map.toml`"), "{error}");
     }
 }

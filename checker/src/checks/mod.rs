@@ -11,6 +11,7 @@
 //! every check has a doc file with the four sections; a check never panics on odd facts.
 mod builds;
 mod contents;
+pub(crate) mod intruder;
 mod multi_stage;
 pub(crate) mod no_secrets;
 mod no_setuid;
@@ -51,11 +52,12 @@ pub enum CheckId {
     PinnedBase,
     NoSetuid,
     SupportedBase,
+    Intruder,
 }
 
 impl CheckId {
     /// Every check, in the order reports list them.
-    pub(crate) const ALL: [CheckId; 13] = [
+    pub(crate) const ALL: [CheckId; 14] = [
         CheckId::Builds,
         CheckId::Size,
         CheckId::NonRoot,
@@ -69,6 +71,7 @@ impl CheckId {
         CheckId::PinnedBase,
         CheckId::NoSetuid,
         CheckId::SupportedBase,
+        CheckId::Intruder,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl CheckId {
             CheckId::PinnedBase => &pinned_base::META,
             CheckId::NoSetuid => &no_setuid::META,
             CheckId::SupportedBase => &supported_base::META,
+            CheckId::Intruder => &intruder::META,
         }
     }
 }
@@ -315,6 +319,7 @@ pub(crate) enum Settings {
     PinnedBase,
     NoSetuid,
     SupportedBase,
+    Intruder(intruder::Settings),
 }
 
 impl Settings {
@@ -334,6 +339,7 @@ impl Settings {
             CheckId::PinnedBase => pinned_base::PinnedBase.settings(table, exercise).map(|()| Settings::PinnedBase)?,
             CheckId::NoSetuid => no_setuid::NoSetuid.settings(table, exercise).map(|()| Settings::NoSetuid)?,
             CheckId::SupportedBase => supported_base::SupportedBase.settings(table, exercise).map(|()| Settings::SupportedBase)?,
+            CheckId::Intruder => Settings::Intruder(intruder::Intruder.settings(table, exercise)?),
         })
     }
 
@@ -352,6 +358,7 @@ impl Settings {
             Settings::PinnedBase => CheckId::PinnedBase,
             Settings::NoSetuid => CheckId::NoSetuid,
             Settings::SupportedBase => CheckId::SupportedBase,
+            Settings::Intruder(_) => CheckId::Intruder,
         }
     }
 
@@ -371,6 +378,7 @@ impl Settings {
             Settings::PinnedBase => pinned_base::PinnedBase.asks(&()),
             Settings::NoSetuid => no_setuid::NoSetuid.asks(&()),
             Settings::SupportedBase => supported_base::SupportedBase.asks(&()),
+            Settings::Intruder(settings) => intruder::Intruder.asks(settings),
         };
         words.unwrap_or_else(|| self.id().meta().lead().to_string())
     }
@@ -391,6 +399,7 @@ impl Settings {
             Settings::PinnedBase => pinned_base::PinnedBase.judge(input, &()),
             Settings::NoSetuid => no_setuid::NoSetuid.judge(input, &()),
             Settings::SupportedBase => supported_base::SupportedBase.judge(input, &()),
+            Settings::Intruder(settings) => intruder::Intruder.judge(input, settings),
         }
     }
 }
@@ -506,7 +515,8 @@ mod tests {
                 "no-secrets",
                 "pinned-base",
                 "no-setuid",
-                "supported-base"
+                "supported-base",
+                "intruder"
             ]
         );
         for id in CheckId::ALL {

@@ -9,6 +9,12 @@
 //! of `client.rs`, in a container of its own that joins the namespace (`client_image.rs`), tries
 //! until the app answers or the deadline passes, while Shipshape watches for the app to exit.
 //!
+//!
+//! When the spec asks for `intruder` and the app answered the HTTP probe, the same container stays
+//! up for the intruder's moves: each is a GET through the app's own endpoint, made by a client of
+//! its own in the same way, whose answer is recorded unjudged ([`Intrusion`]). Whatever a move
+//! makes the app start runs inside the app's container, under every limit above.
+//!
 //! What must hold: nothing of the grading host's network is reachable from the app, and nothing
 //! of the host is used to reach it (no host port, no host network), so no submission can read the
 //! host's loopback or starve another submission's probe. The client is trusted code of
@@ -29,10 +35,10 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use tokio::time::timeout;
 
-use self::protocol::{parse, Request, ANSWERED, KEPT, NO_ANSWER};
+use self::protocol::{parse, Answer, Request, ANSWERED, KEPT, NO_ANSWER};
 use super::cleanup::Janitor;
 use crate::error::{Error, Result};
-use crate::record::{ProbePlan, ProbeRecord};
+use crate::record::{IntruderProbe, IntruderRequest, Intrusion, ProbePlan, ProbeRecord};
 
 /// The port an HTTP probe gives the app, in the app's own network namespace.
 const PORT: u16 = 8080;
@@ -44,7 +50,16 @@ const LAST_WORDS: Duration = Duration::from_secs(2);
 /// How long past its deadline the client may take to stop (its last try, the daemon's delays).
 const CLIENT_SLACK: Duration = Duration::from_secs(20);
 
-pub(crate) async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user: &str, plan: &ProbePlan) -> Result<ProbeRecord> {
+/// Runs `image` as `user` and tries it as `plan` says; when the app answered an HTTP probe and
+/// `intruder` is given, sends each of its requests through the app's endpoint too.
+pub(crate) async fn probe(
+    docker: &Docker,
+    janitor: &Janitor,
+    image: &str,
+    user: &str,
+    plan: &ProbePlan,
+    intruder: Option<&IntruderProbe>,
+) -> Result<ProbeRecord> {
     let mut record = ProbeRecord { user: user.to_string(), ..ProbeRecord::default() };
     let client = match plan {
         ProbePlan::Http { .. } => Some(client_image::import(docker, janitor).await?),
@@ -67,6 +82,9 @@ pub(crate) async fn probe(docker: &Docker, janitor: &Janitor, image: &str, user:
         (ProbePlan::Http { path, timeout_seconds, .. }, Some(client)) => {
             let request = Request { port: PORT, path: path.clone(), seconds: *timeout_seconds };
             http_probe(docker, janitor, &created.id, &client, &request, &mut record).await?;
+            if let Some(intruder) = intruder.filter(|_| record.status.is_some()) {
+                record.intrusions = Some(intrude(docker, janitor, &created.id, &client, intruder).await?);
+            }
         }
         (ProbePlan::Command { timeout_seconds, .. }, _) => command_probe(docker, &created.id, *timeout_seconds, &mut record).await,
         _ => unreachable!("HTTP plans always get a client"),
@@ -165,16 +183,51 @@ async fn start_client(docker: &Docker, janitor: &Janitor, app: &str, image: &str
 
 /// Records what the client's exit `code` says: the app's answer, or that nothing answered.
 async fn client_finished(docker: &Docker, client: &str, code: i64, request: &Request, record: &mut ProbeRecord) -> Result<()> {
+    match client_answer(docker, client, code, request).await? {
+        Ok(answer) => {
+            record.status = Some(answer.status);
+            record.body = Some(answer.body);
+        }
+        Err(nothing) => record.failure = Some(nothing),
+    }
+    Ok(())
+}
+
+/// What the client's exit `code` says: the app's answer, or in words why none came.
+async fn client_answer(docker: &Docker, client: &str, code: i64, request: &Request) -> Result<std::result::Result<Answer, String>> {
     let Request { port, path, seconds } = request;
     if code == i64::from(NO_ANSWER) {
-        record.failure = Some(format!("nothing answered GET {path} on 127.0.0.1:{port} within {seconds} s"));
-        return Ok(());
+        return Ok(Err(format!("nothing answered GET {path} on 127.0.0.1:{port} within {seconds} s")));
     }
     let answer = if code == i64::from(ANSWERED) { parse(&client_output(docker, client).await) } else { None };
-    let answer = answer.ok_or_else(|| Error::new(format!("the probe's client stopped with code {code} and no answer")))?;
-    record.status = Some(answer.status);
-    record.body = Some(answer.body);
-    Ok(())
+    answer.map(Ok).ok_or_else(|| Error::new(format!("the probe's client stopped with code {code} and no answer")))
+}
+
+/// Sends each of the intruder's requests through the app's endpoint, one client at a time, and
+/// records what came back. The app keeps running in its hardened container throughout: whatever
+/// a move starts runs there, under the same user, limits and network `none`.
+async fn intrude(docker: &Docker, janitor: &Janitor, app: &str, image: &str, intruder: &IntruderProbe) -> Result<Vec<Intrusion>> {
+    let mut intrusions = Vec::with_capacity(intruder.requests.len());
+    for IntruderRequest { move_id, path } in &intruder.requests {
+        let request = Request { port: PORT, path: path.clone(), seconds: intruder.timeout_seconds };
+        let mut intrusion = Intrusion { move_id, ..Intrusion::default() };
+        match start_client(docker, janitor, app, image, &request).await {
+            Ok(client) => {
+                let code = match timeout(Duration::from_secs(request.seconds) + CLIENT_SLACK, stopped(docker, &client)).await {
+                    Ok(code) => code?,
+                    Err(_) => return Err(Error::new(format!("the probe's client did not stop within {} s of its deadline", CLIENT_SLACK.as_secs()))),
+                };
+                match client_answer(docker, &client, code, &request).await? {
+                    Ok(answer) => (intrusion.status, intrusion.body) = (Some(answer.status), answer.body),
+                    Err(nothing) => intrusion.failure = Some(nothing),
+                }
+            }
+            // Joining the app's namespace fails once the app has exited.
+            Err(error) => intrusion.failure = Some(format!("the app had exited with code {}", exit_code(docker, app).await.ok_or(error)?)),
+        }
+        intrusions.push(intrusion);
+    }
+    Ok(intrusions)
 }
 
 fn app_exited(code: i64, record: &mut ProbeRecord) {

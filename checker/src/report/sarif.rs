@@ -3,7 +3,8 @@
 //! level); each failed check is a result on the Dockerfile lines its evidence points at (the
 //! heaviest one for a check that weighs bytes, as the GitHub annotations do), and each scan
 //! finding a result of rule `scan` at its line: the check's level when it blocks a failed check,
-//! `note` when it does not.
+//! `note` when it does not. A failed check's results carry its own evidence, one line each as the
+//! terminal shows it, in the property bag `evidence` (the intruder's moves, the files found, …).
 //!
 //! What must hold: the document validates against the published SARIF 2.1.0 schema
 //! (tests/schemas); results carry stable fingerprints (the check, or the advisory with its
@@ -12,6 +13,7 @@
 use serde_json::{json, Value};
 
 use super::github::annotated_lines;
+use super::human::evidence_line;
 use super::{CheckReport, Report};
 use crate::checks::{Evidence, Severity, Status};
 
@@ -65,11 +67,16 @@ fn results(check: &CheckReport, file: Option<&str>) -> Vec<Value> {
         };
         let lines = annotated_lines(check);
         let fingerprint = json!({"shipshape/check": check.id.as_str()});
-        if lines.is_empty() {
-            results.push(result(check.id.as_str(), level(check.severity), &message, file, None, fingerprint));
+        let mut own = if lines.is_empty() {
+            vec![result(check.id.as_str(), level(check.severity), &message, file, None, fingerprint)]
         } else {
-            results.extend(lines.into_iter().map(|line| result(check.id.as_str(), level(check.severity), &message, file, Some(line), fingerprint.clone())));
+            lines.into_iter().map(|line| result(check.id.as_str(), level(check.severity), &message, file, Some(line), fingerprint.clone())).collect()
+        };
+        let evidence: Vec<String> = check.evidence.iter().filter(|e| e.finding.is_none()).map(evidence_line).collect();
+        if !evidence.is_empty() {
+            own.iter_mut().for_each(|result| result["properties"] = json!({"evidence": evidence}));
         }
+        results.extend(own);
     }
     results
 }
@@ -138,5 +145,15 @@ mod tests {
         let failed: Value = serde_json::from_str(&render(&scan_report(Status::Fail, Vec::new()), None)).unwrap();
         assert_valid(&failed);
         assert!(failed["runs"][0]["results"][0].get("locations").is_none());
+    }
+
+    #[test]
+    fn a_failed_checks_own_evidence_rides_in_its_results_property_bag() {
+        let evidence = vec![Evidence::note("shell: worked (run a shell command) — 200: /bin/sh"), finding_evidence(Shown::Failing, Some(10))];
+        let log: Value = serde_json::from_str(&render(&scan_report(Status::Fail, evidence), None)).unwrap();
+        assert_valid(&log);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert!(results[0].get("properties").is_none(), "a finding's result carries no evidence bag");
+        assert_eq!(results[1]["properties"]["evidence"], json!(["shell: worked (run a shell command) — 200: /bin/sh"]));
     }
 }
