@@ -1,14 +1,18 @@
-//! `size`: the image is at most the spec's limit; where its bytes came from, biggest first.
+//! `size`: the image is at most the spec's limit, and, when the spec sets `max-compressed`, what a
+//! registry stores of it (every layer gzipped, as `docker push` sends it) is at most that; where
+//! the bytes came from, biggest first.
 //!
 //! What must hold: the bytes are shared out by the Dockerfile line that made them (the base
 //! image's layers all go to its `FROM` line), and each share carries its `bytes`, so a renderer
-//! can point at the line that added the most.
+//! can point at the line that added the most; a failure on the compressed limit shares out the
+//! compressed bytes.
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::attribution::Origin;
+use crate::image::{ImageFacts, LayerFacts};
 use crate::units::{deserialize_size, format_size};
 
 pub(super) struct Size;
@@ -22,11 +26,43 @@ pub(super) static META: CheckMeta = CheckMeta {
 };
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Settings {
     /// The limit, as "150 MB" or a number of bytes.
     #[serde(deserialize_with = "deserialize_size")]
     pub max: u64,
+    /// The limit on what a registry stores (the layers gzipped), when the spec sets one.
+    #[serde(default, deserialize_with = "deserialize_optional_size")]
+    pub max_compressed: Option<u64>,
+}
+
+fn deserialize_optional_size<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    deserialize_size(deserializer).map(Some)
+}
+
+/// One of the limits: its name in a summary and how each layer is measured for it.
+struct Limit {
+    /// `` for the size, ` compressed` for what a registry stores.
+    kind: &'static str,
+    max: u64,
+    of_layer: fn(&LayerFacts) -> u64,
+}
+
+impl Limit {
+    fn limits(settings: &Settings) -> impl Iterator<Item = Limit> {
+        let size = Limit { kind: "", max: settings.max, of_layer: |layer| layer.size };
+        let compressed = settings.max_compressed.map(|max| Limit { kind: " compressed", max, of_layer: |layer| layer.compressed_size });
+        std::iter::once(size).chain(compressed)
+    }
+
+    fn measure(&self, image: &ImageFacts) -> u64 {
+        image.layers.iter().map(|layer| (self.of_layer)(&layer.facts)).sum()
+    }
+
+    /// `152 MB (limit 180 MB)`, `48 MB compressed (limit 70 MB)`.
+    fn summary(&self, image: &ImageFacts) -> String {
+        format!("{}{} (limit {})", format_size(self.measure(image)), self.kind, format_size(self.max))
+    }
 }
 
 /// How many of the biggest shares a failure lists.
@@ -42,15 +78,16 @@ struct Share {
 }
 
 impl Share {
-    /// `the base image adds 785.6 MB in 4 layers`, `this line adds 7.1 MB`, `layer 3 adds 9.4 kB`.
-    fn evidence(&self) -> Evidence {
+    /// `the base image adds 785.6 MB in 4 layers`, `this line adds 7.1 MB`, `layer 3 adds 9.4 kB`
+    /// (`adds 2.3 MB compressed` with the `kind` of the compressed limit).
+    fn evidence(&self, kind: &str) -> Evidence {
         let what = match self.origin.line {
             _ if self.origin.from_base => "the base image".to_string(),
             Some(_) => "this line".to_string(),
             None => format!("layer {}", self.origin.layer),
         };
         let in_layers = if self.layers > 1 { format!(" in {} layers", self.layers) } else { String::new() };
-        let mut evidence = Evidence::from_layer(format!("{what} adds {}{in_layers}", format_size(self.bytes)), None, self.origin.clone());
+        let mut evidence = Evidence::from_layer(format!("{what} adds {}{kind}{in_layers}", format_size(self.bytes)), None, self.origin.clone());
         evidence.layer = evidence.layer.filter(|_| self.layers == 1);
         evidence.bytes = Some(self.bytes);
         evidence
@@ -80,19 +117,23 @@ impl Check for Size {
         deserialize(table)
     }
 
-    /// The limit as reports print it (`20 MB`).
+    /// The limits as reports print them (`20 MB`).
     fn asks(&self, limit: &Settings) -> Option<String> {
-        Some(format!("The image is at most {}.", format_size(limit.max)))
+        let compressed = limit.max_compressed.map(|max| format!(", and at most {} compressed as a registry stores it", format_size(max)));
+        Some(format!("The image is at most {}{}.", format_size(limit.max), compressed.unwrap_or_default()))
     }
 
-    fn judge(&self, input: &Input<'_>, limit: &Settings) -> Outcome {
+    fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
-        let size = image.size();
-        let summary = format!("{} (limit {})", format_size(size), format_size(limit.max));
-        if size <= limit.max {
+        let summary = Limit::limits(settings).map(|limit| limit.summary(image)).collect::<Vec<_>>().join(", ");
+        let Some(over) = Limit::limits(settings).find(|limit| limit.measure(image) > limit.max) else {
             return Outcome::pass(summary);
-        }
-        let evidence = shares(input, image.layers.iter().map(|layer| layer.facts.size)).iter().take(SHARES_SHOWN).map(Share::evidence).collect();
+        };
+        let evidence = shares(input, image.layers.iter().map(|layer| (over.of_layer)(&layer.facts)))
+            .iter()
+            .take(SHARES_SHOWN)
+            .map(|share| share.evidence(over.kind))
+            .collect();
         Outcome::fail(
             format!("the image is {summary}"),
             evidence,
@@ -115,7 +156,7 @@ mod tests {
         let (image, dockerfile) = (image(&LEGACY_HISTORY), Dockerfile::parse(GO_STARTER).unwrap());
         let origins = Origins::new(&image, Some(&dockerfile));
         let input = Input { image: Some(&image), dockerfile: Some(&dockerfile), origins: Some(&origins), ..Input::default() };
-        let outcome = Size.judge(&input, &Settings { max: 20_000_000 });
+        let outcome = Size.judge(&input, &Settings { max: 20_000_000, max_compressed: None });
         assert_eq!(outcome.status, Status::Fail);
         let shown: Vec<String> = outcome.evidence.iter().map(|e| format!("{} · {:?} · {:?} · {:?}", e.message, e.layer, e.dockerfile_line, e.bytes)).collect();
         assert_eq!(
@@ -127,8 +168,29 @@ mod tests {
             ]
         );
         assert_eq!(outcome.evidence[2].instruction.as_deref(), Some("COPY . ."));
-        let unattributed = Size.judge(&Input { image: Some(&image), ..Input::default() }, &Settings { max: 20_000_000 });
+        let unattributed = Size.judge(&Input { image: Some(&image), ..Input::default() }, &Settings { max: 20_000_000, max_compressed: None });
         assert_eq!(unattributed.evidence[0].message, "layer 1 adds 668 MB", "without a Dockerfile, layer by layer");
+    }
+
+    /// An image of layers of (size, compressed size).
+    fn image_of(layers: &[(u64, u64)]) -> ImageFacts {
+        let layers = layers.iter().map(|&(size, compressed_size)| LayerFacts { size, compressed_size, ..LayerFacts::default() }).collect();
+        ImageFacts::assemble("sha256:test".into(), b"{}", layers).unwrap()
+    }
+
+    #[test]
+    fn the_compressed_limit_is_judged_only_when_set_and_on_the_compressed_bytes() {
+        let image = image_of(&[(120_000_000, 40_000_000), (32_000_000, 9_000_000)]);
+        let input = Input { image: Some(&image), ..Input::default() };
+        let judge = |max_compressed| Size.judge(&input, &Settings { max: 180_000_000, max_compressed });
+        let unset = judge(None);
+        assert_eq!((unset.status, unset.summary.as_str()), (Status::Pass, "152 MB (limit 180 MB)"));
+        let within = judge(Some(70_000_000));
+        assert_eq!((within.status, within.summary.as_str()), (Status::Pass, "152 MB (limit 180 MB), 49 MB compressed (limit 70 MB)"));
+        let over = judge(Some(45_000_000));
+        assert_eq!((over.status, over.summary.as_str()), (Status::Fail, "the image is 152 MB (limit 180 MB), 49 MB compressed (limit 45 MB)"));
+        let shares: Vec<(&str, Option<u64>)> = over.evidence.iter().map(|e| (e.message.as_str(), e.bytes)).collect();
+        assert_eq!(shares, [("layer 0 adds 40 MB compressed", Some(40_000_000)), ("layer 1 adds 9 MB compressed", Some(9_000_000))]);
     }
 
     fn asks(toml: &str) -> String {
@@ -140,11 +202,12 @@ mod tests {
         assert_eq!(asks(r#"max = "20 MB""#), "The image is at most 20 MB.");
         assert_eq!(asks(r#"max = "150MB""#), "The image is at most 150 MB.");
         assert_eq!(asks(r#"max = "1.5 kB""#), "The image is at most 1.5 kB.");
+        assert_eq!(asks("max = \"180 MB\"\nmax-compressed = \"70 MB\""), "The image is at most 180 MB, and at most 70 MB compressed as a registry stores it.");
     }
 
     #[test]
     fn a_limit_without_its_unit_is_refused() {
-        for toml in ["max = 20", r#"max = "20""#] {
+        for toml in ["max = 20", r#"max = "20""#, "max = \"1 GB\"\nmax-compressed = 20"] {
             let error = Size.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap_err();
             assert!(error.contains(r#"the size 20 has no unit: write it as "20 MB""#), "{error}");
         }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::cache::LayerCache;
 use super::capture::Captures;
+use super::compressed::Gzipped;
 use super::layer::{self, normalize, peek, LayerFacts};
 use super::secrets::SecretSearch;
 use super::ImageFacts;
@@ -117,7 +118,7 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
                 }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
-                    let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref()).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
+                    let facts = read_layer(reader, &head, size, plan).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
                     plan.status.read_layer();
                 } else if size <= METADATA_LIMIT {
@@ -132,6 +133,19 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
     Ok(contents)
 }
 
+/// Reads one layer of `size` bytes in the archive, whose first bytes are `head`, and what a
+/// registry would store for it: a plain tar is gzipped as it streams to the parser, a layer the
+/// archive holds compressed is stored as it is.
+fn read_layer(reader: impl Read, head: &[u8], size: u64, plan: &ReadPlan) -> std::io::Result<LayerFacts> {
+    if !is_plain_tar(head) {
+        let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref())?;
+        return Ok(LayerFacts { compressed_size: size, ..facts });
+    }
+    let mut gzipped = Gzipped::new(reader);
+    let facts = layer::read_layer(&mut gzipped, &plan.captures, plan.secrets.as_ref())?;
+    Ok(LayerFacts { compressed_size: gzipped.finish()?, ..facts })
+}
+
 /// `blobs/sha256/abc…` → `sha256:abc…`: an OCI blob is named by its digest (for a layer
 /// stored uncompressed, its diff ID).
 fn blob_digest(path: &str) -> Option<String> {
@@ -143,8 +157,11 @@ fn blob_digest(path: &str) -> Option<String> {
 fn looks_like_layer(head: &[u8]) -> bool {
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     let zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
-    let tar = head.len() >= 512 && (&head[257..262] == b"ustar" || head[..512].iter().all(|b| *b == 0));
-    gzip || zstd || tar
+    gzip || zstd || is_plain_tar(head)
+}
+
+fn is_plain_tar(head: &[u8]) -> bool {
+    head.len() >= 512 && (&head[257..262] == b"ustar" || head[..512].iter().all(|b| *b == 0))
 }
 
 /// `abc/layer.tar` linking to `../def/layer.tar` → `def/layer.tar`.
@@ -310,7 +327,121 @@ fn pick_platform(manifests: &[OciDescriptor]) -> Option<&OciDescriptor> {
 
 #[cfg(test)]
 mod tests {
-    use super::tar_problem;
+    use std::io::Write;
+
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+
+    use super::*;
+    use crate::status_line::StatusLine;
+
+    /// dive's test image (`docker save` of 2018: `manifest.json` and `ID/layer.tar` entries).
+    const DIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/dive/test-docker-image.tar");
+
+    fn plan(cache: LayerCache) -> ReadPlan {
+        ReadPlan::new(Captures::new([]), cache, None, StatusLine::default())
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// Whether `measured` is `expected` within 0.1 % (or 16 bytes): deflate's output depends a
+    /// little on how its input is fed, and the layers stream in chunks.
+    fn about(measured: u64, expected: u64) -> bool {
+        measured.abs_diff(expected) <= (expected / 1000).max(16)
+    }
+
+    /// Each `layer.tar` of the archive at `path`, by its archive path.
+    fn layer_tars(path: &str) -> HashMap<String, Vec<u8>> {
+        let mut archive = tar::Archive::new(std::fs::File::open(path).unwrap());
+        let mut layers = HashMap::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().display().to_string();
+            if name.ends_with("layer.tar") {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes).unwrap();
+                layers.insert(name, bytes);
+            }
+        }
+        layers
+    }
+
+    #[test]
+    fn each_layer_counts_what_gzip_makes_of_its_whole_tar_as_docker_push_sends_it() {
+        let Ok(file) = std::fs::File::open(DIVE) else { return eprintln!("skipped: no dive fixture at {DIVE}") };
+        let facts = read_archive(file, None, &plan(LayerCache::disabled())).unwrap();
+        let tars = layer_tars(DIVE);
+        let manifest: Vec<DockerManifest> = {
+            let mut archive = tar::Archive::new(std::fs::File::open(DIVE).unwrap());
+            let mut entry = archive.entries().unwrap().map(Result::unwrap).find(|e| e.path().unwrap().to_str() == Some("manifest.json")).unwrap();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        let expected: Vec<u64> = manifest[0].layers.iter().map(|path| gzip(&tars[path]).len() as u64).collect();
+        let measured: Vec<u64> = facts.layers.iter().map(|layer| layer.facts.compressed_size).collect();
+        assert_eq!(measured.len(), expected.len());
+        for (measured, expected) in measured.iter().zip(&expected) {
+            assert!(about(*measured, *expected), "{measured} bytes compressed, {expected} expected");
+        }
+        assert!(facts.compressed_size() < facts.size(), "{} compressed, {} not", facts.compressed_size(), facts.size());
+
+        let mut gzipped_archive = Vec::new();
+        std::fs::File::open(DIVE).unwrap().read_to_end(&mut gzipped_archive).unwrap();
+        let from_gzip = read_archive(&gzip(&gzipped_archive)[..], None, &plan(LayerCache::disabled())).unwrap();
+        assert_eq!(from_gzip.compressed_size(), facts.compressed_size(), "a saved archive gzipped as a whole still has plain layers");
+    }
+
+    #[test]
+    fn the_compressed_size_is_cached_with_the_layer() {
+        let Ok(file) = std::fs::File::open(DIVE) else { return eprintln!("skipped: no dive fixture at {DIVE}") };
+        let dir = tempfile::tempdir().unwrap();
+        let read = read_archive(file, None, &plan(LayerCache::at(dir.path()))).unwrap();
+        let cache = plan(LayerCache::at(dir.path())).cache;
+        let cached: Vec<u64> = read.config.diff_ids.iter().map(|diff_id| cache.layer(diff_id).expect("cached").compressed_size).collect();
+        assert_eq!(cached, read.layers.iter().map(|layer| layer.facts.compressed_size).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_layer_the_archive_holds_gzipped_is_stored_as_it_is() {
+        let mut layer = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(5);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        layer.append_data(&mut header, "hello.txt", &b"hello"[..]).unwrap();
+        let layer = layer.into_inner().unwrap();
+        let blob = gzip(&layer);
+        let config =
+            format!(r#"{{"rootfs": {{"type": "layers", "diff_ids": ["sha256:{:x}"]}}, "history": [{{"created_by": "COPY"}}]}}"#, Sha256::digest(&layer));
+        let digest = |bytes: &[u8]| format!("{:x}", Sha256::digest(bytes));
+        let manifest = format!(
+            r#"{{"config": {{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:{}"}}, "layers": [{{"digest": "sha256:{}"}}]}}"#,
+            digest(config.as_bytes()),
+            digest(&blob)
+        );
+        let index =
+            format!(r#"{{"manifests": [{{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:{}"}}]}}"#, digest(manifest.as_bytes()));
+        let mut archive = tar::Builder::new(Vec::new());
+        for (path, bytes) in [
+            ("index.json".to_string(), index.as_bytes()),
+            (format!("blobs/sha256/{}", digest(manifest.as_bytes())), manifest.as_bytes()),
+            (format!("blobs/sha256/{}", digest(config.as_bytes())), config.as_bytes()),
+            (format!("blobs/sha256/{}", digest(&blob)), &blob[..]),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            archive.append_data(&mut header, path, bytes).unwrap();
+        }
+        let facts = read_archive(&archive.into_inner().unwrap()[..], None, &plan(LayerCache::disabled())).unwrap();
+        assert_eq!((facts.size(), facts.compressed_size()), (5, blob.len() as u64));
+    }
 
     #[test]
     fn the_tar_readers_words_are_kept_unless_they_quote_the_files_bytes() {

@@ -59,6 +59,9 @@ pub(crate) struct LayerFacts {
     /// This layer's size as the daemon counts it: bytes of regular files plus the length of each
     /// symbolic link's target (what `lstat` reports), hard links once.
     pub size: u64,
+    /// What a registry stores for this layer: its tar gzip-compressed at the default level, as
+    /// `docker push` makes it (set by the archive reader, see [`super::compressed`]).
+    pub compressed_size: u64,
     /// What this layer's files hold that the checks and the scan read, by path.
     pub captured: Vec<(String, Captured)>,
     /// Files whose bytes hold a secret value (only when the read searched for secrets).

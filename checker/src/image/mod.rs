@@ -6,6 +6,7 @@
 pub(crate) mod archive;
 pub(crate) mod cache;
 pub(crate) mod capture;
+pub(crate) mod compressed;
 pub(crate) mod config;
 pub(crate) mod elf;
 pub(crate) mod filesystem;
@@ -54,6 +55,12 @@ impl ImageFacts {
     /// links): every layer's size; a file deleted by a later layer still counts, it still ships.
     pub(crate) fn size(&self) -> u64 {
         self.layers.iter().map(|layer| layer.facts.size).sum()
+    }
+
+    /// What a registry stores for the image (`docker push`, and a pull downloads): every layer's
+    /// tar gzip-compressed at the default level.
+    pub(crate) fn compressed_size(&self) -> u64 {
+        self.layers.iter().map(|layer| layer.facts.compressed_size).sum()
     }
 
     /// The `created_by` of the history entry that made layer `index`, when known.

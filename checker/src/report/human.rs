@@ -19,7 +19,8 @@ pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     if let Some(image) = &report.image {
         let user = if image.user.is_empty() { "root (no USER)".to_string() } else { escape::visible(&image.user) };
-        let _ = writeln!(out, "image {} · {} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
+        let compressed = image.compressed_size.map(|bytes| format!(" ({} compressed)", format_size(bytes))).unwrap_or_default();
+        let _ = writeln!(out, "image {} · {}{compressed} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
     }
     for note in report.build.iter().flat_map(|b| &b.notes) {
         let _ = writeln!(out, "{} {}", "note:".dimmed(), escape::visible(note));
@@ -127,5 +128,14 @@ mod tests {
         let text = render(&scan_report(Status::Fail, many));
         assert_eq!(text.matches("BelowLimit · CRITICAL").count(), FINDINGS_SHOWN, "{text}");
         assert!(text.contains("… and 3 more findings (--format json lists them all)"), "{text}");
+    }
+
+    #[test]
+    fn the_image_line_gives_the_size_and_what_a_registry_stores_when_known() {
+        let first_line = |report: &Report| strip_ansi_escapes::strip_str(render(report)).lines().next().unwrap_or_default().to_string();
+        let mut report = scan_report(Status::Pass, Vec::new());
+        assert_eq!(first_line(&report), "image cd · 6.4 MB (2.9 MB compressed) · 2 layers · user 65532");
+        report.image.as_mut().unwrap().compressed_size = None;
+        assert_eq!(first_line(&report), "image cd · 6.4 MB · 2 layers · user 65532", "a report read back from before");
     }
 }

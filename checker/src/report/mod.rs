@@ -101,6 +101,10 @@ impl BuildSummary {
 pub struct ImageSummary {
     pub id: String,
     pub size: u64,
+    /// What a registry stores of the image (every layer gzipped, as `docker push` sends it);
+    /// absent from reports written before Shipshape measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_size: Option<u64>,
     pub user: String,
     pub layers: usize,
     /// Layers judged from the layer cache rather than read from the image.
@@ -140,6 +144,7 @@ impl Report {
             image: image.map(|i| ImageSummary {
                 id: i.id.clone(),
                 size: i.size(),
+                compressed_size: Some(i.compressed_size()),
                 user: i.config.user.clone(),
                 layers: i.layers.len(),
                 cached_layers: i.cached_layers,
@@ -244,7 +249,14 @@ mod tests {
         };
         let database = DatabaseSummary { hash: "sha256:ab".into(), records: 23, written_at: "2026-12-05T00:00:00Z".into(), age_days: 0 };
         Report {
-            image: Some(ImageSummary { id: "sha256:cd".into(), size: 6_366_085, user: "65532".into(), layers: 2, cached_layers: 1 }),
+            image: Some(ImageSummary {
+                id: "sha256:cd".into(),
+                size: 6_366_085,
+                compressed_size: Some(2_901_412),
+                user: "65532".into(),
+                layers: 2,
+                cached_layers: 1,
+            }),
             scan: Some(ScanSummary {
                 scanner: "shipshape".into(),
                 database: Some(database),
@@ -284,5 +296,14 @@ mod tests {
         assert_eq!((finding["ignore"]["reason"].as_str(), finding["ignore"]["expires"].as_str()), (Some("minizip is not used"), Some("2026-12-01")));
         assert_eq!(check["evidence"][1].as_object().unwrap().len(), 1, "a note is only its message");
         assert_eq!(value["build"]["builder"].as_str(), Some("buildkit"));
+        assert_eq!((value["image"]["size"].as_u64(), value["image"]["compressed_size"].as_u64()), (Some(6_366_085), Some(2_901_412)));
+    }
+
+    #[test]
+    fn a_report_from_before_the_compressed_size_still_reads() {
+        let mut value: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+        value["image"].as_object_mut().unwrap().remove("compressed_size");
+        let read = Report::from_json(&value.to_string()).unwrap();
+        assert_eq!(read.image.unwrap().compressed_size, None);
     }
 }
