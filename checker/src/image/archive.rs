@@ -47,14 +47,18 @@ pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadP
 pub(crate) struct ReadPlan {
     pub captures: Captures,
     pub cache: LayerCache,
+    /// Where layers' compressed sizes are kept: the cache even when a search for secrets turns
+    /// the facts cache off (`--no-cache` turns both off).
+    pub sizes: LayerCache,
     pub secrets: Option<SecretSearch>,
     pub status: StatusLine,
 }
 
 impl ReadPlan {
     pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>, status: StatusLine) -> ReadPlan {
+        let sizes = cache.clone();
         let cache = if secrets.is_some() { LayerCache::disabled() } else { cache.for_captures(&captures) };
-        ReadPlan { captures, cache, secrets, status }
+        ReadPlan { captures, cache, sizes, secrets, status }
     }
 }
 
@@ -118,7 +122,7 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
                 }
                 let (head, mut reader) = peek(entry, 512).map_err(not_an_archive)?;
                 if looks_like_layer(&head) {
-                    let facts = read_layer(reader, &head, size, plan).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
+                    let facts = read_layer(reader, &head, size, blob_digest(&path).as_deref(), plan).map_err(|e| format!("layer {path} is unreadable: {e}"))?;
                     contents.layers.insert(path, facts);
                     plan.status.read_layer();
                 } else if size <= METADATA_LIMIT {
@@ -134,16 +138,21 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
 }
 
 /// Reads one layer of `size` bytes in the archive, whose first bytes are `head`, and what a
-/// registry would store for it: a plain tar is gzipped as it streams to the parser, a layer the
-/// archive holds compressed is stored as it is.
-fn read_layer(reader: impl Read, head: &[u8], size: u64, plan: &ReadPlan) -> std::io::Result<LayerFacts> {
-    if !is_plain_tar(head) {
+/// registry would store for it: a plain tar is gzipped as it streams to the parser (unless its
+/// size is known already by `diff_id`), a layer the archive holds compressed is stored as it is.
+fn read_layer(reader: impl Read, head: &[u8], size: u64, diff_id: Option<&str>, plan: &ReadPlan) -> std::io::Result<LayerFacts> {
+    let known = diff_id.and_then(|diff_id| plan.sizes.compressed_size(diff_id));
+    if let Some(compressed_size) = known.or((!is_plain_tar(head)).then_some(size)) {
         let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref())?;
-        return Ok(LayerFacts { compressed_size: size, ..facts });
+        return Ok(LayerFacts { compressed_size, ..facts });
     }
     let mut gzipped = Gzipped::new(reader);
     let facts = layer::read_layer(&mut gzipped, &plan.captures, plan.secrets.as_ref())?;
-    Ok(LayerFacts { compressed_size: gzipped.finish()?, ..facts })
+    let compressed_size = gzipped.finish()?;
+    if let Some(diff_id) = diff_id {
+        plan.sizes.store_compressed_size(diff_id, compressed_size);
+    }
+    Ok(LayerFacts { compressed_size, ..facts })
 }
 
 /// `blobs/sha256/abc…` → `sha256:abc…`: an OCI blob is named by its digest (for a layer
@@ -406,8 +415,8 @@ mod tests {
         assert_eq!(cached, read.layers.iter().map(|layer| layer.facts.compressed_size).collect::<Vec<_>>());
     }
 
-    #[test]
-    fn a_layer_the_archive_holds_gzipped_is_stored_as_it_is() {
+    /// A one-layer tar holding `hello.txt`.
+    fn hello_layer() -> Vec<u8> {
         let mut layer = tar::Builder::new(Vec::new());
         let mut header = tar::Header::new_gnu();
         header.set_size(5);
@@ -415,15 +424,17 @@ mod tests {
         header.set_uid(0);
         header.set_gid(0);
         layer.append_data(&mut header, "hello.txt", &b"hello"[..]).unwrap();
-        let layer = layer.into_inner().unwrap();
-        let blob = gzip(&layer);
-        let config =
-            format!(r#"{{"rootfs": {{"type": "layers", "diff_ids": ["sha256:{:x}"]}}, "history": [{{"created_by": "COPY"}}]}}"#, Sha256::digest(&layer));
+        layer.into_inner().unwrap()
+    }
+
+    /// An OCI archive of one image whose one layer is `layer`, stored in the archive as `blob`.
+    fn oci_archive(layer: &[u8], blob: &[u8]) -> Vec<u8> {
         let digest = |bytes: &[u8]| format!("{:x}", Sha256::digest(bytes));
+        let config = format!(r#"{{"rootfs": {{"type": "layers", "diff_ids": ["sha256:{}"]}}, "history": [{{"created_by": "COPY"}}]}}"#, digest(layer));
         let manifest = format!(
             r#"{{"config": {{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:{}"}}, "layers": [{{"digest": "sha256:{}"}}]}}"#,
             digest(config.as_bytes()),
-            digest(&blob)
+            digest(blob)
         );
         let index =
             format!(r#"{{"manifests": [{{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:{}"}}]}}"#, digest(manifest.as_bytes()));
@@ -432,15 +443,35 @@ mod tests {
             ("index.json".to_string(), index.as_bytes()),
             (format!("blobs/sha256/{}", digest(manifest.as_bytes())), manifest.as_bytes()),
             (format!("blobs/sha256/{}", digest(config.as_bytes())), config.as_bytes()),
-            (format!("blobs/sha256/{}", digest(&blob)), &blob[..]),
+            (format!("blobs/sha256/{}", digest(blob)), blob),
         ] {
             let mut header = tar::Header::new_gnu();
             header.set_size(bytes.len() as u64);
             header.set_mode(0o644);
             archive.append_data(&mut header, path, bytes).unwrap();
         }
-        let facts = read_archive(&archive.into_inner().unwrap()[..], None, &plan(LayerCache::disabled())).unwrap();
+        archive.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_layer_the_archive_holds_gzipped_is_stored_as_it_is() {
+        let (layer, blob) = (hello_layer(), gzip(&hello_layer()));
+        let facts = read_archive(&oci_archive(&layer, &blob)[..], None, &plan(LayerCache::disabled())).unwrap();
         assert_eq!((facts.size(), facts.compressed_size()), (5, blob.len() as u64));
+    }
+
+    #[test]
+    fn a_search_for_secrets_reads_every_layer_again_but_compresses_none_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let layer = hello_layer();
+        let archive = oci_archive(&layer, &layer);
+        let searching = || ReadPlan::new(Captures::new([]), LayerCache::at(dir.path()), SecretSearch::new(&["s3cret".into()]), StatusLine::default());
+        let first = read_archive(&archive[..], None, &searching()).unwrap();
+        assert_eq!(first.compressed_size(), gzip(&layer).len() as u64);
+        let diff_id = format!("sha256:{:x}", Sha256::digest(&layer));
+        assert!(searching().cache.layer(&diff_id).is_none(), "a search for secrets keeps no layer facts");
+        LayerCache::at(dir.path()).store_compressed_size(&diff_id, 42);
+        assert_eq!(read_archive(&archive[..], None, &searching()).unwrap().compressed_size(), 42, "the kept size is used, not a new compression");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The layer cache: what reading a layer found ([`LayerFacts`]), stored on disk by the layer's
-//! digest (diff ID), and image configs by image ID, so that an image whose layers were all read
+//! digest (diff ID), each layer's compressed size beside them, and image configs by image ID, so that an image whose layers were all read
 //! before is judged without streaming it again.
 //!
 //! What must hold: entries are content-addressed (a diff ID names exactly one layer content; an
@@ -31,7 +31,7 @@ pub(crate) struct LayerCache {
 
 impl LayerCache {
     /// The cache in `$SHIPSHAPE_CACHE_DIR`, else `$XDG_CACHE_HOME/shipshape`, else
-    /// `~/.cache/shipshape` (in `layers/` and `configs/` below it).
+    /// `~/.cache/shipshape` (in `layers/`, `compressed/` and `configs/` below it).
     pub(crate) fn open() -> LayerCache {
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         let root = var("SHIPSHAPE_CACHE_DIR")
@@ -75,6 +75,21 @@ impl LayerCache {
     pub(crate) fn store_layer(&self, diff_id: &str, facts: &LayerFacts) {
         if let (Some(path), Ok(bytes)) = (self.file("layers", diff_id), postcard::to_stdvec(facts)) {
             write_entry(&path, &self.captures, &bytes);
+        }
+    }
+
+    /// What a registry stores for the layer with this diff ID (its tar gzip-compressed), if
+    /// known. Kept apart from the layer's facts and whatever they were captured for, so that a
+    /// read which cannot use those (a search for secrets reads every layer again) still need not
+    /// compress the layer again.
+    pub(crate) fn compressed_size(&self, diff_id: &str) -> Option<u64> {
+        let bytes = read_entry(&self.file("compressed", diff_id)?, &[0; 8])?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
+    pub(crate) fn store_compressed_size(&self, diff_id: &str, size: u64) {
+        if let Some(path) = self.file("compressed", diff_id) {
+            write_entry(&path, &[0; 8], &size.to_le_bytes());
         }
     }
 
