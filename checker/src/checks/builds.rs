@@ -16,6 +16,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "The Dockerfile builds",
     severity: Severity::Error,
     needs: Needs::Build,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/builds.md"),
 };
 

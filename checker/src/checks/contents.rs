@@ -74,6 +74,7 @@ pub(super) static NO_SHELL: ForbiddenExecutables = ForbiddenExecutables {
         summary: "No shell in the final image",
         severity: Severity::Error,
         needs: Needs::Image,
+        lists_on_pass: false,
         doc: include_str!("../../docs/checks/no-shell.md"),
     },
     families: &[Family {
@@ -94,6 +95,7 @@ pub(super) static NO_PACKAGE_MANAGER: ForbiddenExecutables = ForbiddenExecutable
         summary: "No package manager in the final image",
         severity: Severity::Error,
         needs: Needs::Image,
+        lists_on_pass: false,
         doc: include_str!("../../docs/checks/no-package-manager.md"),
     },
     families: &[
@@ -123,6 +125,7 @@ pub(super) static NO_BUILD_TOOLS: ForbiddenExecutables = ForbiddenExecutables {
         summary: "No compilers or build tools in the final image",
         severity: Severity::Error,
         needs: Needs::Image,
+        lists_on_pass: false,
         doc: include_str!("../../docs/checks/no-build-tools.md"),
     },
     families: &[

@@ -22,6 +22,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "An intruder who runs commands through the app finds nothing to use",
     severity: Severity::Error,
     needs: Needs::Probe,
+    lists_on_pass: true,
     doc: include_str!("../../docs/checks/intruder.md"),
 };
 

@@ -158,6 +158,10 @@ pub(crate) struct CheckMeta {
     pub summary: &'static str,
     pub severity: Severity,
     pub needs: Needs,
+    /// Whether a passing verdict's evidence is itself what the learner reads (the intruder's
+    /// moves, each blocked): the terminal report lists it on a pass too. Other checks' evidence
+    /// explains a failure, and is listed only then (scan findings are listed always, each one).
+    pub lists_on_pass: bool,
     /// The documentation, with sections What it checks / Why it matters / Failing example / Use instead.
     pub doc: &'static str,
 }

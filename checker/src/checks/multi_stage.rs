@@ -21,6 +21,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "A builder stage makes the artifacts; the stage that ships copies them",
     severity: Severity::Error,
     needs: Needs::Dockerfile,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/multi-stage.md"),
 };
 

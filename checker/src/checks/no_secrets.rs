@@ -15,6 +15,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "No build secret anywhere in the image: layers, config or history",
     severity: Severity::Error,
     needs: Needs::Image,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/no-secrets.md"),
 };
 

@@ -18,6 +18,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "No setuid-root or setgid-root executables in the final image",
     severity: Severity::Error,
     needs: Needs::Image,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/no-setuid.md"),
 };
 

@@ -13,6 +13,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "The container runs as a user other than root",
     severity: Severity::Error,
     needs: Needs::Image,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/non-root.md"),
 };
 

@@ -17,6 +17,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "Every external base image is pinned by digest",
     severity: Severity::Error,
     needs: Needs::Dockerfile,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/pinned-base.md"),
 };
 

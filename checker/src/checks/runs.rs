@@ -15,6 +15,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "The app still runs, hardened, and answers as the spec says",
     severity: Severity::Error,
     needs: Needs::Probe,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/runs.md"),
 };
 

@@ -25,6 +25,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "No known vulnerability at or above the limit in what the image ships",
     severity: CheckSeverity::Error,
     needs: Needs::Scan,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/scan.md"),
 };
 

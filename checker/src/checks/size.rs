@@ -22,6 +22,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "The image is no bigger than the limit",
     severity: Severity::Error,
     needs: Needs::Image,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/size.md"),
 };
 

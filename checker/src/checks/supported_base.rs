@@ -16,6 +16,7 @@ pub(super) static META: CheckMeta = CheckMeta {
     summary: "The final stage's base is still supported",
     severity: Severity::Error,
     needs: Needs::Dockerfile,
+    lists_on_pass: false,
     doc: include_str!("../../docs/checks/supported-base.md"),
 };
 

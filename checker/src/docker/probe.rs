@@ -165,7 +165,13 @@ async fn http_probe(docker: &Docker, janitor: &Janitor, app: &str, image: &str, 
             }
         }
     };
-    match timeout(Duration::from_secs(request.seconds) + CLIENT_SLACK, watch).await {
+    within_deadline(request, watch).await
+}
+
+/// `work` (waiting for the client of `request`), given the request's seconds and the client's
+/// slack: a client that overstays them is an error, never a wait without end.
+async fn within_deadline<T>(request: &Request, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    match timeout(Duration::from_secs(request.seconds) + CLIENT_SLACK, work).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Error::new(format!("the probe's client did not stop within {} s of its deadline", CLIENT_SLACK.as_secs()))),
     }
@@ -213,10 +219,7 @@ async fn intrude(docker: &Docker, janitor: &Janitor, app: &str, image: &str, int
         let mut intrusion = Intrusion { move_id, ..Intrusion::default() };
         match start_client(docker, janitor, app, image, &request).await {
             Ok(client) => {
-                let code = match timeout(Duration::from_secs(request.seconds) + CLIENT_SLACK, stopped(docker, &client)).await {
-                    Ok(code) => code?,
-                    Err(_) => return Err(Error::new(format!("the probe's client did not stop within {} s of its deadline", CLIENT_SLACK.as_secs()))),
-                };
+                let code = within_deadline(&request, stopped(docker, &client)).await?;
                 match client_answer(docker, &client, code, &request).await? {
                     Ok(answer) => (intrusion.status, intrusion.body) = (Some(answer.status), answer.body),
                     Err(nothing) => intrusion.failure = Some(nothing),

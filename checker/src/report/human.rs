@@ -1,6 +1,7 @@
 //! The terminal rendering: one line per check, evidence and hint under failures, a verdict line.
-//! A check that passes still lists its scan findings (none of them blocks) and the intruder's
-//! moves (what is left to an intruder is the measurement, pass or fail), and a finding that
+//! A check that passes still lists its scan findings (none of them blocks) and the evidence of a
+//! check whose evidence is the measurement (`CheckMeta::lists_on_pass`: the intruder's moves),
+//! and a finding that
 //! does not block is dimmed; past [`FINDINGS_SHOWN`] findings the rest are counted, not listed.
 //! Colour only on a terminal and never with NO_COLOR (the caller decides; `colored` obeys).
 //!
@@ -11,7 +12,7 @@ use std::fmt::Write;
 use colored::{ColoredString, Colorize};
 
 use super::Report;
-use crate::checks::{CheckId, Evidence, Status};
+use crate::checks::{Evidence, Status};
 use crate::escape;
 use crate::units::format_size;
 
@@ -35,8 +36,8 @@ pub(crate) fn render(report: &Report) -> String {
         };
         let _ = writeln!(out, "{mark} {:width$}  {}", check.id.as_str().bold(), escape::visible(&check.summary));
         let failed = matches!(check.status, Status::Fail | Status::Error);
-        let measured = check.id == CheckId::Intruder;
-        let listed = check.evidence.iter().filter(|e| failed || measured || e.finding.is_some());
+        let always = check.id.meta().lists_on_pass;
+        let listed = check.evidence.iter().filter(|e| failed || always || e.finding.is_some());
         list_evidence(&mut out, listed);
         if failed {
             if let Some(hint) = &check.hint {
