@@ -87,6 +87,8 @@ pub(crate) struct FactOptions {
     pub db_dir: Option<PathBuf>,
     /// Where the phases after the build show (hidden by default: `grade` builds side by side).
     pub status: StatusLine,
+    /// Measure what a registry stores of the image even when no check needs it (`--compressed-size`).
+    pub compressed_size: bool,
 }
 
 /// A Docker daemon a run works in, and the janitor that removes what the run makes there (the
@@ -418,11 +420,13 @@ fn read_archive_file(path: &Path, plan: &ReadPlan) -> Result<ImageFacts> {
 }
 
 /// How to read the image: every analyzer's files kept (the checks' and the scan's, whether or not
-/// this spec scans, so one cached read of a layer serves every spec), and the values `no-secrets`
-/// seeks searched for.
+/// this spec scans, so one cached read of a layer serves every spec), the values `no-secrets`
+/// seeks searched for, and the compressed size measured when the spec or the caller wants it.
 fn read_plan(spec: &Spec, options: &FactOptions, secrets: &BuildSecrets) -> ReadPlan {
     let captures = Captures::new(checks::analyzers().chain(scan::inventory::analyzers()));
-    ReadPlan::new(captures, options.cache.clone(), SecretSearch::new(&spec.secret_values(secrets)), options.status.clone())
+    let secrets = SecretSearch::new(&spec.secret_values(secrets));
+    let compressed = options.compressed_size || spec.needs_compressed_size();
+    ReadPlan::new(captures, options.cache.clone(), secrets, compressed, options.status.clone())
 }
 
 async fn probe_if_required(daemon: Daemon<'_>, spec: &Spec, id: &str, image: &ImageFacts, status: &StatusLine) -> Result<Option<ProbeRecord>> {

@@ -262,6 +262,11 @@ impl Spec {
         self.no_secrets().map(|settings| settings.sought(&secrets.texts())).unwrap_or_default()
     }
 
+    /// Whether a check needs the image's compressed size (`size` with `max-compressed`).
+    pub(crate) fn needs_compressed_size(&self) -> bool {
+        matches!(self.requirement(CheckId::Size).map(|r| &r.settings), Some(Settings::Size(size)) if size.max_compressed.is_some())
+    }
+
     fn no_secrets(&self) -> Option<&checks::no_secrets::Settings> {
         match self.requirement(CheckId::NoSecrets).map(|r| &r.settings) {
             Some(Settings::NoSecrets(settings)) => Some(settings),

@@ -64,3 +64,31 @@ fn an_oci_archive_passes_over_layers_it_already_knows() {
     assert_eq!(verdicts(&warm), verdicts(&cold));
     assert_eq!(ids_with_status(&warm, "fail"), ["non-root", "no-shell", "no-package-manager"].map(String::from));
 }
+
+#[test]
+fn the_compressed_size_is_measured_only_when_asked_and_then_kept() {
+    let Some(_docker) = docker_lock() else { return };
+    let dir = Scratch::new("cache-compressed", &[("spec.toml", SPEC)]);
+    let cache = dir.path("cache");
+    let image = "shipshape.test/debian:trixie-slim";
+    let args = ["check", "--image", image, "--spec", &dir.path("spec.toml"), "--format", "json"];
+    let plain = judge(&args, &cache);
+    assert!(plain["image"].get("compressed_size").is_none(), "not asked, not measured: {}", plain["image"]);
+
+    let asked = [&args[..], &["--compressed-size"]].concat();
+    let measured = judge(&asked, &cache);
+    assert_eq!(measured["image"]["cached_layers"], 0, "the facts are cached but the size is not: the layers are read again");
+    let compressed = measured["image"]["compressed_size"].as_u64().expect("measured when asked");
+    let size = measured["image"]["size"].as_u64().unwrap();
+    assert!(compressed * 2 < size, "{compressed} bytes compressed of {size}: a Debian root compresses more than twice");
+
+    let again = judge(&asked, &cache);
+    assert_eq!(again["image"]["cached_layers"], again["image"]["layers"], "the size is kept with the layer");
+    assert_eq!(again["image"]["compressed_size"].as_u64(), Some(compressed));
+
+    let limited = dir.path("limited.toml");
+    std::fs::write(&limited, format!("[checks.size]\nmax = \"1 GB\"\nmax-compressed = \"{} B\"\n", compressed - 1)).unwrap();
+    let over = judge(&["check", "--image", image, "--spec", &limited, "--format", "json"], &cache);
+    assert_eq!(over["image"]["compressed_size"].as_u64(), Some(compressed), "a spec with max-compressed measures it unasked");
+    assert_eq!(ids_with_status(&over, "fail"), ["size"].map(String::from), "one byte over the limit");
+}

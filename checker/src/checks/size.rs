@@ -46,23 +46,37 @@ struct Limit {
     /// `` for the size, ` compressed` for what a registry stores.
     kind: &'static str,
     max: u64,
-    of_layer: fn(&LayerFacts) -> u64,
+    /// A layer's bytes for this limit; `None` when the read did not measure them.
+    of_layer: fn(&LayerFacts) -> Option<u64>,
 }
 
 impl Limit {
     fn limits(settings: &Settings) -> impl Iterator<Item = Limit> {
-        let size = Limit { kind: "", max: settings.max, of_layer: |layer| layer.size };
+        let size = Limit { kind: "", max: settings.max, of_layer: |layer| Some(layer.size) };
         let compressed = settings.max_compressed.map(|max| Limit { kind: " compressed", max, of_layer: |layer| layer.compressed_size });
         std::iter::once(size).chain(compressed)
     }
 
-    fn measure(&self, image: &ImageFacts) -> u64 {
-        image.layers.iter().map(|layer| (self.of_layer)(&layer.facts)).sum()
+    /// The image's bytes for this limit, by layer.
+    fn by_layer(&self, image: &ImageFacts) -> Option<Vec<u64>> {
+        image.layers.iter().map(|layer| (self.of_layer)(&layer.facts)).collect()
+    }
+}
+
+/// A limit and what the image measures against it.
+struct Measured {
+    limit: Limit,
+    by_layer: Vec<u64>,
+}
+
+impl Measured {
+    fn total(&self) -> u64 {
+        self.by_layer.iter().sum()
     }
 
     /// `152 MB (limit 180 MB)`, `48 MB compressed (limit 70 MB)`.
-    fn summary(&self, image: &ImageFacts) -> String {
-        format!("{}{} (limit {})", format_size(self.measure(image)), self.kind, format_size(self.max))
+    fn summary(&self) -> String {
+        format!("{}{} (limit {})", format_size(self.total()), self.limit.kind, format_size(self.limit.max))
     }
 }
 
@@ -126,15 +140,13 @@ impl Check for Size {
 
     fn judge(&self, input: &Input<'_>, settings: &Settings) -> Outcome {
         let Some(image) = input.image else { return Outcome::skipped("no image") };
-        let summary = Limit::limits(settings).map(|limit| limit.summary(image)).collect::<Vec<_>>().join(", ");
-        let Some(over) = Limit::limits(settings).find(|limit| limit.measure(image) > limit.max) else {
+        let measured: Option<Vec<Measured>> = Limit::limits(settings).map(|limit| Some(Measured { by_layer: limit.by_layer(image)?, limit })).collect();
+        let Some(measured) = measured else { return Outcome::error("the image's compressed size was not measured, so `max-compressed` cannot be judged") };
+        let summary = measured.iter().map(Measured::summary).collect::<Vec<_>>().join(", ");
+        let Some(over) = measured.iter().find(|m| m.total() > m.limit.max) else {
             return Outcome::pass(summary);
         };
-        let evidence = shares(input, image.layers.iter().map(|layer| (over.of_layer)(&layer.facts)))
-            .iter()
-            .take(SHARES_SHOWN)
-            .map(|share| share.evidence(over.kind))
-            .collect();
+        let evidence = shares(input, over.by_layer.iter().copied()).iter().take(SHARES_SHOWN).map(|share| share.evidence(over.limit.kind)).collect();
         Outcome::fail(
             format!("the image is {summary}"),
             evidence,
@@ -173,15 +185,15 @@ mod tests {
         assert_eq!(unattributed.evidence[0].message, "layer 1 adds 668 MB", "without a Dockerfile, layer by layer");
     }
 
-    /// An image of layers of (size, compressed size).
-    fn image_of(layers: &[(u64, u64)]) -> ImageFacts {
+    /// An image of layers of (size, compressed size when measured).
+    fn image_of(layers: &[(u64, Option<u64>)]) -> ImageFacts {
         let layers = layers.iter().map(|&(size, compressed_size)| LayerFacts { size, compressed_size, ..LayerFacts::default() }).collect();
         ImageFacts::assemble("sha256:test".into(), b"{}", layers).unwrap()
     }
 
     #[test]
     fn the_compressed_limit_is_judged_only_when_set_and_on_the_compressed_bytes() {
-        let image = image_of(&[(120_000_000, 40_000_000), (32_000_000, 9_000_000)]);
+        let image = image_of(&[(120_000_000, Some(40_000_000)), (32_000_000, Some(9_000_000))]);
         let input = Input { image: Some(&image), ..Input::default() };
         let judge = |max_compressed| Size.judge(&input, &Settings { max: 180_000_000, max_compressed });
         let unset = judge(None);
@@ -192,6 +204,19 @@ mod tests {
         assert_eq!((over.status, over.summary.as_str()), (Status::Fail, "the image is 152 MB (limit 180 MB), 49 MB compressed (limit 45 MB)"));
         let shares: Vec<(&str, Option<u64>)> = over.evidence.iter().map(|e| (e.message.as_str(), e.bytes)).collect();
         assert_eq!(shares, [("layer 0 adds 40 MB compressed", Some(40_000_000)), ("layer 1 adds 9 MB compressed", Some(9_000_000))]);
+    }
+
+    #[test]
+    fn a_compressed_limit_on_an_unmeasured_image_is_an_error_not_a_pass() {
+        let image = image_of(&[(120_000_000, Some(40_000_000)), (32_000_000, None)]);
+        let input = Input { image: Some(&image), ..Input::default() };
+        let outcome = Size.judge(&input, &Settings { max: 180_000_000, max_compressed: Some(70_000_000) });
+        assert_eq!(
+            (outcome.status, outcome.summary.as_str()),
+            (Status::Error, "the image's compressed size was not measured, so `max-compressed` cannot be judged")
+        );
+        let plain = Size.judge(&input, &Settings { max: 180_000_000, max_compressed: None });
+        assert_eq!(plain.status, Status::Pass, "the size alone needs no compressed size");
     }
 
     fn asks(toml: &str) -> String {

@@ -26,7 +26,7 @@ use crate::stop::StopSignals;
 pub(super) const CONTEXT_LIMIT: u64 = 200_000_000;
 
 pub(super) fn run(args: CheckArgs) -> Result<u8> {
-    let options = fact_options(&args.scan, args.no_cache);
+    let options = FactOptions { compressed_size: args.compressed_size, ..fact_options(&args.scan, args.no_cache) };
     let mut judged_dockerfile = None;
     let judgement = match (&args.archive, &args.image, &args.exercise) {
         (Some(archive), _, _) => judge_archive(archive, &load_spec(args.spec.as_deref(), &args.scan)?, &options)?,
@@ -114,7 +114,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8> {
 
 pub(super) fn fact_options(flags: &ScanFlags, no_cache: bool) -> FactOptions {
     let cache = if no_cache { LayerCache::disabled() } else { LayerCache::open() };
-    FactOptions { cache, db_dir: flags.db_dir.clone(), status: StatusLine::on_terminal() }
+    FactOptions { cache, db_dir: flags.db_dir.clone(), status: StatusLine::on_terminal(), compressed_size: false }
 }
 
 /// Judges an archive file without a daemon: nothing is connected to, nothing is made.

@@ -173,7 +173,7 @@ fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
         registry: None,
         limits,
         context_limit: CONTEXT_LIMIT,
-        facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone(), status: StatusLine::default() },
+        facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone(), status: StatusLine::default(), compressed_size: false },
     })
 }
 

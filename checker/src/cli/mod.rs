@@ -107,6 +107,12 @@ pub(crate) struct CheckArgs {
     /// Read every layer again instead of using the layer cache.
     #[arg(long)]
     no_cache: bool,
+    /// Also measure what a registry stores of the image, as `docker push` sends it and a pull
+    /// downloads (every layer gzipped), and report it. Costs about as much CPU as the read itself
+    /// the first time a layer is seen (each layer's figure is cached); a spec that sets
+    /// `max-compressed` measures it anyway.
+    #[arg(long)]
+    compressed_size: bool,
     /// Also write the image's software bill of materials to FILE (see `shipshape sbom`).
     #[arg(long, value_name = "FILE")]
     sbom: Option<PathBuf>,

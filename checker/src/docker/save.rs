@@ -12,7 +12,6 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::error::{Error, Result};
 use crate::image::archive::{read_archive, ReadPlan};
-use crate::image::cache::LayerCache;
 use crate::image::ImageFacts;
 
 /// Chunks buffered between the download and the parser (the daemon sends ~32 kB chunks).
@@ -22,7 +21,7 @@ const AHEAD: usize = 256;
 /// at all), else from one pass over `docker save`, which fills the cache.
 pub(crate) async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -> Result<ImageFacts> {
     let inspected = docker.inspect_image(image).await.ok();
-    if let Some(facts) = inspected.as_ref().and_then(|inspected| cached(inspected, &plan.cache)) {
+    if let Some(facts) = inspected.as_ref().and_then(|inspected| cached(inspected, plan)) {
         return Ok(facts);
     }
     let layers = inspected.as_ref().and_then(|i| i.root_fs.as_ref()?.layers.as_ref().map(Vec::len));
@@ -40,10 +39,10 @@ pub(crate) async fn image_facts(docker: &Docker, image: &str, plan: &ReadPlan) -
     })
 }
 
-fn cached(inspected: &ImageInspect, cache: &LayerCache) -> Option<ImageFacts> {
+fn cached(inspected: &ImageInspect, plan: &ReadPlan) -> Option<ImageFacts> {
     let id = inspected.id.clone()?;
-    let config = cache.config(&id)?;
-    let layers = inspected.root_fs.as_ref()?.layers.as_ref()?.iter().map(|diff_id| cache.layer(diff_id)).collect::<Option<Vec<_>>>()?;
+    let config = plan.cache.config(&id)?;
+    let layers = inspected.root_fs.as_ref()?.layers.as_ref()?.iter().map(|diff_id| plan.cached_layer(diff_id)).collect::<Option<Vec<_>>>()?;
     let mut facts = ImageFacts::assemble(id, &config, layers).ok()?;
     facts.cached_layers = facts.layers.len();
     Some(facts)

@@ -28,7 +28,6 @@ const METADATA_LIMIT: u64 = 64 << 20;
 /// Layers the cache already holds (OCI archives name layer blobs by digest) are passed over
 /// unparsed; every layer read and the config go into the cache afterwards.
 pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
-    let cache = &plan.cache;
     let stream = Counted { inner: stream, status: &plan.status };
     let (head, stream) = peek(stream, 2).map_err(|e| format!("cannot read the archive: {e}"))?;
     let buffered = BufReader::with_capacity(1 << 16, stream);
@@ -36,13 +35,14 @@ pub(crate) fn read_archive(stream: impl Read, wanted: Option<&str>, plan: &ReadP
         return Err("the archive is empty".into());
     }
     let contents = if head.starts_with(&[0x1f, 0x8b]) { scan(flate2::bufread::MultiGzDecoder::new(buffered), plan)? } else { scan(buffered, plan)? };
-    contents.assemble(wanted, cache)
+    contents.assemble(wanted, plan)
 }
 
 /// How to read an image: the files the analyzers want kept, the layer cache to use and fill (its
-/// entries made for these analyzers), secret values to search every file for, and the status line
-/// that shows the bytes and layers read. A search needs every byte, so it never takes layers from
-/// the cache.
+/// entries made for these analyzers), secret values to search every file for, whether to measure
+/// what a registry stores (each plain layer gzipped as it streams: a CPU cost of about as much as
+/// the read itself, so only when asked), and the status line that shows the bytes and layers read.
+/// A search needs every byte, so it never takes layers from the cache.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadPlan {
     pub captures: Captures,
@@ -51,14 +51,24 @@ pub(crate) struct ReadPlan {
     /// the facts cache off (`--no-cache` turns both off).
     pub sizes: LayerCache,
     pub secrets: Option<SecretSearch>,
+    /// Whether every layer's compressed size is wanted.
+    pub compressed: bool,
     pub status: StatusLine,
 }
 
 impl ReadPlan {
-    pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>, status: StatusLine) -> ReadPlan {
+    pub(crate) fn new(captures: Captures, cache: LayerCache, secrets: Option<SecretSearch>, compressed: bool, status: StatusLine) -> ReadPlan {
         let sizes = cache.clone();
         let cache = if secrets.is_some() { LayerCache::disabled() } else { cache.for_captures(&captures) };
-        ReadPlan { captures, cache, sizes, secrets, status }
+        ReadPlan { captures, cache, sizes, secrets, compressed, status }
+    }
+
+    /// The cached facts of the layer with this diff ID, with its compressed size when the plan
+    /// wants it; `None` (read the layer) when either is not cached.
+    pub(crate) fn cached_layer(&self, diff_id: &str) -> Option<LayerFacts> {
+        let facts = self.cache.layer(diff_id)?;
+        let compressed_size = if self.compressed { Some(self.sizes.compressed_size(diff_id)?) } else { None };
+        Some(LayerFacts { compressed_size, ..facts })
     }
 }
 
@@ -114,7 +124,7 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
                 contents.aliases.insert(path, target);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                if let Some(facts) = blob_digest(&path).and_then(|digest| plan.cache.layer(&digest)) {
+                if let Some(facts) = blob_digest(&path).and_then(|digest| plan.cached_layer(&digest)) {
                     contents.layers.insert(path, facts);
                     contents.cached += 1;
                     plan.status.read_layer();
@@ -137,22 +147,19 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
     Ok(contents)
 }
 
-/// Reads one layer of `size` bytes in the archive, whose first bytes are `head`, and what a
-/// registry would store for it: a plain tar is gzipped as it streams to the parser (unless its
-/// size is known already by `diff_id`), a layer the archive holds compressed is stored as it is.
+/// Reads one layer of `size` bytes in the archive, whose first bytes are `head`, and, when the
+/// plan wants it, what a registry would store for it: a layer the archive holds compressed is
+/// stored as it is, a plain tar is gzipped as it streams to the parser (unless its size is known
+/// already by `diff_id`).
 fn read_layer(reader: impl Read, head: &[u8], size: u64, diff_id: Option<&str>, plan: &ReadPlan) -> std::io::Result<LayerFacts> {
-    let known = diff_id.and_then(|diff_id| plan.sizes.compressed_size(diff_id));
-    if let Some(compressed_size) = known.or((!is_plain_tar(head)).then_some(size)) {
+    let known = diff_id.and_then(|diff_id| plan.sizes.compressed_size(diff_id)).or((!is_plain_tar(head)).then_some(size));
+    if known.is_some() || !plan.compressed {
         let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref())?;
-        return Ok(LayerFacts { compressed_size, ..facts });
+        return Ok(LayerFacts { compressed_size: known.filter(|_| plan.compressed), ..facts });
     }
     let mut gzipped = Gzipped::new(reader);
     let facts = layer::read_layer(&mut gzipped, &plan.captures, plan.secrets.as_ref())?;
-    let compressed_size = gzipped.finish()?;
-    if let Some(diff_id) = diff_id {
-        plan.sizes.store_compressed_size(diff_id, compressed_size);
-    }
-    Ok(LayerFacts { compressed_size, ..facts })
+    Ok(LayerFacts { compressed_size: Some(gzipped.finish()?), ..facts })
 }
 
 /// `blobs/sha256/abc…` → `sha256:abc…`: an OCI blob is named by its digest (for a layer
@@ -233,7 +240,7 @@ struct OciManifest {
 }
 
 impl Contents {
-    fn assemble(mut self, wanted: Option<&str>, cache: &LayerCache) -> Result<ImageFacts, String> {
+    fn assemble(mut self, wanted: Option<&str>, plan: &ReadPlan) -> Result<ImageFacts, String> {
         let (config_path, layer_paths) = if self.blobs.contains_key("manifest.json") {
             self.docker_manifest(wanted)?
         } else if self.blobs.contains_key("index.json") {
@@ -246,7 +253,7 @@ impl Contents {
         let id = format!("sha256:{:x}", Sha256::digest(&config));
         let mut facts = ImageFacts::assemble(id, &config, layers)?;
         facts.cached_layers = self.cached;
-        remember(&facts, &config, cache);
+        remember(&facts, &config, plan);
         Ok(facts)
     }
 
@@ -305,15 +312,21 @@ impl Contents {
     }
 }
 
-/// Puts the config and every layer (by the diff ID the config gives it) into the cache.
-fn remember(facts: &ImageFacts, config: &[u8], cache: &LayerCache) {
+/// Puts the config, every layer and every layer's compressed size when measured (by the diff ID
+/// the config gives it) into the cache. A layer the archive held compressed is kept at its blob's
+/// size: what a registry stores for it.
+fn remember(facts: &ImageFacts, config: &[u8], plan: &ReadPlan) {
     if facts.config.diff_ids.len() != facts.layers.len() {
         return;
     }
-    cache.store_config(&facts.id, config);
+    plan.cache.store_config(&facts.id, config);
     for (diff_id, layer) in facts.config.diff_ids.iter().zip(&facts.layers) {
-        if !cache.has_layer(diff_id) {
-            cache.store_layer(diff_id, &layer.facts);
+        if !plan.cache.has_layer(diff_id) {
+            plan.cache.store_layer(diff_id, &layer.facts);
+        }
+        let unknown = || plan.sizes.compressed_size(diff_id).is_none();
+        if let Some(size) = layer.facts.compressed_size.filter(|_| unknown()) {
+            plan.sizes.store_compressed_size(diff_id, size);
         }
     }
 }
@@ -347,8 +360,9 @@ mod tests {
     /// dive's test image (`docker save` of 2018: `manifest.json` and `ID/layer.tar` entries).
     const DIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/dive/test-docker-image.tar");
 
+    /// A plan that measures compressed sizes.
     fn plan(cache: LayerCache) -> ReadPlan {
-        ReadPlan::new(Captures::new([]), cache, None, StatusLine::default())
+        ReadPlan::new(Captures::new([]), cache, None, true, StatusLine::default())
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -392,12 +406,12 @@ mod tests {
             serde_json::from_str(&text).unwrap()
         };
         let expected: Vec<u64> = manifest[0].layers.iter().map(|path| gzip(&tars[path]).len() as u64).collect();
-        let measured: Vec<u64> = facts.layers.iter().map(|layer| layer.facts.compressed_size).collect();
+        let measured: Vec<u64> = facts.layers.iter().map(|layer| layer.facts.compressed_size.unwrap()).collect();
         assert_eq!(measured.len(), expected.len());
         for (measured, expected) in measured.iter().zip(&expected) {
             assert!(about(*measured, *expected), "{measured} bytes compressed, {expected} expected");
         }
-        assert!(facts.compressed_size() < facts.size(), "{} compressed, {} not", facts.compressed_size(), facts.size());
+        assert!(facts.compressed_size().unwrap() < facts.size(), "{:?} compressed, {} not", facts.compressed_size(), facts.size());
 
         let mut gzipped_archive = Vec::new();
         std::fs::File::open(DIVE).unwrap().read_to_end(&mut gzipped_archive).unwrap();
@@ -406,13 +420,29 @@ mod tests {
     }
 
     #[test]
-    fn the_compressed_size_is_cached_with_the_layer() {
+    fn the_compressed_size_is_cached_beside_the_layer_and_given_only_to_a_plan_that_wants_it() {
         let Ok(file) = std::fs::File::open(DIVE) else { return eprintln!("skipped: no dive fixture at {DIVE}") };
         let dir = tempfile::tempdir().unwrap();
         let read = read_archive(file, None, &plan(LayerCache::at(dir.path()))).unwrap();
-        let cache = plan(LayerCache::at(dir.path())).cache;
-        let cached: Vec<u64> = read.config.diff_ids.iter().map(|diff_id| cache.layer(diff_id).expect("cached").compressed_size).collect();
-        assert_eq!(cached, read.layers.iter().map(|layer| layer.facts.compressed_size).collect::<Vec<_>>());
+        let cached =
+            |plan: ReadPlan| read.config.diff_ids.iter().map(|diff_id| plan.cached_layer(diff_id).expect("cached").compressed_size).collect::<Vec<_>>();
+        assert_eq!(cached(plan(LayerCache::at(dir.path()))), read.layers.iter().map(|layer| layer.facts.compressed_size).collect::<Vec<_>>());
+        let not_wanted = ReadPlan::new(Captures::new([]), LayerCache::at(dir.path()), None, false, StatusLine::default());
+        assert!(cached(not_wanted).iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_read_not_asked_for_the_compressed_size_neither_measures_nor_stores_it() {
+        let Ok(file) = std::fs::File::open(DIVE) else { return eprintln!("skipped: no dive fixture at {DIVE}") };
+        let dir = tempfile::tempdir().unwrap();
+        let plain = ReadPlan::new(Captures::new([]), LayerCache::at(dir.path()), None, false, StatusLine::default());
+        let read = read_archive(file, None, &plain).unwrap();
+        assert_eq!(read.compressed_size(), None);
+        assert!(read.config.diff_ids.iter().all(|diff_id| plain.sizes.compressed_size(diff_id).is_none()));
+        assert!(
+            read.config.diff_ids.iter().all(|diff_id| plan(LayerCache::at(dir.path())).cached_layer(diff_id).is_none()),
+            "a plan that wants the size reads the layer again"
+        );
     }
 
     /// A one-layer tar holding `hello.txt`.
@@ -457,7 +487,7 @@ mod tests {
     fn a_layer_the_archive_holds_gzipped_is_stored_as_it_is() {
         let (layer, blob) = (hello_layer(), gzip(&hello_layer()));
         let facts = read_archive(&oci_archive(&layer, &blob)[..], None, &plan(LayerCache::disabled())).unwrap();
-        assert_eq!((facts.size(), facts.compressed_size()), (5, blob.len() as u64));
+        assert_eq!((facts.size(), facts.compressed_size()), (5, Some(blob.len() as u64)));
     }
 
     #[test]
@@ -465,13 +495,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let layer = hello_layer();
         let archive = oci_archive(&layer, &layer);
-        let searching = || ReadPlan::new(Captures::new([]), LayerCache::at(dir.path()), SecretSearch::new(&["s3cret".into()]), StatusLine::default());
+        let searching = || ReadPlan::new(Captures::new([]), LayerCache::at(dir.path()), SecretSearch::new(&["s3cret".into()]), true, StatusLine::default());
         let first = read_archive(&archive[..], None, &searching()).unwrap();
-        assert_eq!(first.compressed_size(), gzip(&layer).len() as u64);
+        assert_eq!(first.compressed_size(), Some(gzip(&layer).len() as u64));
         let diff_id = format!("sha256:{:x}", Sha256::digest(&layer));
         assert!(searching().cache.layer(&diff_id).is_none(), "a search for secrets keeps no layer facts");
         LayerCache::at(dir.path()).store_compressed_size(&diff_id, 42);
-        assert_eq!(read_archive(&archive[..], None, &searching()).unwrap().compressed_size(), 42, "the kept size is used, not a new compression");
+        assert_eq!(read_archive(&archive[..], None, &searching()).unwrap().compressed_size(), Some(42), "the kept size is used, not a new compression");
     }
 
     #[test]

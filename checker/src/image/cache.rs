@@ -19,7 +19,7 @@ use super::layer::LayerFacts;
 const MAGIC: &[u8; 16] = b"shipshape-layer\n";
 /// Bump when [`LayerFacts`] or what sniffing finds changes: old entries are then rebuilt. What the analyzers capture has
 /// versions of its own ([`Captures::fingerprint`]), which key the layer entries too.
-pub(crate) const FORMAT_VERSION: u32 = 6;
+pub(crate) const FORMAT_VERSION: u32 = 7;
 
 /// The cache, or none at all (`--no-cache`, or no usable folder).
 #[derive(Debug, Clone, Default)]

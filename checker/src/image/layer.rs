@@ -60,8 +60,10 @@ pub(crate) struct LayerFacts {
     /// symbolic link's target (what `lstat` reports), hard links once.
     pub size: u64,
     /// What a registry stores for this layer: its tar gzip-compressed at the default level, as
-    /// `docker push` makes it (set by the archive reader, see [`super::compressed`]).
-    pub compressed_size: u64,
+    /// `docker push` makes it, when the read measured it (set by the archive reader, see
+    /// [`super::compressed`]; kept in the cache apart from these facts).
+    #[serde(skip)]
+    pub compressed_size: Option<u64>,
     /// What this layer's files hold that the checks and the scan read, by path.
     pub captured: Vec<(String, Captured)>,
     /// Files whose bytes hold a secret value (only when the read searched for secrets).

@@ -58,8 +58,8 @@ impl ImageFacts {
     }
 
     /// What a registry stores for the image (`docker push`, and a pull downloads): every layer's
-    /// tar gzip-compressed at the default level.
-    pub(crate) fn compressed_size(&self) -> u64 {
+    /// tar gzip-compressed at the default level, when the read measured it.
+    pub(crate) fn compressed_size(&self) -> Option<u64> {
         self.layers.iter().map(|layer| layer.facts.compressed_size).sum()
     }
 

@@ -144,7 +144,7 @@ impl Report {
             image: image.map(|i| ImageSummary {
                 id: i.id.clone(),
                 size: i.size(),
-                compressed_size: Some(i.compressed_size()),
+                compressed_size: i.compressed_size(),
                 user: i.config.user.clone(),
                 layers: i.layers.len(),
                 cached_layers: i.cached_layers,
