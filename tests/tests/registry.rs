@@ -1,6 +1,6 @@
 //! The room's registry (`scripts/registry`, which setup starts and fills) on the real daemon: every
 //! stand-in has a real manifest digest there, the one it was pushed as; `repin` moves a digest the
-//! registry lacks to the tag's and keeps one it has; `pinned-base` verifies pinned digests there
+//! registry lacks to the tag's and keeps one it has; `pinned-base` verifies pinned digests there, in `check` and in `grade`
 //! (a digest it lacks fails, naming the reference and the registry) and says when it did not; and
 //! the instructor's tag mutation: once a tag moves, a build pinned by digest keeps its base and an
 //! unpinned one takes the new image.
@@ -114,6 +114,45 @@ fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
     );
     assert!(message.starts_with(&expected), "{message}");
     assert_eq!(check_of(&failed, "builds")["status"], "fail", "the build cannot pull a digest the registry lacks: {failed:#}");
+}
+
+/// `grade` takes the room's registry as `check` does: a class whose one student pins what the
+/// registry serves and whose other pins a digest it lacks gets one `pinned-base` pass, verified
+/// there, and one failure naming the reference; the class run goes on.
+#[test]
+fn grade_verifies_each_submissions_digests_in_the_registry() {
+    let Some(_docker) = registry_ready() else { return };
+    let solution = std::fs::read_to_string(root().join("exercises/09-pinning/solution/Dockerfile")).unwrap();
+    let pinned = digest("shipshape.test/distroless/static-debian13:nonroot");
+    let absent = format!("sha256:{}", "e".repeat(64));
+    let class = Scratch::new("grade-registry", &[("class/pins/Dockerfile", &solution), ("class/forges/Dockerfile", &solution.replace(&pinned, &absent))]);
+    let (exercise, map) = (root().join("exercises/09-pinning").display().to_string(), image_map().display().to_string());
+    let args = [
+        "grade",
+        &class.path("class"),
+        "--exercise",
+        &exercise,
+        "--image-map",
+        &map,
+        "--registry",
+        REGISTRY,
+        "--out-dir",
+        &class.path("out"),
+        "--format",
+        "json",
+    ];
+    let output = Command::new(shipshape_bin()).current_dir(root()).args(args).env("SHIPSHAPE_DB_DIR", test_db()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "one submission fails: {}", stderr(&output));
+    let graded: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pinned_base = |student: &str| {
+        let grade = graded["students"].as_array().unwrap().iter().find(|g| g["student"] == student).expect("graded");
+        grade["checks"].as_array().unwrap().iter().find(|c| c["id"] == "pinned-base").cloned().expect("pinned-base judged")
+    };
+    let (pins, forges) = (pinned_base("pins"), pinned_base("forges"));
+    assert_eq!(pins["status"], "pass", "{pins:#}");
+    assert!(pins["summary"].as_str().unwrap().ends_with(&format!("each found in the registry {REGISTRY}")), "{pins:#}");
+    assert_eq!(forges["status"], "fail", "{forges:#}");
+    assert_eq!(forges["summary"], format!("1 of 2 pinned digest(s) not found in the registry {REGISTRY}"));
 }
 
 /// Puts the moved tag back and removes the images the test built, however the test ends.

@@ -41,6 +41,10 @@ pub(super) struct Args {
     /// TOML file mapping public images to local ones (also $SHIPSHAPE_IMAGE_MAP).
     #[arg(long, env = "SHIPSHAPE_IMAGE_MAP")]
     image_map: Option<PathBuf>,
+    /// The room's registry on HOST:PORT (e.g. 127.0.0.1:5000): `pinned-base` verifies there that
+    /// every digest a submission pins exists (without it, only their form is checked).
+    #[arg(long, env = "SHIPSHAPE_REGISTRY", value_name = "HOST:PORT")]
+    registry: Option<String>,
     /// A Docker endpoint in DOCKER_HOST syntax, optionally `URL#jobs=N`; repeat it to spread the
     /// class over several (default: $DOCKER_HOST, else the local socket).
     #[arg(long = "docker-host", value_name = "URL")]
@@ -170,7 +174,7 @@ fn build_options(args: &Args, exercise: &Exercise) -> Result<BuildOptions> {
         cache_namespace: None,
         missing_base: MissingBase::FailsBuild,
         course_images,
-        registry: None,
+        registry: args.registry.clone(),
         limits,
         context_limit: CONTEXT_LIMIT,
         facts: FactOptions { cache: LayerCache::open(), db_dir: args.scan.db_dir.clone(), status: StatusLine::default(), compressed_size: false },
