@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
+use super::inflate::Inflater;
 use super::record::{compact, StoredAffected, StoredRecord};
 use super::store;
 use crate::error::{Context, Error, Result};
@@ -112,14 +113,15 @@ impl Merge {
     /// Reads every `*.json` entry of a zip archive; `origin` names it in errors.
     pub(super) fn zip(&mut self, file: impl Read + Seek, origin: &str) -> Result<()> {
         let mut archive = zip::ZipArchive::new(file).map_err(|e| damaged(origin, e))?;
+        let mut inflater = Inflater::new(MAX_RECORD_BYTES);
         for index in 0..archive.len() {
-            let mut entry = archive.by_index(index).map_err(|e| damaged(origin, e))?;
+            let mut entry = archive.by_index_raw(index).map_err(|e| damaged(origin, e))?;
             if entry.is_dir() || !entry.name().ends_with(".json") {
                 continue;
             }
             let name = format!("{origin}: {}", entry.name());
-            let bytes = read_record(&mut entry).map_err(|e| damaged(origin, format!("{name}: {e}")))?;
-            self.add(osv::parse(&bytes, &name)?);
+            let bytes = inflater.entry(&mut entry).map_err(|e| damaged(origin, format!("{name}: {e}")))?;
+            self.add(osv::parse(bytes, &name)?);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 mod database;
 mod directory;
 mod import;
+mod inflate;
 mod record;
 pub mod store;
 mod update;
