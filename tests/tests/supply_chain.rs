@@ -10,8 +10,22 @@ use jsonschema::{Registry, Validator};
 use serde_json::Value;
 use shipshape_course_tests::*;
 
-/// The exercise whose starter installs npm packages (lodash, minimist) on a full Debian base.
+/// The exercise whose starter installs npm packages (lodash, minimist) on a Debian base.
 const NODE_STARTER: &str = "exercises/08-scan-node-deps";
+
+/// The base that starter had before the course moved to Debian 13, and the one it has now.
+const OLD_NODE_BASE: &str = "FROM node:20-bookworm-slim";
+const NODE_STARTER_BASE: &str = "FROM node:24-trixie-slim";
+
+/// That starter on its old Debian 12 base, whose packages carry findings the course's database
+/// has (expat, perl), written to `dir`: the path of the Dockerfile, for `check --dockerfile`.
+fn node_starter_on_the_old_base(dir: &Scratch) -> String {
+    let starter = std::fs::read_to_string(root().join(NODE_STARTER).join("Dockerfile")).unwrap();
+    assert!(starter.lines().any(|line| line == NODE_STARTER_BASE), "the starter starts {NODE_STARTER_BASE}:\n{starter}");
+    let file = dir.dir.join("Dockerfile.bookworm");
+    std::fs::write(&file, starter.replace(NODE_STARTER_BASE, OLD_NODE_BASE)).unwrap();
+    file.display().to_string()
+}
 
 fn schema(file: &str) -> Value {
     let path = root().join("tests/schemas").join(file);
@@ -74,11 +88,11 @@ fn an_exercise_build_is_described_in_both_formats_with_its_lines() {
     assert_eq!(property(lodash, "shipshape:dockerfile-line"), Some("10"), "{lodash:#}");
     assert_eq!(property(lodash, "shipshape:location"), Some("/app/node_modules/lodash/package.json"));
     let zlib = component(&cyclonedx, "zlib1g");
-    assert!(zlib["purl"].as_str().unwrap().starts_with("pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12"), "{zlib:#}");
+    assert!(zlib["purl"].as_str().unwrap().starts_with("pkg:deb/debian/zlib1g@1:1.3.dfsg%2Breally1.3.1-1%2Bdeb13u1?arch=amd64&distro=debian-13"), "{zlib:#}");
     assert_eq!(zlib["licenses"][0]["license"]["id"], "Zlib", "Debian's copyright file names it");
     assert_eq!(property(zlib, "shipshape:layer"), Some("0"));
     let os = component(&cyclonedx, "debian");
-    assert_eq!((os["type"].as_str(), os["version"].as_str()), (Some("operating-system"), Some("12")));
+    assert_eq!((os["type"].as_str(), os["version"].as_str()), (Some("operating-system"), Some("13")));
 
     let spdx = sbom(&["sbom", NODE_STARTER, "--image-map", &map], "spdx");
     assert_valid(&spdx_validator(), &spdx, "the SPDX SBOM");
@@ -142,11 +156,16 @@ fn a_failing_check_as_sarif_points_at_the_learners_lines() {
     let at = |result: &Value| result["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64();
     let lodash = results.iter().find(|r| r["message"]["text"].as_str().unwrap().contains("lodash")).expect("the lodash finding");
     assert_eq!((lodash["ruleId"].as_str(), lodash["level"].as_str(), at(lodash)), (Some("scan"), Some("error"), Some(10)), "{lodash:#}");
-    let dockerfile = std::fs::read_to_string(root().join(NODE_STARTER).join("Dockerfile")).unwrap();
-    let from_line = dockerfile.lines().position(|line| line.starts_with("FROM ")).unwrap() as u64 + 1;
+    assert_eq!(lodash["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], format!("{NODE_STARTER}/Dockerfile"));
+
+    let dir = scratch();
+    let old_base = node_starter_on_the_old_base(&dir);
+    let output = shipshape(&["check", NODE_STARTER, "--dockerfile", &old_base, "--image-map", &map, "--format", "sarif"]);
+    let log: Value = serde_json::from_str(&stdout(&output)).expect("the SARIF log is JSON");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let from_line = std::fs::read_to_string(&old_base).unwrap().lines().position(|line| line == OLD_NODE_BASE).unwrap() as u64 + 1;
     let expat = results.iter().find(|r| r["message"]["text"].as_str().unwrap().contains("expat")).expect("a finding from the base");
     assert_eq!(at(expat), Some(from_line), "a base finding points at the FROM line: {expat:#}");
-    assert_eq!(lodash["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], format!("{NODE_STARTER}/Dockerfile"));
 }
 
 /// The scan finding of `id` in a JSON report.
@@ -172,7 +191,9 @@ fn openvex_statements_silence_their_findings_within_their_products_and_dates() {
     );
     std::fs::write(&vex, document).unwrap();
     let map = image_map().display().to_string();
-    let output = shipshape(&["check", NODE_STARTER, "--image-map", &map, "--vex-file", &vex.display().to_string(), "--format", "json"]);
+    let old_base = node_starter_on_the_old_base(&dir);
+    let output =
+        shipshape(&["check", NODE_STARTER, "--dockerfile", &old_base, "--image-map", &map, "--vex-file", &vex.display().to_string(), "--format", "json"]);
     let report = report(&output);
     assert_eq!(output.status.code(), Some(1), "the other findings still block\n{report:#}");
     let lodash = finding(&report, "GHSA-35jh-r3h4-6jhm");
