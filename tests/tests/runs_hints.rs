@@ -53,7 +53,7 @@ fn a_dynamically_linked_program_on_the_static_base_is_told_its_missing_loader() 
     assert!(notes(&runs).contains(&"command: [\"/app/ls\",\"/\"]".to_string()), "{runs:#}");
     let hint = hint(&runs);
     assert!(hint.starts_with("`/app/ls` is dynamically linked: it needs the loader `/lib64/ld-linux-x86-64.so.2`, which this image does not have"), "{hint}");
-    assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian12`"), "{hint}");
+    assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian13`"), "{hint}");
 }
 
 #[test]
