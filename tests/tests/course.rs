@@ -91,6 +91,26 @@ fn exercise_08_lists_what_blocks_and_what_does_not() {
     assert!(listed.iter().all(|(_, id, _)| id.starts_with("GHSA-")), "the base brings no finding: {listed:#?}");
 }
 
+/// Exercise 03 is not exercise 02 again: Tidewatch's answer, carried over with Beacon's C files
+/// copied in, stops at the build, on the name `needs_cgo.go` leaves undefined to say why (the
+/// same answer with cgo on, on the static base, is `runs_hints`' missing loader).
+#[test]
+fn exercise_02s_static_build_does_not_compile_beacon() {
+    let Some(_docker) = docker_lock() else { return };
+    let exercise = exercises().into_iter().find(|e| e.ends_with("03-go-distroless")).expect("exercise 03");
+    let tidewatch = std::fs::read_to_string(root().join("exercises/02-smaller-base/solution/Dockerfile")).unwrap();
+    assert!(tidewatch.contains("CGO_ENABLED=0 go build") && tidewatch.contains("COPY *.go ./"), "exercise 02's answer changed:\n{tidewatch}");
+    let carried = tidewatch.replace("tidewatch", "beacon").replace("COPY *.go ./", "COPY *.go *.c *.h ./");
+    let scratch = Scratch::new("ex02-answer-on-ex03", &[("Dockerfile", &carried)]);
+    let (map, dir) = (image_map().display().to_string(), exercise.display().to_string());
+    let output = shipshape(&["check", &dir, "--dockerfile", &scratch.path("Dockerfile"), "--image-map", &map, "--format", "json"]);
+    let report = report(&output);
+    let builds = check_of(&report, "builds");
+    assert_eq!(builds["status"], "fail", "{report:#}");
+    let log = builds["evidence"].as_array().unwrap().iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("\n");
+    assert!(log.contains("undefined: beaconNeedsCgoDoNotBuildWithCGO_ENABLED0"), "{builds:#}");
+}
+
 #[test]
 fn the_course_has_the_exercises_the_issue_names() {
     let names: Vec<String> = exercises().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();

@@ -4,7 +4,8 @@
 //! dynamically linked program whose loader the image lacks, and a CMD that repeats the program the
 //! image's ENTRYPOINT already runs. Every Dockerfile carries a nonce, so no build cache answers.
 //! The same three mistakes are then made in the course's own reference solutions, checked with
-//! the exercise's spec, as a learner would make them.
+//! the exercise's spec, as a learner would make them (Beacon's cgo binary moved to the static
+//! base is exercise 02's answer carried over to exercise 03).
 use shipshape_course_tests::*;
 
 /// The spec: the image's own command must exit 0 within 20 s.
@@ -53,7 +54,7 @@ fn a_dynamically_linked_program_on_the_static_base_is_told_its_missing_loader() 
     assert!(notes(&runs).contains(&"command: [\"/app/ls\",\"/\"]".to_string()), "{runs:#}");
     let hint = hint(&runs);
     assert!(hint.starts_with("`/app/ls` is dynamically linked: it needs the loader `/lib64/ld-linux-x86-64.so.2`, which this image does not have"), "{hint}");
-    assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian12`"), "{hint}");
+    assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian13`"), "{hint}");
 }
 
 #[test]
@@ -93,8 +94,10 @@ fn the_course_solutions_with_each_mistake_get_their_own_hint() {
     let shell_form = solution_with_mistake("03-go-distroless", "ENTRYPOINT [\"/beacon\"]", "ENTRYPOINT /beacon");
     assert!(hint(&shell_form).contains("this image has no `/bin/sh`: write it in exec form"), "{shell_form:#}");
 
-    let cgo = solution_with_mistake("03-go-distroless", "CGO_ENABLED=0 go build", "CGO_ENABLED=1 go build");
-    assert!(hint(&cgo).starts_with("`/beacon` is dynamically linked: it needs the loader"), "{cgo:#}");
+    let static_base =
+        solution_with_mistake("03-go-distroless", "FROM gcr.io/distroless/base-debian13:nonroot", "FROM gcr.io/distroless/static-debian13:nonroot");
+    assert!(notes(&static_base).contains(&"output: exec /beacon: no such file or directory".to_string()), "{static_base:#}");
+    assert!(hint(&static_base).starts_with("`/beacon` is dynamically linked: it needs the loader `/lib64/ld-linux-x86-64.so.2`"), "{static_base:#}");
 
     let swallowed = solution_with_mistake("01-node-multistage", "CMD [\"/app/dist/server.js\"]", "CMD [\"node\", \"/app/dist/server.js\"]");
     assert!(hint(&swallowed).ends_with("leave the program out and write `CMD [\"/app/dist/server.js\"]`"), "{swallowed:#}");

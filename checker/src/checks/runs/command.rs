@@ -92,13 +92,13 @@ fn missing_loader(image: &ImageFacts, command: &Effective) -> Option<String> {
     }
     Some(format!(
         "{} is dynamically linked: it needs the loader {}, which this image does not have, so the runtime reports the program as missing. \
-         Build it static (for Go, {}; for C, {}), or run it on a base that has the C library, such as {} or {}",
+         Build it static (for Go without C code, {}; for C, {}), or run it on a base that has the C library, such as {} or {}",
         code_span(&format!("/{path}")),
         code_span(loader),
         code_span("CGO_ENABLED=0 go build"),
         code_span("gcc -static"),
-        code_span("gcr.io/distroless/base-debian12"),
-        code_span("gcr.io/distroless/cc-debian12"),
+        code_span("gcr.io/distroless/base-debian13"),
+        code_span("gcr.io/distroless/cc-debian13"),
     ))
 }
 
@@ -202,7 +202,7 @@ mod tests {
             hint.starts_with("`/beacon` is dynamically linked: it needs the loader `/lib64/ld-linux-x86-64.so.2`, which this image does not have"),
             "{hint}"
         );
-        assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian12`"), "{hint}");
+        assert!(hint.contains("`CGO_ENABLED=0 go build`") && hint.contains("`gcr.io/distroless/base-debian13`"), "{hint}");
         let on_path = image(r#"{"Env": ["PATH=/app/bin"], "WorkingDir": "/app", "Cmd": ["beacon"]}"#, &["app/bin/beacon"], &["app/bin/beacon"]);
         assert!(diagnose(&on_path).unwrap().starts_with("`/app/bin/beacon` is dynamically linked"), "found through PATH");
         let relative = image(r#"{"WorkingDir": "/app", "Cmd": ["./beacon"]}"#, &["app/beacon"], &["app/beacon"]);
