@@ -197,7 +197,7 @@ where
     runtime()?.block_on(async move {
         let mut stop = StopSignals::listen()?;
         let docker = docker::connect().await?;
-        cleanup::sweep_abandoned(&docker, &docker::default_host()).await;
+        cleanup::sweep_abandoned(&docker).await;
         let janitor = Arc::new(Janitor::new(docker.clone()));
         let mut task = tokio::spawn(work(docker, janitor.clone()));
         let outcome = tokio::select! {

@@ -1,7 +1,9 @@
 //! Cache mounts (`RUN --mount=type=cache`) while grading. The daemon shares a cache mount by its
 //! id among all builds, so one submission could plant files that another reads. Grading gives each
 //! submission a namespace of its own (BuildKit's `BUILDKIT_CACHE_MOUNT_NS`), and removes the
-//! run's namespaces when it ends; the next run removes those of runs killed before they could.
+//! run's namespaces when it ends; the next grading run on that daemon removes those of runs killed
+//! before they could (only grading looks: listing the build cache costs the daemon about half a
+//! second, which a learner's every check would pay for mounts it never makes).
 //! A namespace alone is not enough: BuildKit's cache key for a step leaves out what its cache mount
 //! held, so a grading build that mounts a cache also runs without the build cache
 //! (`build::buildkit`).
@@ -31,7 +33,8 @@ pub(crate) async fn remove_run(docker: &Docker, host: &str, run: &str) {
 }
 
 /// Removes the cache mounts of this host's grading runs that no longer exist.
-pub(crate) async fn remove_abandoned(docker: &Docker, host: &str, current: &Owner) {
+pub(crate) async fn remove_abandoned(docker: &Docker, host: &str) {
+    let Some(current) = Owner::current() else { return };
     remove_where(docker, host, |owner, _| Owner::parse(owner).is_some_and(|owner| owner.is_abandoned(current))).await;
 }
 

@@ -290,7 +290,7 @@ async fn containers_labelled(docker: &Docker, label: String) -> Vec<ContainerSum
 /// Removes what runs of this host that no longer exist left behind (killed before their sweep:
 /// SIGKILL, a reboot), and says so on stderr. Runs of other hosts, and live runs, are left alone,
 /// whatever labels a Dockerfile gave its images.
-pub(crate) async fn sweep_abandoned(docker: &Docker, host: &str) {
+pub(crate) async fn sweep_abandoned(docker: &Docker) {
     let Some(current) = Owner::current() else { return };
     let images = Images::list(docker).await;
     let abandoned = |owner: Option<&str>| owner.and_then(Owner::parse).is_some_and(|owner| owner.is_abandoned(current));
@@ -325,7 +325,6 @@ pub(crate) async fn sweep_abandoned(docker: &Docker, host: &str) {
         eprintln!("note: removing {} image(s) left by interrupted Shipshape runs ({RUN_REPOSITORY}/…)", abandoned_tags.len());
         untag(docker, &abandoned_tags).await;
     }
-    super::cache_mounts::remove_abandoned(docker, host, current).await;
 }
 
 /// Every tag under [`RUN_REPOSITORY`].

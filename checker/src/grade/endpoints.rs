@@ -10,7 +10,7 @@ use std::time::Duration;
 use bollard::Docker;
 use tokio::sync::Notify;
 
-use crate::docker::cleanup;
+use crate::docker::{cache_mounts, cleanup};
 use crate::error::{Error, Result};
 
 /// How long connecting, and a liveness ping, may take.
@@ -61,7 +61,8 @@ impl Endpoint {
         if !endpoint.answers().await {
             return Err(unreachable("it does not answer a ping".into()));
         }
-        cleanup::sweep_abandoned(&endpoint.docker, &endpoint.url).await;
+        cleanup::sweep_abandoned(&endpoint.docker).await;
+        cache_mounts::remove_abandoned(&endpoint.docker, &endpoint.url).await;
         Ok(endpoint)
     }
 
