@@ -34,6 +34,7 @@ use crate::registry::{DigestRecord, Registry};
 use crate::scan::{self, db::Database};
 use crate::spec::{BuildSecrets, Spec};
 use crate::status_line::StatusLine;
+use crate::units::count;
 
 /// Everything judged in one run.
 #[derive(Debug)]
@@ -491,7 +492,7 @@ fn scan_if_required(
     if let Some(problem) = matches.problems.first() {
         return Err(Error::new("the scan cannot compare some versions, so it cannot say whether they are affected")
             .because(problem)
-            .because(format!("{} such problem(s) in all", matches.problems.len()))
+            .because(format!("{} in all", count(matches.problems.len(), "such problem")))
             .action("check the database records named above (`shipshape db info`), or re-import a correct copy"));
     }
     let info = database.info();

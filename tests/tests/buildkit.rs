@@ -142,7 +142,7 @@ fn secret_mounts_read_a_file_and_an_env_secret_and_leave_nothing_while_a_build_a
     assert_eq!(status(&report, "runs"), "pass", "the step read both secrets (their hashes are in the image): {report:#}");
     let no_secrets = check_of(&report, "no-secrets");
     assert_eq!(no_secrets["status"], "pass", "{report:#}");
-    assert!(no_secrets["summary"].as_str().unwrap().contains("2 secret value(s) found nowhere"), "both secrets were sought: {no_secrets:#}");
+    assert!(no_secrets["summary"].as_str().unwrap().contains("2 secret values found nowhere"), "both secrets were sought: {no_secrets:#}");
     let text = stdout(&output) + &stderr(&output);
     for secret in [file_secret.trim_end(), env_secret.as_str()] {
         assert!(!text.contains(secret), "the report prints the secret {secret}:\n{text}");

@@ -91,7 +91,7 @@ fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
     let Some(_docker) = registry_ready() else { return };
     let (code, verified) = check_pinning(&["--solution", "--registry", REGISTRY]);
     assert_eq!(code, Some(0), "{verified:#}");
-    assert_eq!(check_of(&verified, "pinned-base")["summary"], format!("2 external image(s), all pinned by digest, each found in the registry {REGISTRY}"));
+    assert_eq!(check_of(&verified, "pinned-base")["summary"], format!("2 external images, all pinned by digest, each found in the registry {REGISTRY}"));
 
     let (_, unverified) = check_pinning(&["--solution"]);
     let summary = check_of(&unverified, "pinned-base")["summary"].as_str().unwrap().to_string();
@@ -106,7 +106,7 @@ fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
     let verdict = check_of(&failed, "pinned-base");
     assert_eq!(
         (verdict["status"].as_str(), verdict["summary"].as_str()),
-        (Some("fail"), Some(format!("1 of 2 pinned digest(s) not found in the registry {REGISTRY}").as_str()))
+        (Some("fail"), Some(format!("1 of 2 pinned digests not found in the registry {REGISTRY}").as_str()))
     );
     let message = verdict["evidence"][0]["message"].as_str().unwrap();
     let expected = format!(
@@ -152,7 +152,7 @@ fn grade_verifies_each_submissions_digests_in_the_registry() {
     assert_eq!(pins["status"], "pass", "{pins:#}");
     assert!(pins["summary"].as_str().unwrap().ends_with(&format!("each found in the registry {REGISTRY}")), "{pins:#}");
     assert_eq!(forges["status"], "fail", "{forges:#}");
-    assert_eq!(forges["summary"], format!("1 of 2 pinned digest(s) not found in the registry {REGISTRY}"));
+    assert_eq!(forges["summary"], format!("1 of 2 pinned digests not found in the registry {REGISTRY}"));
 }
 
 /// Puts the moved tag back and removes the images the test built, however the test ends.

@@ -19,6 +19,7 @@ use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Ne
 use crate::image::filesystem::Node;
 use crate::image::{ContentClass, EntryKind, FileSystem};
 use crate::markdown::code_span;
+use crate::units::count;
 
 /// A group of executables that do one job, allowed or refused together (`allow = ["npm"]`).
 pub(super) struct Family {
@@ -251,8 +252,8 @@ impl ForbiddenExecutables {
 /// many names, else its leading name and family.
 fn what_it_is(group: &Group<'_>, others: usize) -> (String, String) {
     match group.first.shell {
-        Some("busybox") if others > 0 => (format!("busybox (a shell and {others} other applets) at /{}", group.first.path), ", linked as".into()),
-        _ => (format!("{} ({})", group.first.description, group.first.family), format!("; also as {others} other name(s):")),
+        Some("busybox") if others > 0 => (format!("busybox (a shell and {}) at /{}", count(others, "other applet"), group.first.path), ", linked as".into()),
+        _ => (format!("{} ({})", group.first.description, group.first.family), format!("; also as {}:", count(others, "other name"))),
     }
 }
 

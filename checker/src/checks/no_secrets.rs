@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{deserialize, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
 use crate::image::secrets::SecretSearch;
+use crate::units::count;
 
 pub(crate) struct NoSecrets;
 
@@ -95,10 +96,10 @@ impl Check for NoSecrets {
             evidence.push(Evidence { message, dockerfile_line: line, ..Evidence::default() });
         }
         if evidence.is_empty() {
-            return Outcome::pass(format!("{} secret value(s) found nowhere: layers, config and history are clean", values.len()));
+            return Outcome::pass(format!("{} found nowhere: layers, config and history are clean", count(values.len(), "secret value")));
         }
         Outcome::fail(
-            format!("a build secret is in the image, in {} place(s)", evidence.len()),
+            format!("a build secret is in the image, in {}", count(evidence.len(), "place")),
             evidence,
             "never pass a secret through ENV, and not through ARG in the final stage (the history records build \
              arguments): use it only in a builder stage and copy the result, or better, a BuildKit secret mount \

@@ -76,7 +76,7 @@ fn evidence(file: &Privileged<'_>, input: &Input<'_>) -> Evidence {
     let others: Vec<String> = file.names[1..].iter().map(|name| format!("/{name}")).collect();
     if !others.is_empty() {
         let more = if others.len() > 3 { ", …" } else { "" };
-        message.push_str(&format!("; also as {} other name(s): {}{more}", others.len(), others[..others.len().min(3)].join(", ")));
+        message.push_str(&format!("; also as {}: {}{more}", count(others.len(), "other name"), others[..others.len().min(3)].join(", ")));
     }
     Evidence::from_layer(message, Some(file.names[0]), input.origin(file.layer))
 }

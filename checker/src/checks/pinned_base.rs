@@ -9,6 +9,7 @@ use crate::dockerfile::ExternalImage;
 use crate::registry::{DigestAnswer, DigestRecord};
 
 use super::{no_settings, Check, CheckMeta, Evidence, ExerciseDefaults, Input, Needs, Outcome, Severity};
+use crate::units::count;
 
 pub(super) struct PinnedBase;
 
@@ -49,16 +50,16 @@ impl Check for PinnedBase {
         }
         let external = images.len();
         match (unpinned.is_empty(), unverified.is_empty()) {
-            (true, true) => Outcome::pass(format!("{external} external image(s), all pinned by digest{}", verified(input.digests))),
+            (true, true) => Outcome::pass(format!("{}, all pinned by digest{}", count(external, "external image"), verified(input.digests))),
             (false, _) => Outcome::fail(
-                format!("{} of {external} external image(s) not pinned by digest", unpinned.len()),
+                format!("{} of {} not pinned by digest", unpinned.len(), count(external, "external image")),
                 unpinned.into_iter().chain(unverified).collect(),
                 "append the digest and keep the tag for people: FROM node:24-trixie@sha256:<digest>; find it with \
                  `docker buildx imagetools inspect IMAGE` or `docker inspect --format '{{index .RepoDigests 0}}' IMAGE`, \
                  and let Renovate or Dependabot move it",
             ),
             (true, false) => Outcome::fail(
-                format!("{} of {external} pinned digest(s) not found in the registry {}", unverified.len(), input.digests.map_or("", |r| &r.registry)),
+                format!("{} of {} not found in the registry {}", unverified.len(), count(external, "pinned digest"), input.digests.map_or("", |r| &r.registry)),
                 unverified,
                 "pin a digest the registry serves: `docker buildx imagetools inspect HOST:PORT/REPOSITORY:TAG` prints the tag's \
                  (in this room, `scripts/registry digest shipshape.test/NAME:TAG`)",
@@ -123,7 +124,7 @@ mod tests {
         let text = format!("ARG DIGEST=sha256:{hex}\nARG V=20\nFROM node:20@${{DIGEST}} AS build\nFROM node:$V\nCOPY --from=build /a /a\n");
         let dockerfile = crate::dockerfile::Dockerfile::parse(&text).unwrap();
         let outcome = PinnedBase.judge(&Input { dockerfile: Some(&dockerfile), ..Input::default() }, &());
-        assert_eq!(outcome.summary, "1 of 2 external image(s) not pinned by digest");
+        assert_eq!(outcome.summary, "1 of 2 external images not pinned by digest");
         assert_eq!(outcome.evidence[0].message, "node:$V (node:20) is a tag: what it names can change under you");
         assert_eq!(outcome.evidence[0].dockerfile_line, Some(4));
     }
@@ -147,7 +148,7 @@ mod tests {
         let (dockerfile, ..) = pinned_pair();
         let outcome = judged(&dockerfile, None);
         assert_eq!(outcome.status, Status::Pass);
-        assert_eq!(outcome.summary, "2 external image(s), all pinned by digest (format only: the digests were not verified, no registry was configured)");
+        assert_eq!(outcome.summary, "2 external images, all pinned by digest (format only: the digests were not verified, no registry was configured)");
     }
 
     #[test]
@@ -158,12 +159,12 @@ mod tests {
         let outcome = judged(&dockerfile, Some(&served));
         assert_eq!(
             (outcome.status, outcome.summary.as_str()),
-            (Status::Pass, "2 external image(s), all pinned by digest, each found in the registry 127.0.0.1:5000")
+            (Status::Pass, "2 external images, all pinned by digest, each found in the registry 127.0.0.1:5000")
         );
 
         let missing = DigestAnswer::Missing { repository: "shipshape.test/distroless/static-debian13".into() };
         let outcome = judged(&dockerfile, Some(&record([(&gcc, found("shipshape.test/gcc")), (&distroless, missing)])));
-        assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "1 of 2 pinned digest(s) not found in the registry 127.0.0.1:5000"));
+        assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "1 of 2 pinned digests not found in the registry 127.0.0.1:5000"));
         let digest = format!("sha256:{}", "b".repeat(64));
         assert_eq!(
             outcome.evidence[0].message,
@@ -192,7 +193,7 @@ mod tests {
                 (&distroless, DigestAnswer::Found { repository: "x".into() }),
             ])),
         );
-        assert_eq!(outcome.summary, "1 of 2 external image(s) not pinned by digest");
+        assert_eq!(outcome.summary, "1 of 2 external images not pinned by digest");
         assert_eq!(outcome.evidence.len(), 2, "the tag first, then the digest the registry lacks: {:?}", outcome.evidence);
     }
 }

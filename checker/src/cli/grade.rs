@@ -26,7 +26,7 @@ use crate::grade::{self, Class, Grade};
 use crate::image::cache::LayerCache;
 use crate::pipeline::{BuildOptions, FactOptions, MissingBase};
 use crate::status_line::StatusLine;
-use crate::units::parse_size;
+use crate::units::{count, parse_size};
 
 #[derive(clap::Args)]
 pub(super) struct Args {
@@ -112,7 +112,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
     let mut store = Store::open(&args.out_dir, &exercise.name, args.restart && !args.resume)?;
     let (mut grades, todo): (Vec<Grade>, Vec<Submission>) = partition(&store, submissions);
     if !grades.is_empty() {
-        eprintln!("resuming: {} submission(s) already graded in {} (--restart grades them again)", grades.len(), args.out_dir.display());
+        eprintln!("resuming: {} already graded in {} (--restart grades them again)", count(grades.len(), "submission"), args.out_dir.display());
     }
     let total = grades.len() + todo.len();
     if !todo.is_empty() {
@@ -128,7 +128,7 @@ pub(super) fn run(args: Args) -> Result<u8> {
                 .await
         })?;
         if !finished.ungraded.is_empty() {
-            return Err(Error::new(format!("{} submission(s) were not graded: every Docker endpoint stopped answering", finished.ungraded.len()))
+            return Err(Error::new(format!("{} not graded: every Docker endpoint stopped answering", count(finished.ungraded.len(), "submission")))
                 .because(finished.ungraded.join(", "))
                 .action("start a daemon and run the same command again: the graded submissions are kept"));
         }

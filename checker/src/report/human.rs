@@ -14,14 +14,14 @@ use colored::{ColoredString, Colorize};
 use super::Report;
 use crate::checks::{Evidence, Status};
 use crate::escape;
-use crate::units::format_size;
+use crate::units::{count, format_size};
 
 pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     if let Some(image) = &report.image {
         let user = if image.user.is_empty() { "root (no USER)".to_string() } else { escape::visible(&image.user) };
         let compressed = image.compressed_size.map(|bytes| format!(" ({} compressed)", format_size(bytes))).unwrap_or_default();
-        let _ = writeln!(out, "image {} · {}{compressed} · {} layers · user {}", short_id(&image.id), format_size(image.size), image.layers, user);
+        let _ = writeln!(out, "image {} · {}{compressed} · {} · user {}", short_id(&image.id), format_size(image.size), count(image.layers, "layer"), user);
     }
     for note in report.build.iter().flat_map(|b| &b.notes) {
         let _ = writeln!(out, "{} {}", "note:".dimmed(), escape::visible(note));
@@ -137,6 +137,8 @@ mod tests {
         let mut report = scan_report(Status::Pass, Vec::new());
         assert_eq!(first_line(&report), "image cd · 6.4 MB (2.9 MB compressed) · 2 layers · user 65532");
         report.image.as_mut().unwrap().compressed_size = None;
-        assert_eq!(first_line(&report), "image cd · 6.4 MB · 2 layers · user 65532", "a report read back from before");
+        assert_eq!(first_line(&report), "image cd · 6.4 MB · 2 layers · user 65532", "not measured");
+        report.image.as_mut().unwrap().layers = 1;
+        assert_eq!(first_line(&report), "image cd · 6.4 MB · 1 layer · user 65532");
     }
 }
