@@ -122,7 +122,7 @@ fn the_course_book_builds_with_exercise_and_check_pages() {
     let table_start = distroless.find("<table>").expect("the exercise page has a table");
     let table = &distroless[table_start..];
     assert!(table.contains(r#"<a href="checks/no-shell.html"><code>no-shell</code></a>"#));
-    assert!(table.contains("The image is at most 20 MB."));
+    assert!(table.contains("The image is at most 40 MB."));
     assert!(distroless.contains("<summary>Hint 1: What is wrong</summary>"));
     assert!(distroless.contains("<summary>Reference solution</summary>"));
 
