@@ -152,10 +152,13 @@ fn scan(stream: impl Read, plan: &ReadPlan) -> Result<Contents, String> {
 /// stored as it is, a plain tar is gzipped as it streams to the parser (unless its size is known
 /// already by `diff_id`).
 fn read_layer(reader: impl Read, head: &[u8], size: u64, diff_id: Option<&str>, plan: &ReadPlan) -> std::io::Result<LayerFacts> {
+    if !plan.compressed {
+        return layer::read_layer(reader, &plan.captures, plan.secrets.as_ref());
+    }
     let known = diff_id.and_then(|diff_id| plan.sizes.compressed_size(diff_id)).or((!is_plain_tar(head)).then_some(size));
-    if known.is_some() || !plan.compressed {
+    if let Some(compressed_size) = known {
         let facts = layer::read_layer(reader, &plan.captures, plan.secrets.as_ref())?;
-        return Ok(LayerFacts { compressed_size: known.filter(|_| plan.compressed), ..facts });
+        return Ok(LayerFacts { compressed_size: Some(compressed_size), ..facts });
     }
     let mut gzipped = Gzipped::new(reader);
     let facts = layer::read_layer(&mut gzipped, &plan.captures, plan.secrets.as_ref())?;

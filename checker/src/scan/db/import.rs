@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
-use super::inflate::Inflater;
+use super::inflate::{too_big, Inflater};
 use super::record::{compact, StoredAffected, StoredRecord};
 use super::store;
 use crate::error::{Context, Error, Result};
@@ -186,8 +186,7 @@ fn read_record(source: &mut impl Read) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     source.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_RECORD_BYTES {
-        let message = format!("bigger than {} MiB: not an OSV record", MAX_RECORD_BYTES >> 20);
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+        return Err(too_big(MAX_RECORD_BYTES));
     }
     Ok(bytes)
 }

@@ -68,10 +68,15 @@ impl Inflater {
 
     fn refuse_beyond_limit(&self, bytes: usize) -> io::Result<()> {
         if bytes as u64 > self.limit {
-            return Err(invalid(format!("bigger than {} MiB: not an OSV record", self.limit >> 20)));
+            return Err(too_big(self.limit));
         }
         Ok(())
     }
+}
+
+/// The error for a record of more than `limit` bytes.
+pub(super) fn too_big(limit: u64) -> io::Error {
+    invalid(format!("bigger than {} MiB: not an OSV record", limit >> 20))
 }
 
 fn invalid(message: String) -> io::Error {
