@@ -3,7 +3,7 @@
 //! registry lacks to the tag's and keeps one it has; `pinned-base` verifies pinned digests there, in `check` and in `grade`
 //! (a digest it lacks fails, naming the reference and the registry) and says when it did not; and
 //! the instructor's tag mutation: once a tag moves, a build pinned by digest keeps its base and an
-//! unpinned one takes the new image.
+//! unpinned one takes the new image; and chapter 10's signing walk-through (cosign, offline).
 //!
 //! What must hold: nothing but 127.0.0.1 is talked to; the moved tag is restored and every image
 //! the tests built is removed, whatever happens.
@@ -212,4 +212,45 @@ fn when_the_tag_moves_the_pinned_build_keeps_its_base_and_the_unpinned_one_does_
     assert_eq!(digest(MOVED), original, "the tag is restored");
     let id = |image: &str| stdout(&docker(&["image", "inspect", "--format", "{{.Id}}", image]));
     assert_eq!(id(&unpinned), id(MOVED), "the daemon's name for it too");
+}
+
+/// What `book/src/demos/sign-and-verify.sh` printed, its one digest written `sha256:…` as the
+/// chapter writes it.
+fn without_digest(printed: &str) -> String {
+    printed
+        .lines()
+        .map(|line| match line.split_once("@sha256:") {
+            Some((name, _)) => format!("{name}@sha256:…\n"),
+            None => format!("{line}\n"),
+        })
+        .collect()
+}
+
+/// The transcript chapter 10 shows under "It prints:".
+fn chapter_10s_transcript() -> String {
+    let chapter = std::fs::read_to_string(root().join("book/src/10-ci-gating.md")).unwrap();
+    let (_, after) = chapter.split_once("It prints:\n\n```text\n").expect("chapter 10 shows what the signing script prints");
+    after.split_once("```").unwrap().0.to_string()
+}
+
+/// Chapter 10's walk-through, run as the book includes it: cosign (Debian 13's, which setup
+/// installs) signs a stand-in's digest in the room's registry with a key pair of its own,
+/// verifies it, and refuses the tag once it names an image nobody signed. Every address but the
+/// loopback is unreachable (proxies at a closed port), and it prints exactly what the chapter shows.
+#[test]
+fn chapter_10s_signing_walk_through_runs_offline_and_prints_what_the_book_shows() {
+    let Some(_docker) = registry_ready() else { return };
+    if !Command::new("cosign").arg("version").output().is_ok_and(|output| output.status.success()) {
+        skip_or_fail("cosign is not installed: run scripts/setup (it installs Debian 13's cosign)");
+        return;
+    }
+    let closed = "http://127.0.0.1:9";
+    let output = Command::new("bash")
+        .arg(root().join("book/src/demos/sign-and-verify.sh"))
+        .envs([("HTTPS_PROXY", closed), ("HTTP_PROXY", closed), ("NO_PROXY", "127.0.0.1")])
+        .output()
+        .expect("bash runs");
+    assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
+    assert_eq!(without_digest(&stdout(&output)), chapter_10s_transcript());
+    assert!(!docker(&["image", "inspect", &format!("{REGISTRY}/shipshape.test/signing-demo:release")]).status.success(), "the script removes its tag");
 }
