@@ -60,6 +60,12 @@ debian_version() {
   apt-cache madison "$1" | awk -F'|' '$3 ~ /debian\.org/ { gsub(/ /, "", $2); print $2; exit }'
 }
 
+# The cached .deb of exactly PACKAGE at VERSION, if any (apt's file names write an epoch's colon
+# as %3a): the cache keeps older versions beside newer ones.
+cached_deb() {
+  ls "$CACHE/debs/${1}_"*.deb 2>/dev/null | grep -F "_${2//:/%3a}_" | head -1 || true
+}
+
 # Extract .debs into ROOT the way distroless does: data only, no maintainer scripts, and one
 # /var/lib/dpkg/status.d/<package> control paragraph per package.
 debs_into() {
@@ -69,10 +75,11 @@ debs_into() {
   for pkg in "$@"; do
     version=$(debian_version "$pkg")
     [ -n "$version" ] || die "no Debian version of package $pkg (apt-get update?)"
-    deb=$(ls "$CACHE/debs/${pkg}_"*.deb 2>/dev/null | grep -F "_$(echo "$version" | sed 's/^[0-9]*://')_" | head -1 || true)
+    deb=$(cached_deb "$pkg" "$version")
     if [ -z "$deb" ]; then
       (cd "$CACHE/debs" && apt-get -o APT::Sandbox::User=root download -qq "$pkg=$version" >/dev/null) || die "apt-get download $pkg=$version failed"
-      deb=$(ls "$CACHE/debs/${pkg}_"*.deb | head -1)
+      deb=$(cached_deb "$pkg" "$version")
+      [ -n "$deb" ] || die "apt-get download $pkg=$version left no such .deb in $CACHE/debs"
     fi
     dpkg-deb -x "$deb" "$root"
     dpkg-deb -f "$deb" >"$root/var/lib/dpkg/status.d/$pkg"
@@ -114,7 +121,7 @@ build_recipe() {
     else
       log "$name: building ${TAGS[0]}"
       tmp=$(mktemp -d "$CACHE/root.XXXXXX")
-      trap 'rm -rf "$tmp"' EXIT
+      trap "rm -rf '$tmp'" EXIT  # expanded now: a failing build exits outside this function's scope
       mkdir "$tmp/root"
       rootfs "$tmp/root"
       local args=(--change "LABEL $LABEL_KEY=$hash")
