@@ -86,6 +86,21 @@ fn check_pinning(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     (output.status.code(), report(&output))
 }
 
+/// Exercise 09's solution; the same with the digest it pins its distroless base to replaced by
+/// one no registry has; and that digest. The pin is read from the solution, not asked of the
+/// registry's tag: the registry keeps every manifest, so after the stand-ins are rebuilt the tag
+/// serves a newer digest while the solution's still resolves.
+fn solution_and_forgery() -> (String, String, String) {
+    let solution = std::fs::read_to_string(root().join("exercises/09-pinning/solution/Dockerfile")).unwrap();
+    let marker = "gcr.io/distroless/static-debian13:nonroot@";
+    let at = solution.find(marker).expect("the solution pins its distroless base") + marker.len();
+    let pinned = &solution[at..at + "sha256:".len() + 64];
+    assert!(is_digest(pinned), "{pinned}");
+    let absent = format!("sha256:{}", "e".repeat(64));
+    let forged = solution.replace(pinned, &absent);
+    (solution, forged, absent)
+}
+
 #[test]
 fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
     let Some(_docker) = registry_ready() else { return };
@@ -97,10 +112,8 @@ fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
     let summary = check_of(&unverified, "pinned-base")["summary"].as_str().unwrap().to_string();
     assert!(summary.ends_with("(format only: the digests were not verified, no registry was configured)"), "{summary}");
 
-    let absent = format!("sha256:{}", "e".repeat(64));
-    let solution = std::fs::read_to_string(root().join("exercises/09-pinning/solution/Dockerfile")).unwrap();
-    let pinned = digest("shipshape.test/distroless/static-debian13:nonroot");
-    let forged = Scratch::new("forged-digest", &[("Dockerfile", &solution.replace(&pinned, &absent))]);
+    let (_, forged, absent) = solution_and_forgery();
+    let forged = Scratch::new("forged-digest", &[("Dockerfile", &forged)]);
     let (code, failed) = check_pinning(&["--dockerfile", &forged.path("Dockerfile"), "--registry", REGISTRY]);
     assert_eq!(code, Some(1), "{failed:#}");
     let verdict = check_of(&failed, "pinned-base");
@@ -122,10 +135,8 @@ fn pinned_base_verifies_the_digests_in_the_registry_and_says_when_it_did_not() {
 #[test]
 fn grade_verifies_each_submissions_digests_in_the_registry() {
     let Some(_docker) = registry_ready() else { return };
-    let solution = std::fs::read_to_string(root().join("exercises/09-pinning/solution/Dockerfile")).unwrap();
-    let pinned = digest("shipshape.test/distroless/static-debian13:nonroot");
-    let absent = format!("sha256:{}", "e".repeat(64));
-    let class = Scratch::new("grade-registry", &[("class/pins/Dockerfile", &solution), ("class/forges/Dockerfile", &solution.replace(&pinned, &absent))]);
+    let (solution, forged, _) = solution_and_forgery();
+    let class = Scratch::new("grade-registry", &[("class/pins/Dockerfile", &solution), ("class/forges/Dockerfile", &forged)]);
     let (exercise, map) = (root().join("exercises/09-pinning").display().to_string(), image_map().display().to_string());
     let args = [
         "grade",
