@@ -6,7 +6,9 @@
 //! unpinned one takes the new image; and chapter 10's signing walk-through (cosign, offline).
 //!
 //! What must hold: nothing but 127.0.0.1 is talked to; the moved tag is restored and every image
-//! the tests built is removed, whatever happens.
+//! the tests built is removed, whatever happens. The registry deletes nothing, so the signing
+//! walk-through's own repository (`shipshape.test/signing-demo`, its tag and signatures) stays
+//! there, used by nothing else.
 use std::process::{Command, Output};
 
 use shipshape_course_tests::*;
