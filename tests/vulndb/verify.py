@@ -5,7 +5,8 @@ Checks every *.json record for the OSV fields the course relies on, then matches
 the Debian records against installed/<image>.txt (lines: binary version source
 source-version) with `dpkg --compare-versions`, each image against its own
 release's entries (Debian:12 or Debian:13, read from the image's base-files
-version), and the npm records against the sample versions in NPM_SAMPLES.
+version), and the npm records against the sample versions in NPM_SAMPLES (exercise 08's dependencies,
+and what the npm bundled with Node.js 20 and with Node.js 24 carries).
 Prints the findings per image and writes nothing. Exit status 1 on any
 validation error.
 """
@@ -13,7 +14,9 @@ import glob, json, os, subprocess, sys
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NPM_SAMPLES = {"minimist": "1.2.5", "lodash": "4.17.20", "uglify-js": "3.17.4"}
+NPM_SAMPLES = [("minimist", "1.2.5"), ("lodash", "4.17.20"), ("uglify-js", "3.17.4"),
+               # npm 10.8.2 (Node.js 20) bundles these; npm 11.17.0 (Node.js 24.19.0) the second ones.
+               ("glob", "10.4.2"), ("tar", "6.2.1"), ("glob", "13.0.6"), ("tar", "7.5.16")]
 
 def lt(a, b):
     return subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0
@@ -88,7 +91,7 @@ for img, src in images.items():
     print(f"{img} ({releases[img]}): {len(hits)} findings " + ", ".join(f"{k}={c[k]}" for k in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN") if c[k]))
     for h in sorted(hits): print("   ", *h)
 
-for pkg, ver in NPM_SAMPLES.items():
+for pkg, ver in NPM_SAMPLES:
     hits = []
     for r in records:
         for a in r["affected"]:
