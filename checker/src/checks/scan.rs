@@ -316,7 +316,9 @@ fn written_in(entry: &IgnoreEntry) -> String {
 fn advice(finding: &Finding, origin: &Origin) -> String {
     let package = &finding.advisory_package;
     match (origin.learner_line(), &finding.fixed) {
-        (None, Some(fixed)) => format!("{package} comes with the base image: rebuild on an updated base (it ships {fixed}) or a smaller one without it"),
+        (None, Some(fixed)) => {
+            format!("{package} comes with the base image: rebuild on a base that ships {fixed} or later (its updated tag, or a supported release if this one has ended), or on a smaller one without it")
+        }
         (None, None) => format!("{package} comes with the base image and has no fix: switch to a base without it (distroless, slim)"),
         (Some(line), Some(fixed)) => format!("{package} was added at Dockerfile:{line}: upgrade it to {fixed}, or install it only in the builder stage"),
         (Some(line), None) => format!("{package} was added at Dockerfile:{line} and has no fix: drop it, or install it only in the builder stage"),
