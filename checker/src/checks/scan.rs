@@ -434,6 +434,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn advice_follows_where_the_package_came_from_and_whether_it_has_a_fix() {
+        let base = Origin { layer: 0, instruction: Some("FROM node:20-trixie".into()), line: Some(3), from_base: true };
+        let own = Origin { layer: 2, instruction: Some("RUN npm ci".into()), line: Some(9), from_base: false };
+        let fixed = finding("GHSA-8qq5-rm4j-mr97", Severity::High, Some("7.5.3"));
+        let unfixed = finding("DEBIAN-CVE-2023-45853", Severity::Critical, None);
+        let from_base = advice(&fixed, &base);
+        assert!(from_base.starts_with("zlib comes with the base image: rebuild on a base that ships 7.5.3 or later"), "{from_base}");
+        assert!(from_base.contains("a supported release if this one has ended"), "an ended release gets no updated tag: {from_base}");
+        assert!(advice(&unfixed, &base).contains("has no fix: switch to a base without it"));
+        assert_eq!(advice(&fixed, &own), "zlib was added at Dockerfile:9: upgrade it to 7.5.3, or install it only in the builder stage");
+        assert_eq!(advice(&unfixed, &own), "zlib was added at Dockerfile:9 and has no fix: drop it, or install it only in the builder stage");
+    }
+
     fn asks(toml: &str) -> String {
         Scan.asks(&Scan.settings(&toml::from_str(toml).unwrap(), &ExerciseDefaults::default()).unwrap()).unwrap()
     }
