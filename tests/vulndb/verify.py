@@ -5,10 +5,10 @@ Checks every *.json record for the OSV fields the course relies on, then matches
 the Debian records against installed/<image>.txt (lines: binary version source
 source-version) with `dpkg --compare-versions`, each image against its own
 release's entries (Debian:12 or Debian:13, read from the image's base-files
-version), and the npm records against the sample versions in NPM_SAMPLES (exercise 08's dependencies,
-and what the npm bundled with Node.js 20 and with Node.js 24 carries).
-Prints the findings per image and writes nothing. Exit status 1 on any
-validation error.
+version), and the npm records against the sample versions in NPM_SAMPLES
+(exercise 08's dependencies, and what the npm bundled with Node.js 20 and with
+Node.js 24 carries). Prints the findings per image and writes nothing. Exit
+status 1 on any validation error.
 """
 import glob, json, os, subprocess, sys
 from collections import Counter
